@@ -1,0 +1,50 @@
+"""Every warning and error class bayeslogit raises, in one place.
+
+All warnings derive from :class:`BayesLogitWarning` (a ``UserWarning``) so that users can
+filter them as a family; errors derive from ``ValueError`` where the problem is the input.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BayesLogitWarning",
+    "ConvergenceWarning",
+    "PerfectSeparationWarning",
+    "SamplingWarning",
+    "RankDeficiencyError",
+    "MissingDataError",
+    "UnseenLevelError",
+    "UnsupportedPriorError",
+]
+
+
+class BayesLogitWarning(UserWarning):
+    """Base class of all bayeslogit warnings."""
+
+
+class ConvergenceWarning(BayesLogitWarning):
+    """An optimiser stopped before meeting its tolerance."""
+
+
+class PerfectSeparationWarning(BayesLogitWarning):
+    """Some linear combination of columns separates y = 0 from y = 1 (exactly or quasi)."""
+
+
+class SamplingWarning(BayesLogitWarning):
+    """Sampler diagnostics (divergences, R-hat > 1.01, low ESS, high Pareto k) need attention."""
+
+
+class RankDeficiencyError(ValueError):
+    """The design matrix does not have full column rank."""
+
+
+class MissingDataError(ValueError):
+    """NaN or infinite values where the chosen ``missing`` policy does not allow them."""
+
+
+class UnseenLevelError(ValueError):
+    """New data holds a categorical level that was not present when the model was built."""
+
+
+class UnsupportedPriorError(ValueError):
+    """A sampler or solver cannot handle the requested prior exactly."""

@@ -1,0 +1,136 @@
+"""Build ArviZ DataTrees from coefficient draws, the same way for every inference method.
+
+Every sampler (NUTS, Gibbs, importance sampling) and every approximation (Laplace, the
+asymptotic normal of an MLE/MAP fit) produces coefficient draws of shape (chain, draw, k);
+:func:`posterior_tree` turns them into a DataTree with the groups
+
+* ``posterior``: ``beta`` with dims (chain, draw, coef);
+* ``log_likelihood``: ``y`` with dims (chain, draw, obs), the pointwise Bernoulli
+  log-likelihood (stored when the array is small enough, see ``log_likelihood``);
+* ``log_prior``: ``beta`` with dims (chain, draw, coef), per-coefficient log prior densities
+  as documented in :mod:`bayeslogit.priors` (the intercept entry is the density of the
+  centred intercept), or ``jeffreys`` (chain, draw) for the joint Jeffreys prior; absent when
+  every prior is flat;
+* ``observed_data`` (``y``) and ``constant_data`` (``X`` and ``offset``);
+* ``sample_stats`` when given.
+
+Computing the log-likelihood and log-prior in numpy from the draws keeps them identical
+across methods and avoids recompiling PyMC functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .logistic import information, log1pexp, weights
+from .priors import PriorSet
+
+FloatArray = NDArray[np.float64]
+
+#: pointwise log-likelihood is stored when chains * draws * n is at most this (~160 MB)
+MAX_LOGLIK_ELEMENTS = 20_000_000
+
+__all__ = ["posterior_tree", "pointwise_loglike", "log_prior_terms", "MAX_LOGLIK_ELEMENTS"]
+
+
+def pointwise_loglike(
+    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+) -> FloatArray:
+    """Log-likelihood of each observation at each draw, shape (chain, draw, n)."""
+    eta = np.einsum("cdk,nk->cdn", beta, X, optimize=True)
+    if offset is not None:
+        eta += offset
+    return y * eta - log1pexp(eta)
+
+
+def jeffreys_logpdf(
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None
+) -> FloatArray:
+    r"""Unnormalised Jeffreys log prior :math:`\tfrac12\log|X^\top W(\beta) X|`, per draw."""
+    flat = beta.reshape(-1, beta.shape[-1])
+    out = np.empty(flat.shape[0])
+    for i, b in enumerate(flat):
+        eta = X @ b if offset is None else X @ b + offset
+        out[i] = 0.5 * np.linalg.slogdet(information(X, weights(eta)))[1]
+    return out.reshape(beta.shape[:-1])
+
+
+def log_prior_terms(
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet
+) -> dict[str, FloatArray] | None:
+    """The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat)."""
+    if prior_set.jeffreys:
+        return {"jeffreys": jeffreys_logpdf(beta, X, offset)}
+    if prior_set.all_flat:
+        return None
+    return {"beta": prior_set.logpdf_terms(beta)}
+
+
+def posterior_tree(
+    beta: FloatArray,
+    X: FloatArray,
+    y: FloatArray,
+    offset: FloatArray | None,
+    names: tuple[str, ...],
+    prior_set: PriorSet | None,
+    *,
+    sample_stats: Mapping[str, FloatArray] | None = None,
+    attrs: Mapping[str, Any] | None = None,
+    log_likelihood: bool | str = "auto",
+    extra_posterior: Mapping[str, FloatArray] | None = None,
+):
+    """Assemble the DataTree for coefficient draws.
+
+    Parameters
+    ----------
+    beta : ndarray, shape (chain, draw, k)
+        Draws of the reported coefficients.
+    X, y, offset : arrays
+        The training design, response and offset (None for no offset).
+    names : tuple of str
+        Coefficient names (the ``coef`` coordinate).
+    prior_set : PriorSet or None
+        Priors for the ``log_prior`` group (None: no ``log_prior`` group, e.g. for an MLE).
+    sample_stats : mapping, optional
+        Arrays of shape (chain, draw) for the ``sample_stats`` group.
+    attrs : mapping, optional
+        Attributes for the ``posterior`` group (``inference_method``, ``sampler``, ...).
+    log_likelihood : bool or "auto"
+        Whether to store the pointwise log-likelihood; "auto" stores it when
+        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS`.
+    extra_posterior : mapping, optional
+        Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
+    """
+    import arviz as az
+
+    beta = np.asarray(beta, dtype=float)
+    if beta.ndim != 3 or beta.shape[-1] != len(names):
+        raise ValueError(f"beta must have shape (chain, draw, {len(names)}), got {beta.shape}.")
+    n = X.shape[0]
+    data: dict[str, dict[str, Any]] = {"posterior": {"beta": beta}}
+    if extra_posterior:
+        data["posterior"].update(extra_posterior)
+    store_ll = log_likelihood is True or (
+        log_likelihood == "auto" and beta.shape[0] * beta.shape[1] * n <= MAX_LOGLIK_ELEMENTS
+    )
+    if store_ll:
+        data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
+    if prior_set is not None:
+        terms = log_prior_terms(beta, X, offset, prior_set)
+        if terms is not None:
+            data["log_prior"] = terms
+    if sample_stats:
+        data["sample_stats"] = dict(sample_stats)
+    data["observed_data"] = {"y": y}
+    data["constant_data"] = {
+        "X": X,
+        "offset": np.zeros(n) if offset is None else offset,
+    }
+    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], "offset": ["obs"]}
+    coords = {"coef": list(names), "obs": np.arange(n)}
+    group_attrs = {"posterior": dict(attrs or {})}
+    return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)
