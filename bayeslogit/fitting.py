@@ -1,0 +1,132 @@
+"""Point estimation for a :class:`~bayeslogit.spec.Logit`: MLE, MAP and Laplace.
+
+These functions are what ``Logit.fit(method=...)`` calls.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ConvergenceWarning, PerfectSeparationWarning
+from .newton import newton_mle
+
+if TYPE_CHECKING:
+    from .results_map import LaplaceResults, MAPResults
+    from .results_mle import MLEResults
+    from .spec import Logit
+
+__all__ = ["fit_mle", "fit_map", "fit_laplace"]
+
+
+def _inverse(info: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return np.full_like(info, np.nan)
+
+
+def _suspect_separation(y: np.ndarray, eta: np.ndarray, converged: bool) -> bool:
+    """Cheap screen before the exact LP: fitted probabilities pinned at 0 or 1."""
+    p_gap = np.abs(y - 1 / (1 + np.exp(-np.clip(eta, -700, 700))))
+    return (not converged) or bool(np.any(p_gap < 1e-6))
+
+
+def fit_mle(
+    model: Logit,
+    cov_type: str = "nonrobust",
+    cov_kwds: dict[str, Any] | None = None,
+    maxiter: int = 35,
+    tol: float = 1e-8,
+    ridge_factor: float = 1e-10,
+    start_params: Any = None,
+    check_separation: bool = True,
+) -> MLEResults:
+    """Maximum likelihood by statsmodels-compatible Newton iterations.
+
+    Parameters
+    ----------
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}
+        Covariance of the estimates; "cluster" needs ``cov_kwds={"groups": g}``.
+    maxiter, tol, ridge_factor : statsmodels' Newton settings (35, 1e-8, 1e-10).
+    start_params : array-like, optional
+        Starting values (zeros by default).
+    check_separation : bool
+        When fitted probabilities reach 0 or 1, test exactly for (quasi-)separation and warn
+        with :class:`~bayeslogit.errors.PerfectSeparationWarning`.
+
+    Warns
+    -----
+    PerfectSeparationWarning, ConvergenceWarning
+    """
+    from .inference import covariance
+    from .results_mle import MLEResults
+    from .separation import detect_separation
+
+    d = model.design
+    start = None
+    if start_params is not None:
+        start = np.asarray(start_params, dtype=float).ravel()
+        if start.shape[0] != len(d.exog_names):
+            raise ValueError(f"start_params has {start.shape[0]} values; the model has "
+                             f"{len(d.exog_names)} coefficients {list(d.exog_names)}.")
+    res = newton_mle(d.X, d.y, d.offset, start=start, maxiter=maxiter, tol=tol,
+                     ridge=ridge_factor)
+    eta = d.X @ res.params + (0 if d.offset is None else d.offset)
+    separation = None
+    if check_separation and _suspect_separation(d.y, eta, res.converged):
+        separation = detect_separation(d.X, d.y, d.exog_names)
+        if separation.separated:
+            warnings.warn(separation.message(), PerfectSeparationWarning, stacklevel=3)
+    if not res.converged:
+        warnings.warn(
+            f"Newton stopped after {res.iterations} iterations without meeting tol={tol:g}: "
+            f"the last step still moved a coefficient by {res.last_step:.3g}"
+            + ("" if np.isfinite(res.llf) else " and the log-likelihood is not finite")
+            + ". Raise maxiter, check the data for separation, or use method='map'.",
+            ConvergenceWarning, stacklevel=3)
+    info_inv = _inverse(res.information)
+    p = 1 / (1 + np.exp(-np.clip(eta, -700, 700)))
+    cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
+    return MLEResults(model, res, cov, cov_type, description, separation, info_inv)
+
+
+def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
+            start_params: Any = None) -> MAPResults:
+    """Posterior mode under the model's priors.
+
+    Smooth priors: Newton on the log posterior. Laplace priors: an exact L1 solver (exact
+    zeros; standard errors as statsmodels' L1 results, NaN for zeros). Jeffreys: Firth's
+    bias-reduced estimate with standard errors from the inverse Fisher information.
+    """
+    from .penalized import fit_map as solve_map
+    from .results_map import MAPResults
+
+    d = model.design
+    start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
+    res = solve_map(d.X, d.y, d.offset, model.prior_set, start=start, tol=tol, maxiter=maxiter)
+    if not res.converged:
+        warnings.warn(f"MAP solver did not converge: {res.message}", ConvergenceWarning,
+                      stacklevel=3)
+    return MAPResults(model, res)
+
+
+def fit_laplace(model: Logit, draws: int = 1000, chains: int = 4, random_seed: Any = None,
+                maxiter: int = 100, tol: float = 1e-8) -> LaplaceResults:
+    r"""Gaussian approximation at the posterior mode: :math:`N(\hat\beta_{MAP}, H^{-1})` with
+    :math:`H` the Hessian of the negative log posterior, represented by draws of shape
+    (chains, draws) so it compares and plots like a posterior."""
+    from .penalized import neg_log_posterior_hessian
+    from .results_map import LaplaceResults
+
+    mode = fit_map(model, maxiter=maxiter, tol=tol)
+    d = model.design
+    hess = neg_log_posterior_hessian(d.X, d.y, d.offset, model.prior_set, mode._params)
+    cov = _inverse(hess)
+    if not np.all(np.isfinite(cov)):
+        raise np.linalg.LinAlgError(
+            "The Hessian of the negative log posterior is singular at the mode, so there is no "
+            "Laplace approximation; use proper priors or model.sample().")
+    return LaplaceResults(model, mode, cov, draws=draws, chains=chains, random_seed=random_seed)

@@ -1,0 +1,142 @@
+"""Plain-text reports for ``print(result)``, in the spirit of statsmodels' ``summary()``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["mle_report", "mode_report", "draws_report"]
+
+_WIDTH = 78
+
+
+def _fmt(x: float, width: int = 10) -> str:
+    if not np.isfinite(x):
+        return f"{'nan':>{width}}"
+    if x != 0 and (abs(x) >= 1e4 or abs(x) < 1e-4):
+        return f"{x:>{width}.4g}"
+    return f"{x:>{width}.4f}"
+
+
+def _two_columns(left: list[tuple[str, str]], right: list[tuple[str, str]]) -> list[str]:
+    lines = []
+    half = _WIDTH // 2
+    for i in range(max(len(left), len(right))):
+        lk, lv = left[i] if i < len(left) else ("", "")
+        rk, rv = right[i] if i < len(right) else ("", "")
+        lcell = f"{lk + ':' if lk else '':<20}{lv:>{half - 21}} "
+        rcell = f"{rk + ':' if rk else '':<20}{rv:>{half - 20}}"
+        lines.append(lcell + rcell)
+    return lines
+
+
+def _coef_table(table: pd.DataFrame, columns: list[tuple[str, str]]) -> list[str]:
+    name_w = max(12, max(len(str(i)) for i in table.index) + 1)
+    header = " " * name_w + "".join(f"{label:>11}" for _, label in columns)
+    lines = [header, "-" * max(_WIDTH, len(header))]
+    for name, row in table.iterrows():
+        cells = "".join(" " + _fmt(float(row[col])) for col, _ in columns)
+        lines.append(f"{str(name):<{name_w}}{cells}")
+    return lines
+
+
+def _wrap(text: str, prefix: str = "") -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, _WIDTH, initial_indent=prefix, subsequent_indent=" " * len(prefix))
+
+
+def mle_report(r: Any) -> str:
+    now = _dt.datetime.now()
+    m = r.model
+    left = [("Dep. Variable", m.endog_name), ("Model", "Logit"), ("Method", "MLE"),
+            ("Date", now.strftime("%a, %d %b %Y")), ("Time", now.strftime("%H:%M:%S")),
+            ("converged", str(r.converged)), ("Covariance Type", r.cov_description)]
+    right = [("No. Observations", f"{r.nobs}"), ("Df Residuals", f"{r.df_resid:.0f}"),
+             ("Df Model", f"{r.df_model:.0f}"), ("Pseudo R-squ.", f"{r.prsquared:#6.4g}"),
+             ("Log-Likelihood", f"{r.llf:#8.5g}"), ("LL-Null", f"{r.llnull:#8.5g}"),
+             ("LLR p-value", f"{r.llr_pvalue:#6.4g}")]
+    table = r.summary(0.95)
+    out = [f"{'Logit Regression Results':^{_WIDTH}}", "=" * _WIDTH]
+    out += _two_columns(left, right)
+    out.append("=" * _WIDTH)
+    out += _coef_table(table, [("estimate", "coef"), ("std_error", "std err"), ("z", "z"),
+                               ("p_value", "P>|z|"), ("ci_lower", "[0.025"),
+                               ("ci_upper", "0.975]")])
+    out.append("=" * _WIDTH)
+    for note in r.notes():
+        out += _wrap(note, "Note: ")
+    return "\n".join(out)
+
+
+def _prior_lines(prior_set: Any) -> list[str]:
+    t = prior_set.table()
+    lines = ["Priors:"]
+    for name, row in t.iterrows():
+        extra = f" on the {row['applies_to']}" if row["applies_to"] != "coefficient" else ""
+        flag = " (default)" if row["default"] else ""
+        lines.append(f"  {name}: {row['prior']}{extra}{flag}")
+    return lines
+
+
+def mode_report(r: Any) -> str:
+    m = r.model
+    out = [f"{'Logit Posterior Mode (MAP)':^{_WIDTH}}", "=" * _WIDTH]
+    left = [("Dep. Variable", m.endog_name), ("Method", "MAP"),
+            ("converged", str(r.converged))]
+    right = [("No. Observations", f"{m.nobs}"), ("Log-Likelihood", f"{r.llf:#8.5g}"),
+             ("Iterations", f"{r.iterations}")]
+    out += _two_columns(left, right)
+    out.append("=" * _WIDTH)
+    out += _coef_table(r.summary(0.95), [("estimate", "mode"), ("std_error", "std err"),
+                                         ("ci_lower", "[0.025"), ("ci_upper", "0.975]")])
+    out.append("=" * _WIDTH)
+    out += _prior_lines(r.prior_set)
+    if r.prior_set.any_laplace:
+        out += _wrap("Laplace priors: exact zeros are possible at the mode; their standard "
+                     "errors are NaN (statsmodels' L1 convention).", "Note: ")
+    return "\n".join(out)
+
+
+def draws_report(r: Any) -> str:
+    m = r.model
+    title = "Logit Posterior" if r.method == "posterior" else "Logit Laplace Approximation"
+    tree = r.to_arviz()
+    c, d, _ = r.draws.shape
+    diag = r.diagnostics()
+    left = [("Dep. Variable", m.endog_name), ("Sampler", str(r.info.get("sampler", r.method))),
+            ("Chains x draws", f"{c} x {d}")]
+    right = [("No. Observations", f"{m.nobs}"),
+             ("Max R-hat", f"{diag['max_r_hat']:.3f}"),
+             ("Min bulk ESS", f"{diag['min_ess_bulk']:.0f}")]
+    if "divergences" in diag:
+        left.append(("Divergences", f"{diag['divergences']}"))
+    for key, label in (("khat", "Pareto k-hat"), ("ess_is", "Importance ESS"),
+                       ("reason", "Auto choice")):
+        if key in r.info:
+            val = r.info[key]
+            left.append((label, f"{val:.3g}" if isinstance(val, float) else str(val)))
+    out = [f"{title:^{_WIDTH}}", "=" * _WIDTH]
+    out += _two_columns(left, right)
+    out.append("=" * _WIDTH)
+    out += _coef_table(r.summary(0.95), [("estimate", "mean"), ("std_error", "sd"),
+                                         ("ci_lower", "[0.025"), ("ci_upper", "0.975]"),
+                                         ("ess_bulk", "ess_bulk"), ("r_hat", "r_hat")])
+    out.append("=" * _WIDTH)
+    out += _prior_lines(m.prior_set)
+    flags = []
+    if diag.get("divergences", 0) > 0:
+        flags.append(f"WARNING: {diag['divergences']} divergent transitions.")
+    if np.isfinite(diag["max_r_hat"]) and diag["max_r_hat"] > 1.01:
+        flags.append(f"WARNING: max R-hat {diag['max_r_hat']:.3f} > 1.01: chains disagree.")
+    approx = tree["posterior"].attrs.get("approximation")
+    if approx:
+        flags.append(f"Note: draws from an approximation: {approx}.")
+    for note in r.info.get("notes", []):
+        flags.append(f"Note: {note}")
+    for f in flags:
+        out += _wrap(f)
+    return "\n".join(out)
