@@ -90,7 +90,11 @@ def fit_mle(
     info_inv = _inverse(res.information)
     p = 1 / (1 + np.exp(-np.clip(eta, -700, 700)))
     cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
-    return MLEResults(model, res, cov, cov_type, description, separation, info_inv)
+    result = MLEResults(model, res, cov, cov_type, description, separation, info_inv)
+    result._fit_settings = {"cov_type": cov_type, "cov_kwds": cov_kwds, "maxiter": maxiter,
+                            "tol": tol, "ridge_factor": ridge_factor,
+                            "start_params": start_params, "check_separation": False}
+    return result
 
 
 def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
@@ -110,7 +114,9 @@ def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
     if not res.converged:
         warnings.warn(f"MAP solver did not converge: {res.message}", ConvergenceWarning,
                       stacklevel=3)
-    return MAPResults(model, res)
+    result = MAPResults(model, res)
+    result._fit_settings = {"maxiter": maxiter, "tol": tol, "start_params": start_params}
+    return result
 
 
 def fit_laplace(model: Logit, draws: int = 1000, chains: int = 4, random_seed: Any = None,

@@ -106,6 +106,11 @@ class Prior:
         """The same family with its scale multiplied by ``factor`` (location unchanged)."""
         raise NotImplementedError
 
+    def rvs(self, size: int | tuple[int, ...], rng: np.random.Generator) -> FloatArray:
+        """Random draws (for prior predictive checks); improper priors raise ValueError."""
+        raise ValueError(f"{self.describe()} is improper: it cannot be sampled. Use a proper "
+                         "prior such as Normal(0, 2.5) for prior predictive checks.")
+
     def describe(self) -> str:
         """Short text such as ``Normal(mu=0, sigma=2.5)``."""
         args = ", ".join(f"{k}={v:.4g}" for k, v in self.params().items())
@@ -143,6 +148,9 @@ class Normal(Prior):
     def params(self):
         return {"mu": self.mu, "sigma": self.sigma}
 
+    def rvs(self, size, rng):
+        return rng.normal(self.mu, self.sigma, size)
+
     def scaled(self, factor):
         return Normal(self.mu, self.sigma * factor)
 
@@ -176,6 +184,9 @@ class Laplace(Prior):
 
     def params(self):
         return {"mu": self.mu, "b": self.b}
+
+    def rvs(self, size, rng):
+        return rng.laplace(self.mu, self.b, size)
 
     def scaled(self, factor):
         return Laplace(self.mu, self.b * factor)
@@ -225,6 +236,9 @@ class StudentT(Prior):
     def params(self):
         return {"nu": self.nu, "mu": self.mu, "sigma": self.sigma}
 
+    def rvs(self, size, rng):
+        return self.mu + self.sigma * rng.standard_t(self.nu, size)
+
     def scaled(self, factor):
         return StudentT(self.nu, self.mu, self.sigma * factor)
 
@@ -255,6 +269,9 @@ class Cauchy(Prior):
 
     def params(self):
         return {"mu": self.mu, "gamma": self.gamma}
+
+    def rvs(self, size, rng):
+        return self.mu + self.gamma * rng.standard_cauchy(size)
 
     def scaled(self, factor):
         return Cauchy(self.mu, self.gamma * factor)

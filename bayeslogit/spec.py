@@ -117,7 +117,9 @@ class Logit:
 
     def with_priors(self, priors: PriorsArg) -> Logit:
         """A new model on the same data with other priors (the data are shared, not copied)."""
-        return Logit(None, None, priors=priors, check_rank=False, _design=self.design)
+        other = Logit(None, None, priors=priors, check_rank=False, _design=self.design)
+        other._samplers = self._samplers  # compiled samplers are shared across prior settings
+        return other
 
     def prior_summary(self, print_summary: bool = True) -> pd.DataFrame:
         """Print and return the prior of every coefficient, with autoscaled values shown."""

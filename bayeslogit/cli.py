@@ -1,0 +1,178 @@
+"""The ``bayeslogit`` command: a demo on embedded data and fits of CSV files.
+
+Examples
+--------
+``bayeslogit demo``
+``bayeslogit fit data.csv --formula "y ~ x1 + C(g)" --method nuts --prior "normal(0, 2.5)"``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .priors import Cauchy, Flat, Jeffreys, Laplace, Normal, Prior, StudentT
+
+__all__ = ["main", "parse_prior"]
+
+_PRIOR_FAMILIES = {"normal": (Normal, 2), "laplace": (Laplace, 2), "cauchy": (Cauchy, 2),
+                   "studentt": (StudentT, 3), "student_t": (StudentT, 3), "t": (StudentT, 3),
+                   "flat": (Flat, 0), "jeffreys": (Jeffreys, 0)}
+METHODS = ("mle", "map", "laplace", "nuts", "gibbs", "is", "auto")
+
+
+class CLIError(Exception):
+    """A user error reported as one line with a non-zero exit code."""
+
+
+def parse_prior(text: str) -> Prior:
+    """Parse ``"normal(0, 2.5)"``, ``"laplace(0, 1)"``, ``"student_t(3, 0, 2.5)"``,
+    ``"cauchy(0, 2.5)"``, ``"flat"`` or ``"jeffreys"`` (case-insensitive)."""
+    m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\((.*)\))?\s*", text)
+    if not m or m.group(1).lower() not in _PRIOR_FAMILIES:
+        raise CLIError(f"cannot parse prior {text!r}; use e.g. 'normal(0, 2.5)', "
+                       "'laplace(0, 1)', 'student_t(3, 0, 2.5)', 'cauchy(0, 2.5)', 'flat' or "
+                       "'jeffreys'")
+    cls, nargs = _PRIOR_FAMILIES[m.group(1).lower()]
+    raw = [a for a in (m.group(2) or "").split(",") if a.strip()]
+    if len(raw) != nargs:
+        raise CLIError(f"prior {text!r}: {m.group(1)} takes {nargs} numbers, got {len(raw)}")
+    try:
+        return cls(*[float(a) for a in raw])
+    except ValueError as exc:
+        raise CLIError(f"prior {text!r}: {exc}") from None
+
+
+def _parse_priors(items: Sequence[str] | None) -> Any:
+    if not items:
+        return None
+    named: dict[str, Prior] = {}
+    common = None
+    for item in items:
+        name, sep, rest = item.partition("=")
+        if sep and "(" not in name:
+            named[name.strip()] = parse_prior(rest)
+        else:
+            common = parse_prior(item)
+    if common is not None and named:
+        raise CLIError("give either one --prior for all coefficients or NAME=PRIOR entries, "
+                       "not both")
+    return common if common is not None else named
+
+
+def _fit(model, method: str, args) -> Any:
+    if method in ("mle", "map", "laplace"):
+        kwargs = {"random_seed": args.seed} if method == "laplace" else {}
+        return model.fit(method=method, **kwargs)
+    return model.sample(draws=args.draws, tune=args.tune, chains=args.chains, sampler=method,
+                        random_seed=args.seed)
+
+
+def _cmd_fit(args) -> int:
+    from .spec import Logit
+
+    try:
+        data = pd.read_csv(args.data)
+    except FileNotFoundError:
+        raise CLIError(f"no such file: {args.data}") from None
+    except Exception as exc:
+        raise CLIError(f"cannot read {args.data}: {exc}") from None
+    priors = _parse_priors(args.prior)
+    try:
+        model = Logit.from_formula(args.formula, data, priors=priors)
+        result = _fit(model, args.method, args)
+    except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
+        raise CLIError(str(exc).splitlines()[0]) from None
+    print(result)
+    if args.json:
+        summary = result.summary()
+        payload = {"method": args.method, "formula": args.formula, "nobs": model.nobs,
+                   "estimates": {k: float(v) for k, v in result.params.items()},
+                   "summary": json.loads(summary.to_json(orient="index"))}
+        with open(args.json, "w") as fh:
+            json.dump(payload, fh, indent=2)
+    if args.save:
+        result.save(args.save)
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from . import compare
+    from .datasets import load_challenger
+    from .sensitivity import prior_sensitivity
+    from .spec import Logit
+
+    df = load_challenger()
+    formula = "thermal_distress ~ temperature_f"
+    print(f"Challenger O-ring data: {len(df)} flights before 28 January 1986.\n")
+    model = Logit.from_formula(formula, df)
+    mle = model.fit()
+    post = model.sample(draws=args.draws, chains=args.chains, sampler=args.sampler,
+                        random_seed=args.seed)
+    pd.set_option("display.width", 120)
+    print("Maximum likelihood vs posterior (default weakly informative priors):")
+    print(compare.compare({"MLE": mle, "Posterior": post}).round(4).to_string())
+    print(f"\nPosterior sampler: {post.info.get('sampler')}"
+          + (f" ({post.info['reason']})" if "reason" in post.info else ""))
+    cold = pd.DataFrame({"temperature_f": [31.0]})
+    rows = {"MLE (delta method)": mle.predict(cold, ci_prob=0.95).iloc[0],
+            "Posterior": post.predict(cold, ci_prob=0.95).iloc[0]}
+    print("\nP(O-ring thermal distress) at 31 F, with 95% intervals:")
+    print(pd.DataFrame(rows).T.round(3).to_string())
+    sens = prior_sensitivity(model, scales=[0.01, 0.05, 0.25, 1, 5], method="map",
+                             coefs=["temperature_f"])
+    print("\nPrior sensitivity of the temperature slope (MAP, Normal(0, scale) prior):")
+    print(sens.table[["scale", "estimate", "std_error"]].round(4).to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bayeslogit",
+        description="Logistic regression: maximum likelihood and Bayesian posterior from one "
+                    "model spec.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="MLE vs posterior on the embedded Challenger data")
+    demo.add_argument("--sampler", default="auto", choices=["auto", "nuts", "gibbs", "is"])
+    demo.add_argument("--draws", type=int, default=1000)
+    demo.add_argument("--chains", type=int, default=4)
+    demo.add_argument("--seed", type=int, default=1986)
+    fit = sub.add_parser("fit", help="fit a CSV file with a formula")
+    fit.add_argument("data", help="CSV file with a header row")
+    fit.add_argument("--formula", required=True, help='e.g. "y ~ x1 + C(g)"')
+    fit.add_argument("--method", default="mle", choices=METHODS,
+                     help="mle, map, laplace, or a sampler: nuts, gibbs, is, auto")
+    fit.add_argument("--prior", action="append", metavar="PRIOR",
+                     help="'normal(0, 2.5)' for all coefficients, or NAME=PRIOR (repeatable); "
+                          "families: normal, laplace, student_t, cauchy, flat, jeffreys")
+    fit.add_argument("--draws", type=int, default=1000)
+    fit.add_argument("--tune", type=int, default=1000)
+    fit.add_argument("--chains", type=int, default=4)
+    fit.add_argument("--seed", type=int, default=None)
+    fit.add_argument("--json", metavar="OUT.json", help="write estimates and summary as JSON")
+    fit.add_argument("--save", metavar="FIT.nc", help="save the fit (netCDF; bl.load reads it)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bayeslogit`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return _cmd_demo(args) if args.command == "demo" else _cmd_fit(args)
+    except CLIError as exc:
+        print(f"bayeslogit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
