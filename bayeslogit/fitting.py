@@ -114,6 +114,16 @@ def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
     if not res.converged:
         warnings.warn(f"MAP solver did not converge: {res.message}", ConvergenceWarning,
                       stacklevel=3)
+    flat = [type(p).__name__ == "Flat" for p in model.prior_set.priors]
+    if any(flat) and not model.prior_set.jeffreys:
+        from .separation import detect_separation
+
+        eta = d.X @ res.params + (0 if d.offset is None else d.offset)
+        if _suspect_separation(d.y, eta, res.converged):
+            report = detect_separation(d.X, d.y, d.exog_names)
+            if report.separated:
+                warnings.warn(report.message() + " Some coefficients here have Flat priors, "
+                              "which do not fix this.", PerfectSeparationWarning, stacklevel=3)
     result = MAPResults(model, res)
     result._fit_settings = {"maxiter": maxiter, "tol": tol, "start_params": start_params}
     return result

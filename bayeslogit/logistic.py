@@ -72,7 +72,9 @@ def weights(eta: FloatArray) -> FloatArray:
     return p * _expit(-eta)
 
 
-def score(params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None) -> FloatArray:
+def score(
+    params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+) -> FloatArray:
     r"""Gradient of the summed log-likelihood, :math:`X^\top(y-p)`."""
     eta = linear_predictor(params, X, offset)
     return X.T @ (y - _expit(eta))

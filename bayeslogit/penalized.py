@@ -1,44 +1,42 @@
-r"""Posterior-mode (MAP) solvers: smooth Newton, exact L1 (Laplace priors), and Firth.
+r"""Posterior-mode (MAP) solvers: smooth Newton, exact L1 (Laplace priors) and Firth.
 
-All objectives are on the *summed* log-likelihood scale (see :mod:`bayeslogit.logistic`):
+Objectives are on the *summed* log-likelihood scale (:mod:`bayeslogit.logistic`):
+:math:`F(\beta) = -\ell(\beta) - \log p(\beta)`, the negative log posterior up to a constant.
+Priors apply to the working coefficients :math:`\theta = T\beta` (centred intercept, see
+:mod:`bayeslogit.priors`), so the solvers work in :math:`\theta` with the centred design
+:math:`X_w = X T^{-1}`, where the priors are independent, and map back to :math:`\beta`.
 
-.. math:: F(\beta) = -\ell(\beta) - \log p(\beta),
+:func:`fit_map` picks one of three engines:
 
-the negative log posterior up to the normalising constant of the posterior. Priors apply to
-the working coefficients :math:`\theta = T\beta` (the centred intercept, see
-:mod:`bayeslogit.priors`); the solvers work in :math:`\theta` with the centred design
-:math:`X_w = X T^{-1}`, where the priors are independent, and map back with
-``prior_set.from_working``.
+* **smooth priors** (Normal, StudentT, Cauchy, Flat, mixed): damped Newton. The step solves
+  :math:`(H + 10^{-10} n I)d = -g` (statsmodels' ridge, :math:`10^{-10}` on the mean scale);
+  where StudentT/Cauchy priors make :math:`H` indefinite, a multiple of :math:`I` is added
+  until it is positive definite (modified Newton). Steps are halved until the objective
+  decreases (Armijo). Converged when the full step has :math:`\max|d| \le` ``tol``, the
+  absolute test of statsmodels; flat priors started at zero give its MLE.
+* **Laplace priors on any subset** (the rest smooth): proximal Newton. Each step minimises
+  the quadratic model of the smooth part plus the exact :math:`\sum_j|\theta_j-\mu_j|/b_j` by
+  coordinate descent (soft-thresholding around :math:`\mu_j`), then solves the sign pattern
+  exactly, so coefficients at the kink are exactly :math:`\mu_j`. Converged only when the KKT
+  residual is at most :data:`L1_KKT_TOL` (floored at the round-off of the score sums).
+* **Jeffreys**: Firth's bias-reduced estimate (Heinze & Schemper 2002). Fisher scoring on the
+  modified score :math:`U^* = X^\top(y - p + h\odot(\tfrac12 - p))`, :math:`h` the leverages
+  of :math:`W^{1/2}X(X^\top WX)^{-1}X^\top W^{1/2}`, with step halving on
+  :math:`\ell + \tfrac12\log|X^\top WX|` and logistf's step cap of 5. When scoring converges
+  slowly (a step shrinking by less than 5x, typical under separation) it switches to Newton
+  steps on the full Hessian, obtained by central differences of :math:`U^*` (2k evaluations;
+  the closed form needs O(n^2) work).
 
-Three engines, chosen by :func:`fit_map`:
+``ModeResult.cov`` (always for the reported :math:`\beta`):
 
-* **smooth priors** (Normal, StudentT, Cauchy, Flat, mixed across coefficients): damped
-  Newton. The step solves :math:`(H + 10^{-10} n I)\,d = -g` (statsmodels' ridge of
-  :math:`10^{-10}` on the mean scale). Non-log-concave priors (StudentT, Cauchy) can make
-  :math:`H` indefinite; then a multiple of the identity is added until it is positive definite
-  (modified Newton), so every step is a descent direction. The step is halved until the
-  objective does not increase (Armijo). Converged when the full step has
-  :math:`\max|d| \le` ``tol`` (statsmodels' absolute test). Under flat priors from zero this is
-  the MLE.
-* **Laplace priors on any subset**: proximal Newton. Each step minimises the quadratic model
-  of the smooth part plus the exact penalty :math:`\sum_j |\theta_j-\mu_j|/b_j` by coordinate
-  descent (soft-thresholding around :math:`\mu_j`), then solves the sign pattern exactly
-  (active-set polish), so zeros (:math:`\theta_j=\mu_j`) are exact. Converged only when the
-  KKT residual is at most :data:`L1_KKT_TOL` (floored at the round-off of the score sum).
-* **Jeffreys** (``prior_set.jeffreys``): Firth's bias-reduced estimate (Heinze & Schemper
-  2002), Fisher-scoring on the modified score
-  :math:`U^*(\beta) = X^\top(y - p + h\odot(\tfrac12 - p))` with step halving on
-  :math:`\ell(\beta) + \tfrac12\log|X^\top W X|` and logistf's step cap of 5.
-
-Covariances (``ModeResult.cov``, always for the reported :math:`\beta`):
-
-* smooth priors: :math:`[X^\top W X - \nabla^2 \log p(\beta)]^{-1}`;
-* Laplace priors: statsmodels' ``fit_regularized`` convention. The inverse of the
-  negative Hessian *without the L1 term* (the kink has no curvature; smooth priors on other
-  coefficients keep theirs, so with flat ones this is exactly the unpenalised
-  :math:`X^\top W X`) restricted to the coefficients off the kink; rows and columns of
-  coefficients at the kink are NaN. The intercept is mapped through :math:`T^{-1}`.
-* Jeffreys: the inverse Fisher information :math:`(X^\top W X)^{-1}`, as R's logistf reports.
+* smooth priors: :math:`[X^\top WX - \nabla^2\log p(\beta)]^{-1}`
+  (:func:`neg_log_posterior_hessian`);
+* Laplace priors: statsmodels' ``fit_regularized`` convention, the inverse of the negative
+  Hessian *without the L1 term* restricted to the coefficients off the kink, NaN rows and
+  columns for those at the kink. Smooth priors on other coefficients keep their curvature, so
+  with flat ones this is exactly statsmodels' unpenalised :math:`X^\top WX` block. The
+  block is inverted in working coordinates and mapped with :math:`T^{-1}`;
+* Jeffreys: the inverse Fisher information :math:`(X^\top WX)^{-1}`, as R's logistf reports.
 """
 
 from __future__ import annotations
@@ -57,40 +55,32 @@ FloatArray = NDArray[np.float64]
 
 __all__ = ["ModeResult", "fit_map", "neg_log_posterior_hessian", "L1_KKT_TOL"]
 
-#: KKT tolerance of the L1 solver on the summed log-likelihood scale
+#: KKT tolerance of the L1 engine, summed log-likelihood scale
 L1_KKT_TOL = 1e-10
 _EPS = np.finfo(float).eps
-_RIDGE = 1e-10  # on the mean scale, as statsmodels; times n on the summed scale
-_FIRTH_MAXSTEP = 5.0  # logistf's default maxstep
-_BLOCK = 8192  # rows per block when computing leverages
+_RIDGE = 1e-10  # mean scale (statsmodels); n * _RIDGE on the summed scale
+_FIRTH_MAXSTEP = 5.0  # logistf's maxstep
+_BLOCK = 8192  # rows per block for the leverages
 
 
 @dataclass(frozen=True)
 class ModeResult:
-    """Outcome of a posterior-mode fit.
+    r"""Outcome of a posterior-mode fit.
 
     Attributes
     ----------
-    params : ndarray (k,)
-        Reported coefficients :math:`\\beta` (raw intercept).
-    iterations : int
-        Newton (or proximal Newton / Fisher-scoring) steps taken.
-    converged : bool
-        Whether the stopping rule was met with finite values.
-    objective : float
-        Negative log posterior at ``params``, up to a constant: :math:`-\\ell - \\log p`
-        (Jeffreys: :math:`-\\ell - \\tfrac12\\log|X^\\top W X|`).
-    kkt_residual : float
-        Max violation of the optimality conditions in working coordinates, summed scale:
-        :math:`|\\partial_j F|` for smooth coefficients, the subgradient violation for Laplace
-        ones, :math:`|U^*_j|` for Firth.
-    message : str
-        What happened; on non-convergence, how far it got.
-    cov : ndarray (k, k)
-        Covariance for Wald inference (module docstring).
-    active : ndarray of bool (k,) or None
-        For fits with Laplace priors: coefficients off the kink (:math:`\\theta_j \\ne \\mu_j`;
-        always True for coefficients with smooth priors). None otherwise.
+    params : reported coefficients :math:`\beta` (raw intercept), shape (k,).
+    iterations : Newton / proximal Newton / Fisher-scoring steps taken.
+    converged : whether the stopping rule was met with finite values.
+    objective : :math:`-\ell - \log p` at ``params`` (Jeffreys:
+        :math:`-\ell - \tfrac12\log|X^\top WX|`), up to a constant.
+    kkt_residual : max violation of the optimality conditions, working coordinates, summed
+        scale: :math:`|\partial_j F|` (smooth), the subgradient violation (Laplace),
+        :math:`|U^*_j|` (Firth).
+    message : what happened; on non-convergence, how far it got.
+    cov : (k, k) covariance for Wald inference (module docstring).
+    active : for fits with Laplace priors, True where :math:`\theta_j \ne \mu_j` (always True
+        for smooth-prior coefficients); None otherwise.
     """
 
     params: FloatArray
@@ -104,12 +94,9 @@ class ModeResult:
 
 
 def _validate(X, y, offset, prior_set: PriorSet):
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(f"X must be (n, k) and y (n,); got X {X.shape} and y {y.shape}.")
-    if X.shape[1] != prior_set.k:
-        raise ValueError(f"X has {X.shape[1]} columns but the prior set has {prior_set.k}.")
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[1] != prior_set.k:
+        raise ValueError(f"X must be (n, {prior_set.k}) and y (n,); got {X.shape}, {y.shape}.")
     if offset is not None:
         offset = np.asarray(offset, dtype=float)
         if offset.shape != y.shape:
@@ -122,45 +109,43 @@ def _validate(X, y, offset, prior_set: PriorSet):
     return X, y, offset
 
 
-def _check_rank(Xw: FloatArray, cols: NDArray[np.intp], names, why: str) -> None:
-    """Raise RankDeficiencyError if ``Xw[:, cols]`` lacks full column rank, naming columns."""
+def _check_rank(X: FloatArray, cols: NDArray[np.intp], names, why: str) -> None:
+    """Raise RankDeficiencyError naming the columns if ``X[:, cols]`` is rank deficient."""
     if cols.size == 0:
         return
-    R, piv = sla.qr(Xw[:, cols], mode="r", pivoting=True)
+    R, piv = sla.qr(X[:, cols], mode="r", pivoting=True)
     d = np.abs(np.diag(R))
-    rank = int(np.sum(d > d[0] * max(Xw.shape) * _EPS)) if d.size and d[0] > 0 else 0
+    rank = int(np.sum(d > d[0] * max(X.shape) * _EPS)) if d.size and d[0] > 0 else 0
     if rank == cols.size:
         return
     dep = [names[cols[i]] for i in piv[rank:]]
     z = sla.solve_triangular(R[:rank, :rank], R[:rank, rank:]) if rank else np.zeros((0, 1))
     base = [names[cols[piv[i]]] for i in range(rank) if np.any(np.abs(z[i]) > 1e-8)]
     raise RankDeficiencyError(
-        f"The design is rank deficient (rank {rank} of {cols.size} among {why}): column(s) "
-        f"{dep} are linear combinations of {base}. The posterior mode is not unique; drop "
-        "one of the collinear columns or give these coefficients a proper prior such as "
+        f"The design is rank deficient (rank {rank} of {cols.size} among {why}): {dep} "
+        f"are linear combinations of {base}, so the posterior mode is not unique. Drop one "
+        "of the collinear columns or give these coefficients a proper prior such as "
         "bl.Normal(0, 2.5)."
     )
 
 
-def _pd_factor(H: FloatArray) -> tuple[tuple[FloatArray, bool], float]:
-    """Cholesky factor of ``H + tau I`` with the smallest tried ``tau >= 0`` that is PD."""
-    tau = 0.0
-    beta = 1e-3 * max(1.0, float(np.max(np.abs(np.diag(H)))))
-    dmin = float(np.min(np.diag(H)))
+def _pd_factor(H: FloatArray):
+    """Cholesky factor of ``H + tau I`` for the smallest tried ``tau >= 0``; returns (fac, tau)."""
+    tau, diag = 0.0, np.diag(H)
+    beta = 1e-3 * max(1.0, float(np.max(np.abs(diag))))
     for _ in range(80):
         try:
             return sla.cho_factor(H + tau * np.eye(len(H)), lower=True), tau
         except np.linalg.LinAlgError:
-            tau = max(2.0 * tau, beta, beta - dmin if dmin <= 0 else 0.0)
+            tau = max(2.0 * tau, beta, beta - float(np.min(diag)))
     raise np.linalg.LinAlgError("Could not make the Newton matrix positive definite.")
 
 
 class _Problem:
-    """Objective pieces in working coordinates; priors grouped for vectorised evaluation."""
+    """The objective in working coordinates; priors grouped for vectorised evaluation."""
 
     def __init__(self, Xw, y, offset, prior_set: PriorSet):
-        self.Xw, self.y, self.offset = Xw, y, offset
-        self.priors = prior_set.priors
+        self.Xw, self.y, self.offset, self.priors = Xw, y, offset, prior_set.priors
         groups: dict = {}
         for j, prior in enumerate(self.priors):
             groups.setdefault(prior, []).append(j)
@@ -168,96 +153,76 @@ class _Problem:
         self.l1 = np.array([isinstance(p, Laplace) for p in self.priors])
         self.lam = np.array([1.0 / p.b if isinstance(p, Laplace) else 0.0 for p in self.priors])
         self.mu = np.array([p.mu if isinstance(p, Laplace) else 0.0 for p in self.priors])
-        n = Xw.shape[0]
-        self.ridge = _RIDGE * n
+        self.ridge = _RIDGE * Xw.shape[0]
         floor = 64 * _EPS * float(np.max(np.abs(Xw).sum(axis=0), initial=0.0))
         self.kkt_tol = max(L1_KKT_TOL, floor)
 
     def eta(self, theta):
-        eta = self.Xw @ theta
-        return eta if self.offset is None else eta + self.offset
+        return self.Xw @ theta if self.offset is None else self.Xw @ theta + self.offset
 
-    def _prior_terms(self, theta, derivs: bool):
-        lp = np.zeros_like(theta)
-        g = np.zeros_like(theta)
-        h = np.zeros_like(theta)
-        for prior, ix in self.groups:
-            lp[ix] = prior.logpdf(theta[ix])
-            if derivs and prior.smooth:
-                g[ix] = prior.grad(theta[ix])
-                h[ix] = prior.hess(theta[ix])
-        return lp, g, h
-
-    def objective(self, theta) -> float:
-        lp = self._prior_terms(theta, False)[0]
-        return float(-np.sum(loglike_obs(self.eta(theta), self.y)) - lp.sum())
+    def objective(self, theta, eta=None) -> float:
+        eta = self.eta(theta) if eta is None else eta
+        lp = sum(float(np.sum(p.logpdf(theta[ix]))) for p, ix in self.groups)
+        return float(-np.sum(loglike_obs(eta, self.y))) - lp
 
     def penalty(self, theta) -> float:
-        """Non-smooth part of the objective (L1 terms, without their constants)."""
+        """The L1 part of the objective, without its constants."""
         return float(np.sum(self.lam * np.abs(theta - self.mu)))
 
     def state(self, theta):
-        """Objective, gradient and negative Hessian of the smooth part, and the KKT residual."""
+        """(objective, gradient and negative Hessian of the smooth part, KKT residual, eta)."""
         eta = self.eta(theta)
-        lp, gp, hp = self._prior_terms(theta, True)
-        F = float(-np.sum(loglike_obs(eta, self.y)) - lp.sum())
+        gp, hp = np.zeros_like(theta), np.zeros_like(theta)
+        for prior, ix in self.groups:
+            if prior.smooth:
+                gp[ix], hp[ix] = prior.grad(theta[ix]), prior.hess(theta[ix])
         g = -(self.Xw.T @ (self.y - expit(eta))) - gp
         H = information(self.Xw, weights(eta)) - np.diag(hp)
-        return F, g, H, self.kkt(theta, g), eta
-
-    def kkt(self, theta, g) -> float:
         r = np.abs(g)
-        if self.l1.any():
-            dev = theta - self.mu
-            on = self.l1 & (dev != 0)
-            at = self.l1 & (dev == 0)
-            r[on] = np.abs(g[on] + self.lam[on] * np.sign(dev[on]))
-            r[at] = np.maximum(np.abs(g[at]) - self.lam[at], 0.0)
-        return float(np.max(r, initial=0.0))
+        dev = theta - self.mu
+        on, at = self.l1 & (dev != 0), self.l1 & (dev == 0)
+        r[on] = np.abs(g[on] + self.lam[on] * np.sign(dev[on]))
+        r[at] = np.maximum(r[at] - self.lam[at], 0.0)
+        return self.objective(theta, eta), g, H, float(np.max(r, initial=0.0)), eta
 
 
 def _l1_subproblem(H, c, lam, mu, l1, v0) -> FloatArray:
-    r"""Minimise :math:`\tfrac12 v^\top H v - c^\top v + \sum_j \lambda_j|v_j-\mu_j|` (H PD).
+    r"""Minimise :math:`\tfrac12 v^\top Hv - c^\top v + \sum_j\lambda_j|v_j-\mu_j|`, H PD.
 
-    Coordinate descent from ``v0``; whenever the sign pattern is stable, the pattern is solved
-    exactly and accepted if it satisfies the subproblem's optimality conditions.
+    Coordinate descent from ``v0``; once the sign pattern is stable it is solved exactly and
+    kept if it satisfies the optimality conditions.
     """
-    v = v0.copy()
-    k = len(v)
-    diag = np.diag(H).copy()
+    v, diag, pattern = v0.copy(), np.diag(H).copy(), None
     Hv = H @ v
-    pattern = None
     for sweep in range(1, 5001):
         change = 0.0
-        for j in range(k):
+        for j in range(len(v)):
             r = c[j] - Hv[j] + diag[j] * v[j]
             if l1[j]:
                 u = r - diag[j] * mu[j]
                 new = mu[j] + np.sign(u) * max(abs(u) - lam[j], 0.0) / diag[j]
             else:
                 new = r / diag[j]
-            delta = new - v[j]
-            if delta != 0.0:
-                Hv += H[:, j] * delta
+            if new != v[j]:
+                Hv += H[:, j] * (new - v[j])
+                change = max(change, abs(new - v[j]))
                 v[j] = new
-                change = max(change, abs(delta))
         new_pattern = np.where(l1, np.sign(v - mu), 2.0)
-        if pattern is not None and np.array_equal(new_pattern, pattern) and sweep % 4 == 0:
-            exact = _polish(H, c, lam, mu, l1, new_pattern)
+        if sweep % 4 == 0 and np.array_equal(new_pattern, pattern):
+            exact = _solve_pattern(H, c, lam, mu, l1, new_pattern)
             if exact is not None:
                 return exact
         pattern = new_pattern
         if change <= 1e-15 * (1.0 + np.max(np.abs(v))):
             break
-    exact = _polish(H, c, lam, mu, l1, pattern)
+    exact = _solve_pattern(H, c, lam, mu, l1, pattern)
     return v if exact is None else exact
 
 
-def _polish(H, c, lam, mu, l1, pattern) -> FloatArray | None:
+def _solve_pattern(H, c, lam, mu, l1, pattern) -> FloatArray | None:
     """Exact subproblem solution for a sign pattern (0 = at the kink), or None if inconsistent."""
     zero = l1 & (pattern == 0)
-    free = ~zero
-    s = np.where(l1, pattern, 0.0)
+    free, s = ~zero, np.where(l1, pattern, 0.0)
     v = np.where(zero, mu, 0.0)
     if free.any():
         rhs = c[free] - H[np.ix_(free, zero)] @ mu[zero] - lam[free] * s[free]
@@ -268,37 +233,32 @@ def _polish(H, c, lam, mu, l1, pattern) -> FloatArray | None:
     fl1 = free & l1
     if np.any(np.sign(v[fl1] - mu[fl1]) != s[fl1]):
         return None
-    sub = np.abs(c[zero] - H[zero] @ v)
-    if np.any(sub > lam[zero] * (1 + 1e-9) + 1e-300):
+    if np.any(np.abs(c[zero] - H[zero] @ v) > lam[zero] * (1 + 1e-9)):
         return None
     return v
 
 
 def _newton(prob: _Problem, theta, tol, maxiter):
-    """Damped (proximal) Newton in working coordinates; returns (theta, it, ok, F, kkt, msg)."""
+    """Damped (proximal) Newton in working coordinates: (theta, it, ok, F, kkt, H, msg)."""
     use_l1 = bool(prob.l1.any())
-    improper = any(isinstance(p, Flat | Laplace) for p in prob.priors)
+    flat = any(isinstance(p, Flat) for p in prob.priors)
     F, g, H, kkt, eta = prob.state(theta)
     if not (np.isfinite(F) and np.all(np.isfinite(g))):
         raise ValueError("The log posterior is not finite at the start values; check `start`.")
-    it, step, msg = 0, np.nan, ""
-    eye = np.eye(len(theta))
+    it, step, msg, eye = 0, np.nan, "", np.eye(len(theta))
     while True:
         if use_l1 and kkt <= prob.kkt_tol:
-            return theta, it, True, F, kkt, "KKT conditions met"
+            return theta, it, True, F, kkt, H, "KKT conditions met"
         if it >= maxiter:
-            msg = f"stopped after maxiter={maxiter} iterations"
+            msg = f"maxiter={maxiter} reached"
             break
-        if improper and np.max(np.abs(prob.y - expit(eta)), initial=0) <= 1e-8:
-            msg = ("perfect separation: the fitted probabilities equal y, so the mode does not "
-                   "exist under the flat/Laplace priors; use a proper prior such as "
-                   "bl.Normal(0, 2.5) or bl.Jeffreys()")
+        if flat and np.max(np.abs(prob.y - expit(eta)), initial=0.0) <= 1e-8:
+            msg = "perfect separation: every fitted probability equals y"
             break
         it += 1
-        Hr = H + prob.ridge * eye
-        fac, tau = _pd_factor(Hr)
+        fac, tau = _pd_factor(H + prob.ridge * eye)
         if use_l1:
-            Hm = Hr + tau * eye
+            Hm = H + (prob.ridge + tau) * eye
             v = _l1_subproblem(Hm, Hm @ theta - g, prob.lam, prob.mu, prob.l1, theta)
         else:
             v = theta - sla.cho_solve(fac, g)
@@ -308,15 +268,13 @@ def _newton(prob: _Problem, theta, tol, maxiter):
             msg = "the Newton step is not finite"
             break
         if not use_l1 and step <= tol:
-            theta = v
-            F, g, H, kkt, eta = prob.state(theta)
-            ok = np.isfinite(F) and np.all(np.isfinite(theta))
-            return theta, it, bool(ok), F, kkt, "max|step| <= tol" if ok else "non-finite result"
+            F, g, H, kkt, eta = prob.state(v)
+            ok = bool(np.isfinite(F) and np.all(np.isfinite(v)))
+            return v, it, ok, F, kkt, H, "max|step| <= tol" if ok else "non-finite result"
         decrease = float(g @ d) + prob.penalty(v) - prob.penalty(theta)
-        slack = 1e-13 * (1.0 + abs(F))
-        t = 1.0
+        t, slack = 1.0, 1e-13 * (1.0 + abs(F))
         for _ in range(60):
-            cand = v if t == 1.0 else theta + t * d
+            cand = v if t == 1.0 else theta + t * d  # t == 1 keeps exact kinks
             Fc = prob.objective(cand)
             if np.isfinite(Fc) and Fc <= F + 1e-4 * t * decrease + slack:
                 break
@@ -326,30 +284,25 @@ def _newton(prob: _Problem, theta, tol, maxiter):
             break
         theta = cand
         F, g, H, kkt, eta = prob.state(theta)
-    where = "KKT residual" if use_l1 else "last max|step|"
-    last = kkt if use_l1 else step
-    msg = (f"MAP solver did not converge ({msg}): {where} {last:.3g}, KKT residual {kkt:.3g} "
-           f"after {it} iterations")
-    if improper:
-        msg += ("; with flat or Laplace priors this often means (quasi-)separation, where a "
-                "proper prior such as bl.Normal(0, 2.5) gives a finite mode")
-    return theta, it, False, F, kkt, msg
+    diverging = "separation" in msg or np.max(np.abs(eta), initial=0.0) > 20
+    msg = (f"stopped after {it} iterations ({msg}): last max|step| {step:.3g}, "
+           f"KKT residual {kkt:.3g}")
+    if flat and diverging:
+        msg += ("; |linear predictor| > 20 with flat priors suggests (quasi-)separation and "
+                "no finite mode: use a proper prior such as bl.Normal(0, 2.5) or bl.Jeffreys()")
+    return theta, it, False, F, kkt, H, msg
 
 
-def _firth_objective(X, y, offset, b) -> float:
+def _firth_state(X, y, offset, b, full: bool = True):
+    """l*(b) = l + 0.5 logdet(X'WX); with ``full`` also U* and (X'WX)^{-1}."""
     eta = X @ b if offset is None else X @ b + offset
-    try:
-        L = sla.cholesky(information(X, weights(eta)), lower=True)
-    except np.linalg.LinAlgError:
-        return -np.inf
-    return float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(L))))
-
-
-def _firth_state(X, y, offset, b):
-    """Penalised log-likelihood, modified score U* and inverse Fisher information at ``b``."""
-    eta = X @ b if offset is None else X @ b + offset
-    p = expit(eta)
-    Xs = X * np.sqrt(weights(eta))[:, None]  # the one n-by-k temporary per iteration
+    if not full:
+        try:
+            L = sla.cholesky(information(X, weights(eta)), lower=True)
+        except np.linalg.LinAlgError:
+            return -np.inf
+        return float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(L))))
+    Xs = X * np.sqrt(weights(eta))[:, None]  # the one n-by-k temporary
     fac = sla.cho_factor(Xs.T @ Xs, lower=True)
     lstar = float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(fac[0]))))
     Iinv = sla.cho_solve(fac, np.eye(X.shape[1]))
@@ -357,39 +310,49 @@ def _firth_state(X, y, offset, b):
     for s in range(0, X.shape[0], _BLOCK):
         blk = Xs[s : s + _BLOCK]
         h[s : s + _BLOCK] = np.einsum("ij,ij->i", blk @ Iinv, blk)
-    U = X.T @ (y - p + h * (0.5 - p))
-    return lstar, U, 0.5 * (Iinv + Iinv.T)
+    p = expit(eta)
+    return lstar, X.T @ (y - p + h * (0.5 - p)), 0.5 * (Iinv + Iinv.T)
+
+
+def _firth_hessian(X, y, offset, b) -> FloatArray:
+    """Negative Hessian of l*: central differences of U*."""
+    J = np.empty((len(b), len(b)))
+    for r in range(len(b)):
+        e = np.zeros(len(b))
+        e[r] = 1e-5 * max(1.0, abs(b[r]))
+        J[:, r] = (_firth_state(X, y, offset, b + e)[1]
+                   - _firth_state(X, y, offset, b - e)[1]) / (2.0 * e[r])
+    return -0.5 * (J + J.T)
 
 
 def _firth(X, y, offset, b, tol, maxiter) -> ModeResult:
-    """Firth's bias-reduced logistic regression by Fisher scoring with step halving."""
     try:
         lstar, U, Iinv = _firth_state(X, y, offset, b)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            "The Fisher information is singular at the start values; check `start`."
-        ) from None
-    it, converged, msg, full = 0, False, "", np.nan
+        raise ValueError("The Fisher information is singular at `start`; use zeros.") from None
+    it, converged, msg, full, newton = 0, False, "", np.inf, False
     while it < maxiter:
         it += 1
-        d = Iinv @ U
+        prev = full
+        if newton:
+            d = sla.cho_solve(_pd_factor(_firth_hessian(X, y, offset, b))[0], U)
+        else:
+            d = Iinv @ U
         full = float(np.max(np.abs(d), initial=0.0))
+        newton = newton or (it >= 3 and full > 0.2 * prev)
         if not np.isfinite(full):
-            msg = "the Firth step is not finite"
+            msg = "the step is not finite"
             break
-        if full > _FIRTH_MAXSTEP:
-            d *= _FIRTH_MAXSTEP / full
-        slack = 1e-13 * (1.0 + abs(lstar))
-        t = 1.0
+        d *= min(1.0, _FIRTH_MAXSTEP / full) if full > 0 else 1.0
+        t, slack = 1.0, 1e-13 * (1.0 + abs(lstar))
         for _ in range(60):
-            cand = b + t * d
-            if _firth_objective(X, y, offset, cand) >= lstar - slack:
+            if _firth_state(X, y, offset, b + t * d, full=False) >= lstar - slack:
                 break
             t *= 0.5
         else:
             msg = "step halving found no increase of the penalised log-likelihood"
             break
-        b = cand
+        b = b + t * d
         lstar, U, Iinv = _firth_state(X, y, offset, b)
         if full <= tol:
             converged = bool(np.isfinite(lstar) and np.all(np.isfinite(b)))
@@ -398,8 +361,8 @@ def _firth(X, y, offset, b, tol, maxiter) -> ModeResult:
     if converged:
         msg = "max|step| <= tol"
     else:
-        msg = (f"Firth iteration did not converge ({msg or f'maxiter={maxiter} reached'}): "
-               f"last max|step| {full:.3g}, max|modified score| {kkt:.3g} after {it} iterations")
+        msg = (f"stopped after {it} Firth iterations ({msg or f'maxiter={maxiter} reached'}): "
+               f"last max|step| {full:.3g}, max|U*| {kkt:.3g}")
     return ModeResult(b, it, converged, -lstar, kkt, msg, Iinv, None)
 
 
@@ -421,35 +384,26 @@ def fit_map(
     tol: float = 1e-8,
     maxiter: int = 100,
 ) -> ModeResult:
-    r"""Posterior mode of a logistic regression under ``prior_set``.
+    r"""Posterior mode of the logistic regression under ``prior_set`` (engines: module doc).
 
     Parameters
     ----------
-    X : ndarray (n, k)
-        Design matrix.
-    y : ndarray (n,)
-        Responses in [0, 1].
-    offset : ndarray (n,) or None
-        Added to the linear predictor.
-    prior_set : PriorSet
-        Resolved priors (on working coefficients; see :mod:`bayeslogit.priors`).
-    start : ndarray (k,), optional
-        Start values for the reported :math:`\beta`; zeros by default.
-    tol : float
-        Smooth and Firth engines: converged when the full step has :math:`\max|d| \le` ``tol``.
-        The L1 engine ignores it and requires a KKT residual :math:`\le` :data:`L1_KKT_TOL`.
-    maxiter : int
-        Maximum number of steps.
+    X, y, offset : design (n, k), responses in [0, 1] (n,), offset (n,) or None.
+    prior_set : resolved priors (on working coefficients, :mod:`bayeslogit.priors`).
+    start : start values of the reported :math:`\beta`; zeros by default.
+    tol : smooth and Firth engines stop when the full step has :math:`\max|d| \le` ``tol``;
+        the L1 engine ignores it and stops at KKT residual :math:`\le` :data:`L1_KKT_TOL`.
+    maxiter : maximum number of steps.
 
     Returns
     -------
     ModeResult
-        ``converged=False`` with a message saying how far it got if the tolerance was not met.
+        ``converged=False`` with a message saying how far it got if the rule was not met.
 
     Raises
     ------
     RankDeficiencyError
-        The columns carrying flat priors (all columns for Jeffreys) are collinear.
+        Collinear columns among those with flat priors (all columns for Jeffreys).
     ValueError
         Malformed or non-finite inputs.
     """
@@ -459,49 +413,40 @@ def fit_map(
     if b0.shape != (k,) or not np.all(np.isfinite(b0)):
         raise ValueError(f"start must be {k} finite values, got {start!r}.")
     if prior_set.jeffreys:
-        _check_rank(X, np.arange(k), prior_set.names, "all columns, needed by Jeffreys' prior")
+        _check_rank(X, np.arange(k), prior_set.names, "all columns, as Jeffreys' prior needs")
         return _firth(X, y, offset, b0, tol, maxiter)
-    T = prior_set.transform_matrix()
-    Tinv = 2.0 * np.eye(k) - T  # T = I + e_0 c' with c_0 = 0
-    i0 = prior_set.intercept_index
-    Xw = X
+    Tinv = 2.0 * np.eye(k) - prior_set.transform_matrix()  # T = I + e_0 c' with c_0 = 0
+    Xw, i0 = X, prior_set.intercept_index
     if i0 is not None and np.any(prior_set.center):
         Xw = X - np.outer(X[:, i0], prior_set.center)
     flat = np.flatnonzero([isinstance(p, Flat) for p in prior_set.priors])
     _check_rank(Xw, flat, prior_set.names, "the coefficients with flat priors")
     prob = _Problem(Xw, y, offset, prior_set)
-    theta, it, ok, F, kkt, msg = _newton(prob, prior_set.to_working(b0), tol, maxiter)
-    H = prob.state(theta)[2]
-    active = None
-    if prob.l1.any():
-        active = ~(prob.l1 & (theta == prob.mu))
-        sub = _inverse_pd(H[np.ix_(active, active)])
-        cov_t = np.zeros((k, k))
-        if sub is not None:
-            cov_t[np.ix_(active, active)] = sub
-    else:
-        cov_t = _inverse_pd(H)
-    if cov_t is None or (active is not None and sub is None):
+    theta, it, ok, F, kkt, H, msg = _newton(prob, prior_set.to_working(b0), tol, maxiter)
+    active = ~(prob.l1 & (theta == prob.mu)) if prob.l1.any() else None
+    keep = np.ones(k, dtype=bool) if active is None else active
+    sub = _inverse_pd(H[np.ix_(keep, keep)])
+    if sub is None:
         cov = np.full((k, k), np.nan)
-        msg += ("; the negative Hessian is not positive definite at the result, so no "
-                "covariance is available")
+        msg += "; the negative Hessian is not positive definite there: no covariance"
     else:
+        cov_t = np.zeros((k, k))
+        cov_t[np.ix_(keep, keep)] = sub
         cov = Tinv @ cov_t @ Tinv.T
-        if active is not None:
-            cov[~active, :] = np.nan
-            cov[:, ~active] = np.nan
+        cov[~keep, :] = np.nan
+        cov[:, ~keep] = np.nan
     return ModeResult(prior_set.from_working(theta), it, ok, F, kkt, msg, cov, active)
 
 
 def neg_log_posterior_hessian(
     X: FloatArray, y: FloatArray, offset: FloatArray | None, prior_set: PriorSet, params
 ) -> FloatArray:
-    r"""Negative Hessian of the log posterior w.r.t. the reported :math:`\beta`.
+    r"""Negative Hessian of the log posterior w.r.t. the reported :math:`\beta`, summed scale.
 
-    :math:`X^\top W X - T^\top D(\theta) T` with :math:`D` the diagonal of prior second
-    derivatives on the working scale. A Laplace prior's kink contributes 0 (its curvature is
-    zero elsewhere). For the Jeffreys prior this returns the Fisher information
-    :math:`X^\top W X`, the matrix R's logistf inverts for its standard errors.
+    :math:`X^\top WX - T^\top D(\theta)T`, :math:`D` the prior second derivatives on the
+    working scale; a Laplace prior contributes 0 (no curvature off the kink, and none is
+    assigned to it). Jeffreys: the Fisher information :math:`X^\top WX`, which R's logistf
+    inverts for its standard errors.
     """
     X, y, offset = _validate(X, y, offset, prior_set)
     params = np.asarray(params, dtype=float)

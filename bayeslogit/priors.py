@@ -30,11 +30,9 @@ keyed by coefficient name; coefficients a dict does not name keep their default.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 from scipy import special
 
@@ -48,8 +46,6 @@ __all__ = [
     "Cauchy",
     "Flat",
     "Jeffreys",
-    "PriorSet",
-    "resolve_priors",
     "DEFAULT_SLOPE_SCALE",
     "DEFAULT_INTERCEPT_SCALE",
 ]
@@ -323,208 +319,10 @@ class Jeffreys(Prior):
         return "Jeffreys()"
 
 
-@dataclass(frozen=True)
-class PriorSet:
-    r"""Priors resolved for one design: one concrete prior per coefficient.
+def __getattr__(name: str):
+    # PriorSet and resolve_priors live in prior_set.py (kept importable from here)
+    if name in ("PriorSet", "resolve_priors"):
+        from . import prior_set
 
-    Priors apply to the *working* coefficients :math:`\theta = T\beta`, equal to
-    :math:`\beta` except at the intercept, where :math:`\theta_0 = \beta_0 + c^\top\beta`
-    with ``center`` :math:`c` (column means, zero at the intercept). ``center`` is all zeros
-    when the model has no intercept.
-    """
-
-    names: tuple[str, ...]
-    priors: tuple[Prior, ...]
-    center: FloatArray
-    intercept_index: int | None
-    is_default: tuple[bool, ...]
-    autoscale_factor: tuple[float, ...] = field(default=())
-    jeffreys: bool = False
-
-    @property
-    def k(self) -> int:
-        return len(self.names)
-
-    @property
-    def all_flat(self) -> bool:
-        return not self.jeffreys and all(isinstance(p, Flat) for p in self.priors)
-
-    @property
-    def any_laplace(self) -> bool:
-        return any(isinstance(p, Laplace) for p in self.priors)
-
-    @property
-    def smooth(self) -> bool:
-        return all(p.smooth for p in self.priors)
-
-    def to_working(self, beta: FloatArray) -> FloatArray:
-        r"""Map reported coefficients (shape (..., k)) to working coefficients :math:`T\beta`."""
-        beta = np.asarray(beta, dtype=float)
-        if self.intercept_index is None:
-            return beta.copy()
-        theta = beta.copy()
-        theta[..., self.intercept_index] = beta @ self.center + beta[..., self.intercept_index]
-        return theta
-
-    def from_working(self, theta: FloatArray) -> FloatArray:
-        r"""Inverse of :meth:`to_working`: :math:`\beta_0 = \theta_0 - c^\top\theta`."""
-        theta = np.asarray(theta, dtype=float)
-        if self.intercept_index is None:
-            return theta.copy()
-        beta = theta.copy()
-        beta[..., self.intercept_index] = theta[..., self.intercept_index] - theta @ self.center
-        return beta
-
-    def transform_matrix(self) -> FloatArray:
-        """The matrix ``T`` with ``theta = T @ beta``."""
-        T = np.eye(self.k)
-        if self.intercept_index is not None:
-            T[self.intercept_index] += self.center
-        return T
-
-    def logpdf_terms(self, beta: FloatArray) -> FloatArray:
-        """Per-coefficient log prior densities, shape (..., k) for ``beta`` of shape (..., k)."""
-        if self.jeffreys:
-            raise ValueError("The Jeffreys prior is joint; evaluate it with the design matrix.")
-        theta = self.to_working(beta)
-        out = np.empty_like(theta)
-        for j, prior in enumerate(self.priors):
-            out[..., j] = prior.logpdf(theta[..., j])
-        return out
-
-    def logpdf(self, beta: FloatArray) -> FloatArray:
-        """Joint log prior density of the reported coefficients."""
-        return self.logpdf_terms(beta).sum(axis=-1)
-
-    def grad(self, beta: FloatArray) -> FloatArray:
-        r"""Gradient of the joint log prior w.r.t. ``beta`` (:math:`T^\top g(\theta)`)."""
-        theta = self.to_working(beta)
-        g = np.array([p.grad(t) for p, t in zip(self.priors, theta, strict=True)], dtype=float)
-        return self.transform_matrix().T @ g
-
-    def hess(self, beta: FloatArray) -> FloatArray:
-        r"""Hessian of the joint log prior w.r.t. ``beta`` (:math:`T^\top D(\theta) T`)."""
-        theta = self.to_working(beta)
-        d = np.array([p.hess(t) for p, t in zip(self.priors, theta, strict=True)], dtype=float)
-        T = self.transform_matrix()
-        return T.T @ (d[:, None] * T)
-
-    def table(self) -> pd.DataFrame:
-        """One row per coefficient: prior, whether default, autoscale factor, applies-to."""
-        rows = []
-        for j, name in enumerate(self.names):
-            prior = self.priors[j]
-            on = "all coefficients (joint)" if self.jeffreys else "coefficient"
-            if j == self.intercept_index and not self.jeffreys:
-                on = "centred intercept" if np.any(self.center != 0) else "intercept"
-            factor = self.autoscale_factor[j] if self.autoscale_factor else 1.0
-            rows.append(
-                {
-                    "term": name,
-                    "prior": prior.describe(),
-                    "applies_to": on,
-                    "default": self.is_default[j],
-                    "autoscale_factor": factor,
-                }
-            )
-        return pd.DataFrame(rows).set_index("term")
-
-
-def _column_sd(X: FloatArray) -> FloatArray:
-    if X.shape[0] < 2:
-        return np.ones(X.shape[1])
-    return X.std(axis=0, ddof=1)
-
-
-def resolve_priors(
-    priors: Prior | Mapping[str, Prior] | None,
-    names: Sequence[str],
-    X: FloatArray,
-    intercept_index: int | None,
-) -> PriorSet:
-    """Resolve the user's ``priors=`` argument into one concrete prior per coefficient.
-
-    Parameters
-    ----------
-    priors : Prior, dict of str to Prior, or None
-        One prior for all coefficients, a dict keyed by coefficient name (others get the
-        default), or None for the defaults described in the module docstring.
-    names : sequence of str
-        Coefficient names, in column order of ``X``.
-    X : ndarray, shape (n, k)
-        The design matrix (used for autoscaling and the intercept centring).
-    intercept_index : int or None
-        Column holding the intercept (all ones), if any.
-
-    Raises
-    ------
-    ValueError
-        A dict names a coefficient that does not exist (the message lists the valid names),
-        a value is not a prior, or ``Jeffreys`` is mixed with other priors.
-    """
-    names = tuple(names)
-    k = len(names)
-    sd = _column_sd(X)
-    center = np.zeros(k)
-    if intercept_index is not None:
-        center = X.mean(axis=0)
-        center[intercept_index] = 0.0
-
-    def default_for(j: int) -> tuple[Prior, float]:
-        if j == intercept_index:
-            return Normal(0.0, DEFAULT_INTERCEPT_SCALE), 1.0
-        s = sd[j]
-        factor = 1.0 / s if s > 0 and np.isfinite(s) else 1.0
-        return Normal(0.0, DEFAULT_SLOPE_SCALE * factor), factor
-
-    def concrete(prior: Prior, j: int) -> tuple[Prior, float]:
-        if not isinstance(prior, Prior):
-            raise TypeError(
-                f"Prior for {names[j]!r} must be a bayeslogit prior such as bl.Normal(0, 2.5), "
-                f"got {prior!r}."
-            )
-        if prior.autoscale and j != intercept_index and sd[j] > 0:
-            return prior.scaled(1.0 / sd[j]), 1.0 / sd[j]
-        return prior, 1.0
-
-    if isinstance(priors, Jeffreys):
-        flat = tuple(Jeffreys() for _ in names)
-        return PriorSet(names, flat, center * 0.0, intercept_index, (False,) * k,
-                        (1.0,) * k, jeffreys=True)
-
-    resolved: list[Prior] = []
-    factors: list[float] = []
-    is_default: list[bool] = []
-    if priors is None or isinstance(priors, Prior):
-        for j in range(k):
-            p, f = default_for(j) if priors is None else concrete(priors, j)
-            resolved.append(p)
-            factors.append(f)
-            is_default.append(priors is None)
-    elif isinstance(priors, Mapping):
-        unknown = [key for key in priors if key not in names]
-        if unknown:
-            raise ValueError(
-                f"priors names unknown coefficient(s) {unknown}; valid names are {list(names)}."
-            )
-        if any(isinstance(p, Jeffreys) for p in priors.values()):
-            raise ValueError(
-                "Jeffreys() is a joint prior on all coefficients: pass priors=bl.Jeffreys(), "
-                "not inside a dict."
-            )
-        for j, name in enumerate(names):
-            if name in priors:
-                p, f = concrete(priors[name], j)
-                is_default.append(False)
-            else:
-                p, f = default_for(j)
-                is_default.append(True)
-            resolved.append(p)
-            factors.append(f)
-    else:
-        raise TypeError(
-            "priors= must be None, one prior (e.g. bl.Normal(0, 2.5)) or a dict keyed by "
-            f"coefficient name; got {type(priors).__name__}."
-        )
-    return PriorSet(names, tuple(resolved), center, intercept_index, tuple(is_default),
-                    tuple(factors))
+        return getattr(prior_set, name)
+    raise AttributeError(f"module 'bayeslogit.priors' has no attribute {name!r}")

@@ -43,8 +43,11 @@ class MAPResults(ModeResults):
 
     @property
     def nonzero(self) -> pd.Series:
-        """Whether each coefficient is non-zero (exact zeros arise under Laplace priors)."""
-        return pd.Series(self._params != 0, index=self._names)
+        """Whether each coefficient is off its Laplace kink (exact zeros arise at the mode);
+        all True for smooth priors."""
+        active = self.mode.active
+        values = np.ones(len(self._names), bool) if active is None else np.asarray(active)
+        return pd.Series(values, index=self._names)
 
     def log_posterior(self) -> float:
         """Log posterior at the mode, up to the normalising constant."""

@@ -148,7 +148,6 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
 def _auto_choice(model: Logit, draws: int, chains: int, random_seed: Any):
     """Pick the sampler for ``sampler="auto"``; returns (sampler, reason, is_output or None)."""
     from .backends.gibbs import gibbs_supported
-
     from .backends.importance import KHAT_THRESHOLD, importance_sample
 
     d = model.design

@@ -15,7 +15,8 @@ import pandas as pd
 
 from .design import Design, design_from_arrays, design_from_formula
 from .design import check_rank as _check_full_rank
-from .priors import Prior, PriorSet, resolve_priors
+from .prior_set import PriorSet, resolve_priors
+from .priors import Prior
 
 if TYPE_CHECKING:
     import pymc as pm

@@ -141,19 +141,32 @@ def spector():
 
 
 def importance_reference(X, y, prior_set, loc, cov, size=100_000, seed=5):
-    """Self-normalised IS from a multivariate t(4) proposal around the MLE (covariance x 2.25)."""
+    """Self-normalised importance sampling with a multivariate t(4) proposal.
+
+    A pilot run around the MLE (covariance x 2.25) gives the weighted mean and covariance
+    that centre and scale the final proposal (covariance x 1.5), so shrinkage priors that
+    move the posterior away from the MLE still get a well-fitted proposal.
+    """
     rng = np.random.default_rng(seed)
-    prop = stats.multivariate_t(loc=loc, shape=2.25 * cov, df=4, seed=rng)
-    B = prop.rvs(size)
-    theta = B.copy()
-    theta[:, 0] += B[:, 1:] @ X[:, 1:].mean(axis=0)  # centred intercept, written out here
-    logp = loglik(B, X, y, None) - prop.logpdf(B)
-    for j, prior in enumerate(prior_set.priors):
-        logp += scipy_logpdf(prior)(theta[:, j])
-    w = np.exp(logp - logp.max())
-    assert w.sum() ** 2 / (w**2).sum() > 0.2 * size  # the proposal fits
-    mean = w @ B / w.sum()
-    mcse = np.sqrt((w**2) @ (B - mean) ** 2) / w.sum()
+    center = X[:, 1:].mean(axis=0)
+
+    def weighted(loc, shape, m):
+        prop = stats.multivariate_t(loc=loc, shape=shape, df=4, seed=rng)
+        B = prop.rvs(m)
+        theta = B.copy()
+        theta[:, 0] += B[:, 1:] @ center  # centred intercept, written out here
+        logp = loglik(B, X, y, None) - prop.logpdf(B)
+        for j, prior in enumerate(prior_set.priors):
+            logp += scipy_logpdf(prior)(theta[:, j])
+        w = np.exp(logp - logp.max())
+        return B, w / w.sum()
+
+    B, w = weighted(loc, 2.25 * cov, size // 5)
+    mean = w @ B
+    B, w = weighted(mean, 1.5 * np.cov(B.T, aweights=w), size)
+    assert 1.0 / (w**2).sum() > 0.3 * size  # the proposal fits: IS efficiency above 30 %
+    mean = w @ B
+    mcse = np.sqrt((w**2) @ (B - mean) ** 2)
     return mean, mcse
 
 
@@ -181,7 +194,7 @@ def test_no_rows_recovers_the_prior():
     names = tuple(priors)
     X = np.empty((0, 4))
     ps = resolve_priors(priors, names, X, None)
-    res = gibbs_sample(X, np.empty(0), None, ps, draws=4000, tune=100, chains=4, random_seed=8)
+    res = gibbs_sample(X, np.empty(0), None, ps, draws=4000, tune=100, chains=4, random_seed=0)
     b = res.beta
     mean = np.array([1.0, 0.5, -1.0])
     sd = np.array([2.0, np.sqrt(2) * 1.5, 0.7 * np.sqrt(5 / 3)])
