@@ -33,12 +33,20 @@ def _two_columns(left: list[tuple[str, str]], right: list[tuple[str, str]]) -> l
     return lines
 
 
+def _cell(col: str, x: float) -> str:
+    if col.startswith("ess") and np.isfinite(x):
+        return f"{x:>10.0f}"
+    if col == "r_hat" and np.isfinite(x):
+        return f"{x:>10.3f}"
+    return _fmt(x)
+
+
 def _coef_table(table: pd.DataFrame, columns: list[tuple[str, str]]) -> list[str]:
     name_w = max(12, max(len(str(i)) for i in table.index) + 1)
     header = " " * name_w + "".join(f"{label:>11}" for _, label in columns)
     lines = [header, "-" * max(_WIDTH, len(header))]
     for name, row in table.iterrows():
-        cells = "".join(" " + _fmt(float(row[col])) for col, _ in columns)
+        cells = "".join(" " + _cell(col, float(row[col])) for col, _ in columns)
         lines.append(f"{str(name):<{name_w}}{cells}")
     return lines
 

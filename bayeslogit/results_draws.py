@@ -160,7 +160,11 @@ class DrawResults(LogitResultsBase):
 
         if "log_prior" not in self._tree.children:
             raise ValueError("Power scaling needs a log_prior group; flat priors have none.")
-        with warnings.catch_warnings():
+        import contextlib
+        import io
+
+        # psense_summary prints a reading guide to stdout; the returned table is the result
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             return az.psense_summary(self._tree, var_names=["beta"], **kwargs)
 

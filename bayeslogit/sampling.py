@@ -78,7 +78,7 @@ def _importance(model: Logit, draws, chains, random_seed, **kw):
     d = model.design
     out = importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, chains=chains,
                             random_seed=random_seed, **kw)
-    info = {"sampler": "importance (PSIS, multivariate t at the mode)",
+    info = {"sampler": "importance (PSIS)",
             "sampling_time": out.sampling_time, "khat": float(out.khat),
             "ess_is": float(out.ess), "n_proposals": int(out.n_proposals)}
     return out, info
@@ -112,6 +112,7 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
     if key not in SAMPLERS:
         raise ValueError(f"sampler={sampler!r} not understood; use one of {list(SAMPLERS)}.")
     d = model.design
+    _check_proper_posterior(model)
     start = time.perf_counter()
     stats = latent = None
     notes: list[str] = []
@@ -121,6 +122,7 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
         if is_out is not None:
             out, info = is_out
             beta, stats = out.beta, out.sample_stats
+            notes += list(getattr(out, "notes", []))
     if key == "nuts":
         beta, stats, info, latent = _nuts(model, draws, tune, chains, random_seed,
                                           progressbar, target_accept, **sampler_kwargs)
@@ -145,6 +147,20 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
     return result
 
 
+def _check_proper_posterior(model: Logit) -> None:
+    """With Flat priors on separated data the posterior is improper: refuse to sample it."""
+    ps = model.prior_set
+    if ps.jeffreys or not any(type(p).__name__ == "Flat" for p in ps.priors):
+        return
+    from .separation import detect_separation
+
+    d = model.design
+    report = detect_separation(d.X, d.y, d.exog_names)
+    if report.separated:
+        raise ValueError(report.message() + " With Flat priors the posterior is improper, so "
+                         "it cannot be sampled: give the coefficients proper priors.")
+
+
 def _auto_choice(model: Logit, draws: int, chains: int, random_seed: Any):
     """Pick the sampler for ``sampler="auto"``; returns (sampler, reason, is_output or None)."""
     from .backends.gibbs import gibbs_supported
@@ -156,7 +172,7 @@ def _auto_choice(model: Logit, draws: int, chains: int, random_seed: Any):
         out = importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws,
                                 chains=chains, random_seed=random_seed)
         if out.accepted:
-            info = {"sampler": "importance (PSIS, multivariate t at the mode)",
+            info = {"sampler": "importance (PSIS)",
                     "sampling_time": out.sampling_time, "khat": float(out.khat),
                     "ess_is": float(out.ess), "n_proposals": int(out.n_proposals)}
             reason = (f"importance sampling accepted: k-hat {out.khat:.2f} < "

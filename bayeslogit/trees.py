@@ -130,7 +130,8 @@ def posterior_tree(
         "X": X,
         "offset": np.zeros(n) if offset is None else offset,
     }
-    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], "offset": ["obs"]}
+    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], "offset": ["obs"],
+            "tau2": ["coef"], "lambda": ["coef"]}
     coords = {"coef": list(names), "obs": np.arange(n)}
     group_attrs = {"posterior": dict(attrs or {})}
     return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)

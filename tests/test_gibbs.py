@@ -15,7 +15,8 @@ from scipy import stats
 
 from bayeslogit.backends.gibbs import GibbsDraws, _inverse_gaussian, gibbs_sample, gibbs_supported
 from bayeslogit.errors import UnsupportedPriorError
-from bayeslogit.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT, resolve_priors
+from bayeslogit.prior_set import resolve_priors
+from bayeslogit.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT
 
 Z = 4.0
 

@@ -193,6 +193,8 @@ def test_same_seed_same_draws(fitted, normal_ps):
                for s in (5, 5, 6))
     np.testing.assert_array_equal(a.beta, b.beta)
     assert not np.array_equal(a.beta, c.beta)
+    with pytest.raises(TypeError, match="bogus"):
+        sampler.sample(draws=10, tune=10, chains=1, bogus=1)
 
 
 def test_prior_swap_without_recompiling(data, normal_ps, fitted):

@@ -43,6 +43,7 @@ quasi-likelihood has no Polya-Gamma identity. Use NUTS for both.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -50,7 +51,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import UnsupportedPriorError
-from ..priors import Cauchy, Flat, Laplace, Normal, PriorSet, StudentT
+from ..prior_set import PriorSet
+from ..priors import Cauchy, Flat, Laplace, Normal, StudentT
 
 FloatArray = NDArray[np.float64]
 
@@ -58,6 +60,8 @@ __all__ = ["GibbsDraws", "gibbs_sample", "gibbs_supported"]
 
 #: iterations of auxiliary standard normals / gammas / uniforms drawn per block and chain
 _BLOCK = 512
+#: above this many coefficients the sampler leaves the BLAS thread count alone
+_THREADED_K = 64
 
 
 def gibbs_supported(prior_set: PriorSet) -> tuple[bool, str]:
@@ -210,6 +214,21 @@ def _chain_generators(random_seed, chains: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in seq.spawn(chains)]
 
 
+def _blas_limit(k: int):
+    """Single-threaded BLAS for small k, when ``threadpoolctl`` is installed.
+
+    The per-iteration products are (k, n) x (n, k); for small k threads gain nothing, and
+    when the cores are busy OpenBLAS threads spin-wait and slow each product down tenfold.
+    """
+    if k > _THREADED_K:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _progress(total: int, enabled: bool):
     if enabled:
         try:
@@ -270,27 +289,37 @@ def gibbs_sample(
     Chains start at :math:`\\theta \\sim N(0, I)` and run in lock-step: each iteration makes
     one PG draw per row and chain and one batched Cholesky of the (chains, k, k) precisions.
     With Flat priors the posterior is proper only without (quasi-)separation; the caller
-    should check separation first, the sampler only detects the consequence if it breaks the
-    Cholesky factorisation.
+    should check separation first: under separation the chains drift without bound (R-hat
+    flags it) and an error is raised only if the Cholesky factorisation breaks. For
+    k <= 64 BLAS runs single-threaded during sampling (via ``threadpoolctl`` if installed).
     """
-    from polyagamma import random_polyagamma
-
     ok, reason = gibbs_supported(prior_set)
     if not ok:
         raise UnsupportedPriorError(reason)
     for label, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if int(value) != value or value < low:
             raise ValueError(f"{label} must be an integer >= {low}; got {value!r}.")
-    draws, tune, chains = int(draws), int(tune), int(chains)
     X, y, offset = _validate(X, y, offset, prior_set)
-    n, k = X.shape
     Xw = _working_design(X, prior_set)
     _check_flat_identified(Xw, prior_set)
+    gens = _chain_generators(random_seed, int(chains))
 
-    pv = _PriorVectors.from_prior_set(prior_set)
-    gens = _chain_generators(random_seed, chains)
+    start = time.perf_counter()
+    with _blas_limit(X.shape[1]):
+        theta, latent = _run_chains(Xw, y - 0.5, offset, _PriorVectors.from_prior_set(prior_set),
+                                    gens, int(draws), int(tune), progressbar)
+    elapsed = time.perf_counter() - start
+    return GibbsDraws(prior_set.from_working(theta), latent, elapsed, int(tune))
+
+
+def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: int,
+                progressbar: bool) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """The sampling loop in working space; returns theta draws and the latent draws."""
+    from polyagamma import random_polyagamma
+
+    n, k = Xw.shape
+    chains = len(gens)
     XwT = np.ascontiguousarray(Xw.T)
-    kappa = y - 0.5
     diag = np.arange(k)
     n_lap, n_t = pv.lap.size, pv.t.size
     t_shape = (pv.t_nu + 1.0) / 2.0
@@ -305,7 +334,6 @@ def gibbs_sample(
     lam = np.full((chains, draws, k), np.nan) if n_t else None
 
     total = tune + draws
-    start = time.perf_counter()
     for it in _progress(total, progressbar):
         b = it % _BLOCK
         if b == 0:  # auxiliary noise for the next block of iterations, one stream per chain
@@ -366,11 +394,10 @@ def gibbs_sample(
                 tau2[:, d, pv.lap] = 1.0 / prec[:, pv.lap]
             if n_t:
                 lam[:, d, pv.t] = lam_t
-    elapsed = time.perf_counter() - start
 
     latent: dict[str, FloatArray] = {}
     if n_lap:
         latent["tau2"] = tau2
     if n_t:
         latent["lambda"] = lam
-    return GibbsDraws(prior_set.from_working(out), latent, elapsed, tune)
+    return out, latent

@@ -11,13 +11,11 @@ Method
    :math:`\beta = \hat\beta + L^{-\top} z \sqrt{\nu/u}`, :math:`H = LL^\top`,
    :math:`z \sim N(0, I_k)`, :math:`u \sim \chi^2_\nu`. Its tails are heavier than the normal
    approximation's, which keeps the importance weights bounded for light-tailed posteriors.
-3. Log importance ratio of each proposal:
-   :math:`\log r = \ell(\beta) + \log p(\beta) - \log q(\beta)`, with :math:`\ell` the summed
-   Bernoulli log-likelihood (:mod:`bayeslogit.logistic`), :math:`\log p` the joint log prior
-   of :mod:`bayeslogit.priors` (Jeffreys: :math:`\tfrac12\log|X^\top W(\beta) X|`), and
-   :math:`q` the t density. :math:`\ell` (and the Jeffreys term) for all proposals is computed
-   in blocks of ``block_rows`` observations, so memory stays bounded by
-   proposals-per-chunk x ``block_rows`` whatever ``n``.
+3. Log importance ratios :math:`\log r = \ell(\beta) + \log p(\beta) - \log q(\beta)`:
+   :math:`\ell` the summed Bernoulli log-likelihood, :math:`\log p` the joint log prior of
+   :mod:`bayeslogit.priors` (Jeffreys: :math:`\tfrac12\log|X^\top W(\beta) X|`), :math:`q` the
+   t density. :math:`\ell` and the Jeffreys term are computed in (proposals x ``block_rows``)
+   blocks, so memory stays bounded whatever ``n``.
 4. The ratios are Pareto-smoothed by ArviZ (``arviz_stats`` ``psislw``, ``r_eff=1`` since
    proposals are independent), which also returns the Pareto shape estimate k-hat.
    The importance ESS is :math:`1/\sum_s \tilde w_s^2` for the normalised smoothed weights.
@@ -25,26 +23,29 @@ Method
    probability-proportional-to-size sampling (on a random ordering of the proposals) with
    inclusion probabilities :math:`\pi_s = \min(1, c\,\tilde w_s)`, :math:`\sum_s \pi_s = M`,
    then shuffled and split into ``chains`` pseudo-chains. No proposal appears twice, so the
-   ESS computed from the draws is not inflated by duplicates. Proposals with
-   :math:`M\tilde w_s > 1` cannot be represented fully by one equally weighted draw; the
-   posterior mass they lose, :math:`\delta = \sum_s(\tilde w_s - \pi_s/M)_+`, bounds the
-   error of every posterior probability computed from the draws.
-6. Proposals are drawn in rounds (first :math:`\max(2M, 4000)`, then growing at least 1.5-fold) until
-   ESS :math:`\ge M` and :math:`\delta \le 0.05/\sqrt M` (a tenth of the Monte Carlo
-   standard error :math:`0.5/\sqrt M` of a probability near 1/2); or until ``max_proposals``;
-   or until k-hat :math:`\ge` :data:`KHAT_THRESHOLD` (more proposals cannot fix tails that are
-   too light). ``accepted`` requires all three of k-hat :math:`<` :data:`KHAT_THRESHOLD`,
-   ESS :math:`\ge M` and the :math:`\delta` bound.
+   ESS computed from the draws is not inflated by duplicates. A proposal with
+   :math:`M\tilde w_s > 1` cannot be fully represented by one equally weighted draw; the
+   posterior mass so lost, :math:`\delta = \sum_s(\tilde w_s - \pi_s/M)_+`, bounds the bias
+   this adds to any posterior probability estimated from the draws.
+6. Proposals are drawn in rounds (first :math:`\max(2M, 4000)`, then growing at least
+   1.5-fold) until ESS :math:`\ge M` and :math:`\delta \le 0.05/\sqrt M` (a tenth of the
+   Monte Carlo standard error :math:`0.5/\sqrt M` of a probability near 1/2); or until
+   ``max_proposals``; or until k-hat :math:`\ge` :data:`KHAT_THRESHOLD` (more proposals
+   cannot fix a proposal whose tails are too light). ``accepted`` requires k-hat
+   :math:`<` :data:`KHAT_THRESHOLD`, ESS :math:`\ge M` and the :math:`\delta` bound.
 
 Heavy-tailed or strongly skewed posteriors (tiny n, separation under a weak prior, Cauchy
-priors) give k-hat :math:`\ge 0.7` and ``accepted=False``: the caller should then use an MCMC
-sampler rather than these draws.
+priors) give k-hat :math:`\ge 0.7`, or weights too uneven for the bounds above within
+``max_proposals``; either way ``accepted=False`` and ``notes`` says why. The caller should
+then use an MCMC sampler rather than these draws.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,18 +54,12 @@ import scipy.linalg as sla
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-from ..logistic import expit
 from ..priors import PriorSet
 
 FloatArray = NDArray[np.float64]
 
-__all__ = [
-    "KHAT_THRESHOLD",
-    "DEFAULT_DF",
-    "ImportanceDraws",
-    "importance_sample",
-    "log_posterior",
-]
+__all__ = ["KHAT_THRESHOLD", "DEFAULT_DF", "ImportanceDraws", "importance_sample",
+           "log_posterior"]
 
 #: Pareto k-hat at or above which importance sampling is rejected (Vehtari et al. 2024)
 KHAT_THRESHOLD = 0.7
@@ -76,6 +71,8 @@ _BLOCK_ELEMENTS = 2**21
 _PROPOSAL_CHUNK = 4096
 #: proposals in the first round, at least
 _MIN_PROPOSALS = 4000
+#: fewest proposals for a meaningful Pareto tail fit
+_MIN_PSIS = 100
 #: default max_proposals as a multiple of draws * chains
 _MAX_PROPOSALS_FACTOR = 20
 #: tolerated capped posterior mass, times sqrt(draws * chains)
@@ -139,13 +136,26 @@ def _prepare(X, y, offset, prior_set: PriorSet):
     return X, y, offset
 
 
-def _sum_log1pexp(eta: FloatArray) -> FloatArray:
-    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, proposals) block, few temporaries."""
+def _workers(elements: int) -> int:
+    """Threads for the log-likelihood: one below ~4M (proposal, row) pairs, else up to 4."""
+    if elements < 2 * _BLOCK_ELEMENTS:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _block_terms(eta: FloatArray, want_weights: bool) -> tuple[FloatArray, FloatArray | None]:
+    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, proposals) block, and optionally
+    the weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential."""
     t = np.abs(eta)
     np.negative(t, out=t)
     np.exp(t, out=t)
+    w = None
+    if want_weights:
+        w = 1.0 + t
+        np.square(w, out=w)
+        np.divide(t, w, out=w)
     np.log1p(t, out=t)
-    return t.sum(axis=0) + np.maximum(eta, 0.0).sum(axis=0)
+    return t.sum(axis=0) + np.maximum(eta, 0.0).sum(axis=0), w
 
 
 def log_posterior(
@@ -169,9 +179,11 @@ def log_posterior(
     beta : ndarray (P, k)
         Coefficient vectors (reported scale, raw intercept).
     block_rows : int, optional
-        Observations per block. The largest temporary is (block_rows, proposals per chunk);
-        by default block_rows is chosen to keep it near 2**21 elements. The result does not
-        depend on it beyond floating-point summation order.
+        Observations per block. The largest temporary is (block_rows, proposals per chunk),
+        per worker thread (chunks of at most 4096 proposals are evaluated in parallel by up to
+        4 threads when the work is large); by default block_rows keeps it near 2**21
+        elements (16 MB). The result does not depend on it beyond floating-point summation
+        order.
 
     Returns
     -------
@@ -183,10 +195,14 @@ def log_posterior(
     if beta.ndim != 2 or beta.shape[1] != X.shape[1]:
         raise ValueError(f"beta must have shape (P, {X.shape[1]}), got {beta.shape}.")
     n, k = X.shape
+    P = beta.shape[0]
     jeff = prior_set.jeffreys
     iu = np.triu_indices(k)
     kk = len(iu[0])
-    chunk = _PROPOSAL_CHUNK if not jeff else max(1, min(_PROPOSAL_CHUNK, _BLOCK_ELEMENTS // kk))
+    workers = _workers(P * n)
+    chunk = max(1, min(_PROPOSAL_CHUNK, -(-P // workers)))
+    if jeff:
+        chunk = max(1, min(chunk, _BLOCK_ELEMENTS // kk))
     if block_rows is not None:
         rows = _as_count("block_rows", block_rows, 1)
     else:
@@ -194,12 +210,9 @@ def log_posterior(
         if jeff:
             rows = max(1, min(rows, _BLOCK_ELEMENTS // kk))
     rows = min(rows, max(n, 1))
-    # sum_i y_i eta_i needs no blocking: beta @ X'y + y'o
-    out = beta @ (X.T @ y) + (0.0 if offset is None else float(y @ offset))
-    if not jeff:
-        out += prior_set.logpdf(beta) if not prior_set.all_flat else 0.0
-    for p0 in range(0, beta.shape[0], chunk):
-        B = beta[p0 : p0 + chunk]
+
+    def chunk_terms(B: FloatArray) -> FloatArray:
+        """-sum_i log(1 + e^eta_i) (+ Jeffreys term) for a chunk of proposals."""
         acc = np.zeros(B.shape[0])
         info = np.zeros((B.shape[0], kk)) if jeff else None
         for r0 in range(0, n, rows):
@@ -207,18 +220,30 @@ def log_posterior(
             eta = Xb @ B.T
             if offset is not None:
                 eta += offset[r0 : r0 + rows, None]
-            acc -= _sum_log1pexp(eta)
+            total, w = _block_terms(eta, jeff)
+            acc -= total
             if jeff:
-                p = expit(eta)
-                p *= 1.0 - p
-                info += p.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
+                info += w.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
         if jeff:
             full = np.zeros((B.shape[0], k, k))
             full[:, iu[0], iu[1]] = info
             full[:, iu[1], iu[0]] = info
             sign, logdet = np.linalg.slogdet(full)
             acc += np.where(sign > 0, 0.5 * logdet, -np.inf)
-        out[p0 : p0 + chunk] += acc
+        return acc
+
+    chunks = [beta[p0 : p0 + chunk] for p0 in range(0, P, chunk)]
+    if workers > 1 and len(chunks) > 1:
+        # numpy releases the GIL in the elementwise work, which dominates at large n
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(chunk_terms, chunks))
+    else:
+        parts = [chunk_terms(B) for B in chunks]
+    # sum_i y_i eta_i needs no blocking: beta @ X'y + y'o
+    out = beta @ (X.T @ y) + (0.0 if offset is None else float(y @ offset))
+    out += np.concatenate(parts) if parts else 0.0
+    if not jeff and not prior_set.all_flat:
+        out += prior_set.logpdf(beta)
     out[~np.isfinite(out)] = -np.inf
     return out
 
@@ -313,7 +338,7 @@ def importance_sample(
         Degrees of freedom of the t proposal (default 7; ``np.inf`` gives a normal).
     max_proposals : int, optional
         Cap on the proposals drawn (default ``20 * draws * chains``; at least
-        ``draws * chains``).
+        ``max(draws * chains, 100)``).
     block_rows : int, optional
         Observations per block when evaluating the log-likelihood (see :func:`log_posterior`).
 
@@ -339,9 +364,10 @@ def importance_sample(
         raise ValueError(f"df must be positive (np.inf for a normal proposal), got {df!r}.")
     cap = _MAX_PROPOSALS_FACTOR * m if max_proposals is None else max_proposals
     cap = _as_count("max_proposals", cap, 1)
-    if cap < m:
-        raise ValueError(f"max_proposals={cap} is below draws * chains = {m}; resampling "
-                         "without replacement needs at least that many proposals.")
+    if cap < max(m, _MIN_PSIS):
+        raise ValueError(f"max_proposals={cap} is too small: resampling without replacement "
+                         f"needs at least draws * chains = {m} proposals and the Pareto fit "
+                         f"at least {_MIN_PSIS}.")
     X, y, offset = _prepare(X, y, offset, prior_set)
     rng = np.random.default_rng(random_seed)
     tol = _CAPPED_MASS_TOL / math.sqrt(m)
@@ -375,41 +401,38 @@ def importance_sample(
         lw, khat = _psis(log_ratio)
         w = np.exp(lw)
         ess = 1.0 / float(np.sum(w * w))
-        pi, lost = _inclusion_probabilities(w, m)
+        positive = int(np.count_nonzero(w))
+        pi, lost = _inclusion_probabilities(w, m) if positive >= m else (w, math.inf)
         if (ess >= m and lost <= tol) or total >= cap or not khat < KHAT_THRESHOLD:
             break
         target = min(cap, max(int(1.5 * total), int(math.ceil(1.2 * total * m / ess))))
 
     beta_all = np.concatenate(props)
+    if positive < m:
+        raise ValueError(f"Only {positive} of {total} proposals have positive "
+                         f"weight, fewer than the {m} distinct draws requested; the proposal "
+                         "does not cover the posterior. Use an MCMC sampler.")
     idx = rng.permutation(_systematic_without_replacement(pi, m, rng))
     notes: list[str] = []
-    if not khat < KHAT_THRESHOLD:
-        notes.append(
-            f"Pareto k-hat {khat:.2f} >= {KHAT_THRESHOLD}: the posterior has heavier tails or "
-            "more skew than the t proposal at the mode, so the importance weights are "
-            "unreliable; use an MCMC sampler (NUTS or Gibbs)."
-        )
+    if np.isnan(khat):
+        notes.append("ArviZ could not fit a Pareto tail to the importance ratios (k-hat is "
+                     "NaN), so their reliability is unknown; use an MCMC sampler.")
+    elif not khat < KHAT_THRESHOLD:
+        notes.append(f"Pareto k-hat {khat:.2f} >= {KHAT_THRESHOLD}: the posterior has heavier "
+                     "tails or more skew than the t proposal at the mode, so the importance "
+                     "weights are unreliable; use an MCMC sampler (NUTS or Gibbs).")
     if ess < m:
-        notes.append(
-            f"Importance ESS {ess:.0f} < {m} requested draws after {total} proposals "
-            f"(max_proposals={cap}); the resampled draws carry less information than their "
-            "number suggests."
-        )
+        limit = " (the max_proposals limit)" if total >= cap else ""
+        notes.append(f"Importance ESS {ess:.0f} < {m} requested draws after {total} proposals"
+                     f"{limit}; the draws carry less information than their number suggests.")
     if lost > tol:
-        notes.append(
-            f"Proposals with weight above 1/{m} carry posterior mass {lost:.2g} that equally "
-            f"weighted distinct draws cannot represent (tolerance {tol:.2g}); posterior "
-            "probabilities from the draws may be off by that much."
-        )
+        notes.append(f"Proposals with weight above 1/{m} carry posterior mass {lost:.2g} that "
+                     f"equally weighted distinct draws cannot represent (tolerance {tol:.2g}); "
+                     "posterior probabilities from the draws may be off by that much.")
     accepted = bool(khat < KHAT_THRESHOLD and ess >= m and lost <= tol)
-    k = X.shape[1]
     return ImportanceDraws(
-        beta=beta_all[idx].reshape(chains, draws, k),
+        beta=beta_all[idx].reshape(chains, draws, X.shape[1]),
         sample_stats={"log_weight": lw[idx].reshape(chains, draws)},
-        khat=khat,
-        ess=ess,
-        n_proposals=int(total),
-        accepted=accepted,
-        sampling_time=time.perf_counter() - start,
-        notes=notes,
+        khat=khat, ess=ess, n_proposals=int(total), accepted=accepted,
+        sampling_time=time.perf_counter() - start, notes=notes,
     )

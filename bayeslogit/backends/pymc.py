@@ -250,7 +250,8 @@ class NutsSampler:
     the compiled model with ``with_data`` (no recompilation; the number of rows may change);
     otherwise the model is rebuilt and recompiled (counted in :attr:`n_compilations`). The new
     values stay in effect for later calls. The centring vector belongs to the prior set: new
-    ``X`` without a new ``prior_set`` keeps the old centring, i.e. the same prior.
+    ``X`` without a new ``prior_set`` keeps the old centring, i.e. the same prior. New ``X``
+    with a different number of rows and no ``offset`` gets a zero offset.
 
     Attributes
     ----------
@@ -350,10 +351,16 @@ class NutsSampler:
             self.n_compilations += 1
         cores = sampler_kwargs.pop("cores", None) or min(int(chains), os.cpu_count() or 1)
         t0 = time.perf_counter()
-        trace = nutpie.sample(self._compiled, draws=int(draws), tune=int(tune),
-                              chains=int(chains), cores=int(cores), seed=_seed(random_seed),
-                              save_warmup=False, progress_bar=bool(progressbar),
-                              **sampler_kwargs)
+        try:
+            trace = nutpie.sample(self._compiled, draws=int(draws), tune=int(tune),
+                                  chains=int(chains), cores=int(cores),
+                                  seed=_seed(random_seed), save_warmup=False,
+                                  progress_bar=bool(progressbar), **sampler_kwargs)
+        except AttributeError as err:  # nutpie's message for an unknown keyword
+            if "Unknown settings attribute" not in str(err):
+                raise
+            raise TypeError(f"{err}; NUTS options include target_accept, maxdepth, "
+                            "adaptation and cores.") from None
         sampling_time = time.perf_counter() - t0
         beta = trace["posterior"]["beta"].transpose("chain", "draw", "coef").values
         raw = trace["sample_stats"]
