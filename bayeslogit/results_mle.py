@@ -189,7 +189,7 @@ class MLEResults(ModeResults):
                     dummy: bool = False, count: bool = False):
         """Average or at-a-point marginal effects with delta-method standard errors, as
         statsmodels' ``get_margeff`` (plus support for offsets)."""
-        from .inference import marginal_effects
+        from .margins import marginal_effects
 
         d = self.model.design
         return marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),
