@@ -32,8 +32,8 @@ from .spec import Logit
 __version__ = "0.1.0"
 
 _LAZY = {
-    "compare": ("bayeslogit.compare", "compare"),
-    "plot_compare": ("bayeslogit.compare", "plot_compare"),
+    "compare": ("bayeslogit.comparison", "compare"),
+    "plot_compare": ("bayeslogit.comparison", "plot_compare"),
     "prior_sensitivity": ("bayeslogit.sensitivity", "prior_sensitivity"),
     "load": ("bayeslogit.persist", "load"),
     "datasets": ("bayeslogit.datasets", None),

@@ -105,7 +105,7 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from . import compare
+    from .comparison import compare
     from .datasets import load_challenger
     from .sensitivity import prior_sensitivity
     from .spec import Logit
@@ -119,7 +119,7 @@ def _cmd_demo(args) -> int:
                         random_seed=args.seed)
     pd.set_option("display.width", 120)
     print("Maximum likelihood vs posterior (default weakly informative priors):")
-    print(compare.compare({"MLE": mle, "Posterior": post}).round(4).to_string())
+    print(compare({"MLE": mle, "Posterior": post}).round(4).to_string())
     print(f"\nPosterior sampler: {post.info.get('sampler')}"
           + (f" ({post.info['reason']})" if "reason" in post.info else ""))
     cold = pd.DataFrame({"temperature_f": [31.0]})
