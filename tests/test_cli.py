@@ -1,0 +1,95 @@
+"""The ``bayeslogit`` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayeslogit.cli import main, parse_prior
+
+import bayeslogit as bl
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bayeslogit.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture()
+def csv(tmp_path):
+    df = bl.datasets.load_challenger()
+    path = tmp_path / "challenger.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_demo_runs():
+    out = run("demo", "--draws", "500")
+    assert out.returncode == 0, out.stderr
+    for piece in ["MLE", "Posterior", "31 F", "temperature_f", "Prior sensitivity"]:
+        assert piece in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_fit_mle_json_and_save(csv, tmp_path):
+    js, nc = tmp_path / "out.json", tmp_path / "fit.nc"
+    code = main(["fit", str(csv), "--formula", "thermal_distress ~ temperature_f",
+                 "--json", str(js), "--save", str(nc)])
+    assert code == 0
+    payload = json.loads(js.read_text())
+    np.testing.assert_allclose(payload["estimates"]["temperature_f"], -0.23216274, rtol=1e-7)
+    assert set(payload["summary"]["Intercept"]) >= {"estimate", "std_error", "p_value"}
+    back = bl.load(str(nc))
+    np.testing.assert_allclose(back.params["temperature_f"], -0.23216274, rtol=1e-7)
+
+
+@pytest.mark.parametrize("method", ["map", "gibbs", "is"])
+def test_fit_methods_with_prior(csv, method, capsys):
+    code = main(["fit", str(csv), "--formula", "thermal_distress ~ temperature_f", "--method",
+                 method, "--prior", "normal(0, 2.5)", "--draws", "300", "--seed", "1"])
+    assert code == 0
+    assert "Normal(mu=0, sigma=2.5)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["fit", "missing.csv", "--formula", "y ~ x"], "no such file"),
+     (["fit", "{csv}", "--formula", "thermal_distress ~ nope"], "nope"),
+     (["fit", "{csv}", "--formula", "temperature_f ~ flight"], "must lie in [0, 1]"),
+     (["fit", "{csv}", "--formula", "thermal_distress ~ temperature_f", "--prior", "normal(0)"],
+      "takes 2 numbers"),
+     (["fit", "{csv}", "--formula", "thermal_distress ~ temperature_f", "--prior", "weird(1)"],
+      "cannot parse prior")])
+def test_bad_input_one_line(csv, args, message):
+    out = run(*[a.replace("{csv}", str(csv)) for a in args])
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_help_documents_commands():
+    out = run("--help")
+    assert out.returncode == 0 and "demo" in out.stdout and "fit" in out.stdout
+    sub = run("fit", "--help")
+    for flag in ["--formula", "--method", "--prior", "--json", "--save"]:
+        assert flag in sub.stdout
+
+
+def test_parse_prior_families():
+    assert parse_prior("Normal(0, 2.5)") == bl.Normal(0, 2.5)
+    assert parse_prior("student_t(3, 0, 1)") == bl.StudentT(3, 0, 1)
+    assert parse_prior("flat") == bl.Flat()
+    assert isinstance(parse_prior("jeffreys"), bl.Jeffreys)
+
+
+def test_per_coefficient_priors(csv, capsys):
+    code = main(["fit", str(csv), "--formula", "thermal_distress ~ temperature_f", "--method",
+                 "map", "--prior", "temperature_f=laplace(0, 0.1)"])
+    assert code == 0
+    assert "Laplace(mu=0, b=0.1)" in capsys.readouterr().out
+    assert isinstance(pd.DataFrame(), pd.DataFrame)
