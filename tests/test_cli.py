@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayeslogit.cli import main, parse_prior
-
 import bayeslogit as bl
+from bayeslogit.cli import main, parse_prior
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
