@@ -59,8 +59,6 @@ __all__ = ["ModeResult", "fit_map", "neg_log_posterior_hessian", "L1_KKT_TOL"]
 L1_KKT_TOL = 1e-10
 _EPS = np.finfo(float).eps
 _RIDGE = 1e-10  # mean scale (statsmodels); n * _RIDGE on the summed scale
-_FIRTH_MAXSTEP = 5.0  # logistf's maxstep
-_BLOCK = 8192  # rows per block for the leverages
 
 
 @dataclass(frozen=True)
@@ -293,79 +291,6 @@ def _newton(prob: _Problem, theta, tol, maxiter):
     return theta, it, False, F, kkt, H, msg
 
 
-def _firth_state(X, y, offset, b, full: bool = True):
-    """l*(b) = l + 0.5 logdet(X'WX); with ``full`` also U* and (X'WX)^{-1}."""
-    eta = X @ b if offset is None else X @ b + offset
-    if not full:
-        try:
-            L = sla.cholesky(information(X, weights(eta)), lower=True)
-        except np.linalg.LinAlgError:
-            return -np.inf
-        return float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(L))))
-    Xs = X * np.sqrt(weights(eta))[:, None]  # the one n-by-k temporary
-    fac = sla.cho_factor(Xs.T @ Xs, lower=True)
-    lstar = float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(fac[0]))))
-    Iinv = sla.cho_solve(fac, np.eye(X.shape[1]))
-    h = np.empty(X.shape[0])
-    for s in range(0, X.shape[0], _BLOCK):
-        blk = Xs[s : s + _BLOCK]
-        h[s : s + _BLOCK] = np.einsum("ij,ij->i", blk @ Iinv, blk)
-    p = expit(eta)
-    return lstar, X.T @ (y - p + h * (0.5 - p)), 0.5 * (Iinv + Iinv.T)
-
-
-def _firth_hessian(X, y, offset, b) -> FloatArray:
-    """Negative Hessian of l*: central differences of U*."""
-    J = np.empty((len(b), len(b)))
-    for r in range(len(b)):
-        e = np.zeros(len(b))
-        e[r] = 1e-5 * max(1.0, abs(b[r]))
-        J[:, r] = (_firth_state(X, y, offset, b + e)[1]
-                   - _firth_state(X, y, offset, b - e)[1]) / (2.0 * e[r])
-    return -0.5 * (J + J.T)
-
-
-def _firth(X, y, offset, b, tol, maxiter) -> ModeResult:
-    try:
-        lstar, U, Iinv = _firth_state(X, y, offset, b)
-    except np.linalg.LinAlgError:
-        raise ValueError("The Fisher information is singular at `start`; use zeros.") from None
-    it, converged, msg, full, newton = 0, False, "", np.inf, False
-    while it < maxiter:
-        it += 1
-        prev = full
-        if newton:
-            d = sla.cho_solve(_pd_factor(_firth_hessian(X, y, offset, b))[0], U)
-        else:
-            d = Iinv @ U
-        full = float(np.max(np.abs(d), initial=0.0))
-        newton = newton or (it >= 3 and full > 0.2 * prev)
-        if not np.isfinite(full):
-            msg = "the step is not finite"
-            break
-        d *= min(1.0, _FIRTH_MAXSTEP / full) if full > 0 else 1.0
-        t, slack = 1.0, 1e-13 * (1.0 + abs(lstar))
-        for _ in range(60):
-            if _firth_state(X, y, offset, b + t * d, full=False) >= lstar - slack:
-                break
-            t *= 0.5
-        else:
-            msg = "step halving found no increase of the penalised log-likelihood"
-            break
-        b = b + t * d
-        lstar, U, Iinv = _firth_state(X, y, offset, b)
-        if full <= tol:
-            converged = bool(np.isfinite(lstar) and np.all(np.isfinite(b)))
-            break
-    kkt = float(np.max(np.abs(U), initial=0.0))
-    if converged:
-        msg = "max|step| <= tol"
-    else:
-        msg = (f"stopped after {it} Firth iterations ({msg or f'maxiter={maxiter} reached'}): "
-               f"last max|step| {full:.3g}, max|U*| {kkt:.3g}")
-    return ModeResult(b, it, converged, -lstar, kkt, msg, Iinv, None)
-
-
 def _inverse_pd(H: FloatArray) -> FloatArray | None:
     try:
         inv = sla.cho_solve(sla.cho_factor(H, lower=True), np.eye(len(H)))
@@ -414,7 +339,9 @@ def fit_map(
         raise ValueError(f"start must be {k} finite values, got {start!r}.")
     if prior_set.jeffreys:
         _check_rank(X, np.arange(k), prior_set.names, "all columns, as Jeffreys' prior needs")
-        return _firth(X, y, offset, b0, tol, maxiter)
+        from .firth import firth_mode
+
+        return firth_mode(X, y, offset, b0, tol, maxiter)
     Tinv = 2.0 * np.eye(k) - prior_set.transform_matrix()  # T = I + e_0 c' with c_0 = 0
     Xw, i0 = X, prior_set.intercept_index
     if i0 is not None and np.any(prior_set.center):
