@@ -85,7 +85,7 @@ def _importance(model: Logit, draws, chains, random_seed, **kw):
 
 
 def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
-           sampler: str = "auto", random_seed: Any = None, progressbar: bool = False,
+           sampler: str = "auto", random_seed: Any = None, progressbar: bool = True,
            target_accept: float | None = None, **sampler_kwargs: Any) -> PosteriorResults:
     """Draw from the posterior of ``model`` and wrap the draws as a result.
 
@@ -142,7 +142,7 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
     tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
                           sample_stats=stats, attrs=attrs, extra_posterior=latent)
     result = PosteriorResults(model, tree, info)
-    if key == "nuts":
+    if key in ("nuts", "gibbs"):
         result.warn_if_unreliable()
     return result
 

@@ -152,7 +152,7 @@ class Logit:
         return methods[key](self, **kwargs)
 
     def sample(self, draws: int = 1000, tune: int = 1000, chains: int = 4,
-               sampler: str = "auto", random_seed: Any = None, progressbar: bool = False,
+               sampler: str = "auto", random_seed: Any = None, progressbar: bool = True,
                **kwargs: Any):
         """Sample the posterior with ``sampler`` in {"auto", "nuts", "gibbs", "is"}.
 

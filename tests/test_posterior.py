@@ -155,3 +155,24 @@ def test_flat_priors_on_separated_data_refused():
     m = bl.Logit(y, np.c_[np.ones(30), x], priors=bl.Flat())
     with pytest.raises(ValueError, match="improper"):
         m.sample(sampler="gibbs", draws=100, tune=100)
+
+
+def test_khat_rejects_and_auto_falls_back():
+    rng = np.random.default_rng(7)
+    n = 60
+    d = rng.integers(0, 2, n)
+    z = rng.standard_normal(n)
+    y = np.where(d == 1, 1.0, (rng.random(n) < 0.4).astype(float))
+    X = np.c_[np.ones(n), z, d]
+    m = bl.Logit(y, X, priors=bl.Cauchy(0, 10))
+    r = m.sample(draws=300, tune=300, chains=4, random_seed=2, progressbar=False)
+    assert "importance sampling rejected" in r.info["reason"]
+    assert r.info["sampler"].startswith("gibbs")
+    assert "Auto choice" in str(r)
+
+
+def test_to_pymc_and_power_scaling_plot(model, gibbs):
+    pm_model = model.to_pymc()
+    assert list(pm_model.coords["coef"]) == model.exog_names
+    fig = gibbs.plot_power_scaling()
+    assert fig is not None
