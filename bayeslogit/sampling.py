@@ -33,7 +33,7 @@ __all__ = ["sample", "prior_predictive", "SAMPLERS", "GIBBS_MAX_NOBS"]
 
 SAMPLERS = ("auto", "nuts", "gibbs", "is")
 #: above this many observations ``auto`` prefers NUTS to Gibbs (measured crossover, see README)
-GIBBS_MAX_NOBS = 5000
+GIBBS_MAX_NOBS = 20000
 
 
 def _check_counts(draws: int, tune: int, chains: int) -> None:
