@@ -179,10 +179,10 @@ class MLEResults(ModeResults):
 
     def t_test(self, hypothesis: Any):
         """Individual z tests of linear restrictions (statsmodels' ``t_test`` for Logit)."""
-        from .inference import parse_hypothesis, t_test
+        from .hypotheses import parse_hypothesis_rows
+        from .inference import t_test
 
-        R, q = parse_hypothesis(hypothesis, self._names)
-        rows = [s.strip() for s in hypothesis.split(",")] if isinstance(hypothesis, str) else None
+        R, q, rows = parse_hypothesis_rows(hypothesis, self._names)
         return t_test(self._params, self._cov, R, q, row_names=rows)
 
     def get_margeff(self, at: str = "overall", method: str = "dydx", atexog: Any = None,
@@ -194,7 +194,7 @@ class MLEResults(ModeResults):
         d = self.model.design
         return marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),
                                 d.intercept_index, at=at, method=method, dummy=dummy,
-                                count=count, atexog=atexog)
+                                count=count, atexog=atexog, endog_name=self.model.endog_name)
 
     # -- report ------------------------------------------------------------------------
     def notes(self) -> list[str]:
