@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import ConvergenceWarning, PerfectSeparationWarning
 from .newton import newton_mle
+from .priors import Cauchy, Normal, StudentT
 
 if TYPE_CHECKING:
     from .results_map import LaplaceResults, MAPResults
@@ -104,13 +105,30 @@ def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
     Smooth priors: Newton on the log posterior. Laplace priors: an exact L1 solver (exact
     zeros; standard errors as statsmodels' L1 results, NaN for zeros). Jeffreys: Firth's
     bias-reduced estimate with standard errors from the inverse Fisher information.
+    StudentT and Cauchy priors make the log posterior non-concave: the solver starts from
+    zero and from the mode under normal priors of the same scales and keeps the better mode
+    (a global optimum is not guaranteed).
     """
     from .penalized import fit_map as solve_map
     from .results_map import MAPResults
 
     d = model.design
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
-    res = solve_map(d.X, d.y, d.offset, model.prior_set, start=start, tol=tol, maxiter=maxiter)
+    ps = model.prior_set
+    res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter)
+    if start is None and any(isinstance(p, StudentT | Cauchy) for p in ps.priors):
+        # heavy-tailed priors make the log posterior non-concave: also start from the mode
+        # under normal priors of the same scales and keep the better mode
+        from .prior_set import PriorSet
+
+        normal = tuple(Normal(p.mu, p.sigma if isinstance(p, StudentT) else p.gamma)
+                       if isinstance(p, StudentT | Cauchy) else p for p in ps.priors)
+        proxy = PriorSet(ps.names, normal, ps.center, ps.intercept_index, ps.is_default,
+                         ps.autoscale_factor)
+        warm = solve_map(d.X, d.y, d.offset, proxy, tol=tol, maxiter=maxiter)
+        alt = solve_map(d.X, d.y, d.offset, ps, start=warm.params, tol=tol, maxiter=maxiter)
+        if alt.converged and (not res.converged or alt.objective < res.objective - 1e-9):
+            res = alt
     if not res.converged:
         warnings.warn(f"MAP solver did not converge: {res.message}", ConvergenceWarning,
                       stacklevel=3)

@@ -162,17 +162,31 @@ class DrawResults(LogitResultsBase):
             raise ValueError("Power scaling needs a log_prior group; flat priors have none.")
         import contextlib
         import io
+        import logging
 
-        # psense_summary prints a reading guide to stdout; the returned table is the result
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            return az.psense_summary(self._tree, var_names=["beta"], **kwargs)
+        # psense_summary logs and prints a reading guide; the returned table is the result
+        logger = logging.getLogger("arviz_stats.psense")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")
+                return az.psense_summary(self._tree, var_names=["beta"], **kwargs)
+        finally:
+            logger.setLevel(level)
 
     def plot_power_scaling(self, **kwargs: Any):
         """:func:`arviz.plot_psense_dist` of the coefficients; returns a matplotlib Figure."""
         import arviz as az
 
-        pc = az.plot_psense_dist(self._tree, var_names=["beta"], **kwargs)
+        tree = self._tree
+        post = tree["posterior"].to_dataset()
+        if len(post.data_vars) == 1:
+            # arviz 1.3 returns a DataArray (not a Dataset) for a one-variable posterior and
+            # then fails to plot it; a constant companion variable keeps it a Dataset.
+            tree = tree.copy()
+            tree["posterior"] = post.assign(_pad=post["beta"].isel(coef=0) * 0.0)
+        pc = az.plot_psense_dist(tree, var_names=["beta"], **kwargs)
         return pc.viz["figure"].item() if hasattr(pc, "viz") else pc
 
     # -- diagnostics -------------------------------------------------------------------

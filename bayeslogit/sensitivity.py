@@ -168,7 +168,7 @@ def prior_sensitivity(
     for label, priors in iterator:
         m = model.with_priors(priors)
         if method == "sample":
-            r = m.sample(random_seed=random_seed, **sample_kwargs)
+            r = m.sample(random_seed=random_seed, **{"progressbar": False, **sample_kwargs})
         elif method == "laplace":
             r = m.fit(method="laplace", random_seed=random_seed)
         else:
