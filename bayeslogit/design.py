@@ -86,17 +86,19 @@ def _as_y(endog: Any) -> tuple[np.ndarray, str]:
     values = np.squeeze(values) if values.ndim == 2 and 1 in values.shape else values
     if values.ndim != 1:
         raise ValueError(f"endog must be one-dimensional, got shape {values.shape}.")
-    if values.dtype == bool:
-        values = values.astype(float)
-    if not np.issubdtype(values.dtype, np.number):
-        try:
-            values = values.astype(float)
-        except (TypeError, ValueError):
-            raise ValueError(
-                "endog must be numeric 0/1 (or proportions in [0, 1]); got values "
-                f"{_describe_values(values)}. Recode it, e.g. (y == 'yes').astype(int)."
-            ) from None
-    return values.astype(float), name
+    values = _to_float(values, "endog must be numeric 0/1 (or proportions in [0, 1])",
+                       "Recode it, e.g. (y == 'yes').astype(int).")
+    return values, name
+
+
+def _to_float(values: np.ndarray, problem: str, remedy: str) -> np.ndarray:
+    """Cast bool/number/object arrays to float, or raise naming the offending values."""
+    if values.dtype == bool or np.issubdtype(values.dtype, np.number):
+        return values.astype(float)
+    try:
+        return values.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{problem}; got values {_describe_values(values)}. {remedy}") from None
 
 
 def _as_X(exog: Any, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -122,16 +124,8 @@ def _as_X(exog: Any, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
             values = values[:, None]
         if values.ndim != 2:
             raise ValueError(f"exog must be 2-dimensional, got shape {values.shape}.")
-        if values.dtype == bool:
-            values = values.astype(float)
-        if not np.issubdtype(values.dtype, np.number):
-            try:
-                values = values.astype(float)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"exog must be numeric; got values {_describe_values(values)}. Encode "
-                    "categorical columns or use Logit.from_formula with C(...)."
-                ) from None
+        values = _to_float(values, "exog must be numeric", "Encode categorical columns or use "
+                           "Logit.from_formula with C(...).")
         names = tuple(
             "const" if np.all(values[:, j] == 1) and n > 0 else f"x{j}"
             for j in range(values.shape[1])
