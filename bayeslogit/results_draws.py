@@ -61,7 +61,7 @@ class DrawResults(LogitResultsBase):
     def summary(self, ci_prob: float = 0.95, ci_kind: str = "eti") -> pd.DataFrame:
         """estimate (mean), std_error (sd), ci_lower, ci_upper (equal-tailed or HDI), then
         ess_bulk, ess_tail, r_hat, mcse_mean from ArviZ."""
-        import arviz as az
+        import arviz_stats as az  # statistics only; avoids importing matplotlib
 
         ci_prob = check_ci_prob(ci_prob)
         if ci_kind not in ("eti", "hdi"):
@@ -145,7 +145,7 @@ class DrawResults(LogitResultsBase):
 
     def loo(self, **kwargs: Any):
         """PSIS leave-one-out cross-validation, :func:`arviz.loo`."""
-        import arviz as az
+        import arviz_stats as az
 
         if "log_likelihood" not in self._tree.children:
             raise ValueError("No log_likelihood group stored (the data were too large); "
@@ -156,7 +156,7 @@ class DrawResults(LogitResultsBase):
         """ArviZ power-scaling sensitivity (Kallioinen et al. 2024): prior and likelihood
         sensitivity and a diagnosis per coefficient, from the ``log_prior`` and
         ``log_likelihood`` groups (no refit)."""
-        import arviz as az
+        import arviz_stats as az
 
         if "log_prior" not in self._tree.children:
             raise ValueError("Power scaling needs a log_prior group; flat priors have none.")

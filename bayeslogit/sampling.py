@@ -193,7 +193,7 @@ def _auto_choice(model: Logit, draws: int, chains: int, random_seed: Any):
 def prior_predictive(model: Logit, draws: int = 500, random_seed: Any = None):
     """DataTree with ``prior`` (``beta``) and ``prior_predictive`` (``y``) groups, drawn in
     numpy from the priors (improper priors raise ValueError naming the coefficients)."""
-    import arviz as az
+    import arviz_base as az  # the light part of ArviZ: no plotting imports
 
     ps = model.prior_set
     d = model.design

@@ -105,7 +105,7 @@ def posterior_tree(
     extra_posterior : mapping, optional
         Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
     """
-    import arviz as az
+    import arviz_base as az  # the light part of ArviZ: no plotting imports
 
     beta = np.asarray(beta, dtype=float)
     if beta.ndim != 3 or beta.shape[-1] != len(names):
