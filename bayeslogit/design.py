@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 from numpy.typing import NDArray
 
 from .errors import MissingDataError, RankDeficiencyError, UnseenLevelError
@@ -54,8 +55,10 @@ def find_intercept(X: FloatArray) -> int | None:
     """Index of the first column equal to one in every row, or None."""
     if X.shape[0] == 0:
         return None
-    ones = np.flatnonzero(np.all(X == 1.0, axis=0))
-    return int(ones[0]) if ones.size else None
+    for j in np.flatnonzero(X[0] == 1.0):
+        if np.all(X[:, j] == 1.0):
+            return int(j)
+    return None
 
 
 def _describe_values(values: np.ndarray, limit: int = 5) -> str:
@@ -94,7 +97,7 @@ def _as_y(endog: Any) -> tuple[np.ndarray, str]:
 def _to_float(values: np.ndarray, problem: str, remedy: str) -> np.ndarray:
     """Cast bool/number/object arrays to float, or raise naming the offending values."""
     if values.dtype == bool or np.issubdtype(values.dtype, np.number):
-        return values.astype(float)
+        return values.astype(float, copy=False)  # callers copy once, where they store
     try:
         return values.astype(float)
     except (TypeError, ValueError):
@@ -126,20 +129,25 @@ def _as_X(exog: Any, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
             raise ValueError(f"exog must be 2-dimensional, got shape {values.shape}.")
         values = _to_float(values, "exog must be numeric", "Encode categorical columns or use "
                            "Logit.from_formula with C(...).")
+        first = values[0] if n > 0 and values.shape[1] else np.zeros(values.shape[1])
         names = tuple(
-            "const" if np.all(values[:, j] == 1) and n > 0 else f"x{j}"
+            "const" if first[j] == 1 and np.all(values[:, j] == 1) else f"x{j}"
             for j in range(values.shape[1])
         )
         # statsmodels numbers regressors x1, x2, ... counting the constant's position
         names = tuple(nm if nm == "const" else f"x{j + (0 if 'const' in names[:j + 1] else 1)}"
                       for j, nm in enumerate(names))
-    return values.astype(float), names
+    return np.array(values, dtype=float, order="C"), names  # the one private copy
 
 
 def _handle_missing(y, X, offset, missing, names, endog_name) -> tuple[np.ndarray, int]:
     """Return the boolean mask of rows to keep, applying the ``missing`` policy."""
     if missing not in _MISSING:
         raise ValueError(f"missing={missing!r} not understood; use one of {list(_MISSING)}.")
+    finite = np.isfinite(X.sum()) and np.isfinite(y.sum()) and (
+        offset is None or np.isfinite(offset.sum()))
+    if finite:  # sums of finite values are finite unless they overflow: then check in full
+        return np.ones(y.shape[0], dtype=bool), 0
     inf_found = []
     for label, arr in [("endog", y[:, None]), ("exog", X)] + (
         [("offset", offset[:, None])] if offset is not None else []
@@ -202,9 +210,16 @@ def check_rank(X: FloatArray, names: tuple[str, ...]) -> None:
             f"Only {n} observations for {k} coefficients {list(names)}: the design cannot have "
             "full column rank. Drop terms or pass priors and use method='map'."
         )
-    scale = np.sqrt((X * X).sum(axis=0))
+    gram = X.T @ X
+    scale = np.sqrt(np.diag(gram)).copy()
     scale[scale == 0] = 1.0
-    _, s, vt = np.linalg.svd(X / scale, full_matrices=False)
+    evals = np.linalg.eigvalsh(gram / scale / scale[:, None])
+    # eigenvalues of the scaled Gram are the squared singular values of X / scale, to within
+    # about eps * k: a ratio far above eps proves full rank at the SVD tolerance below
+    if evals[0] > 1e-8 * evals[-1]:
+        return
+    r = scipy.linalg.qr(X, mode="r", check_finite=False)[0][:k] / scale
+    _, s, vt = np.linalg.svd(r)
     tol = s.max() * max(n, k) * np.finfo(float).eps
     null = vt[s <= tol]
     if null.shape[0]:
@@ -235,7 +250,6 @@ def design_from_arrays(endog, exog, offset=None, missing="none") -> Design:
     if y.shape[0] == 0:
         raise ValueError("No observations left (empty data, or every row had missing values).")
     _check_y(y, endog_name)
-    X = np.ascontiguousarray(X)
     return Design(X, y.copy(), off, names, endog_name, find_intercept(X), pd.Index(labels),
                   dropped)
 

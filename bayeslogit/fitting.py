@@ -35,6 +35,25 @@ def _suspect_separation(y: np.ndarray, eta: np.ndarray, converged: bool) -> bool
     return (not converged) or bool(np.any(p_gap < 1e-6))
 
 
+def _no_separation_on_subset(X, y, eta, names, rows_per_coef=10):
+    """Exact shortcut: if the cone {b: s_i x_i'b >= 0, i in S} is {0} for a subset S of rows
+    (LP optimum 0 and X_S of full column rank), the full data are not separated either, since
+    more rows only add constraints. S = the rows fitted least confidently. Returns the
+    'not separated' report, or None when the subset proves nothing."""
+    from .separation import detect_separation
+
+    n, k = X.shape
+    m = rows_per_coef * k
+    if m >= n // 2:
+        return None
+    idx = np.argpartition(-np.abs(eta), -m)[-m:]  # smallest |eta|
+    Xs = X[idx]
+    if np.linalg.matrix_rank(Xs) < k:
+        return None
+    report = detect_separation(Xs, y[idx], names)
+    return None if report.separated else report
+
+
 def fit_mle(
     model: Logit,
     cov_type: str = "nonrobust",
@@ -78,7 +97,9 @@ def fit_mle(
     eta = d.X @ res.params + (0 if d.offset is None else d.offset)
     separation = None
     if check_separation and _suspect_separation(d.y, eta, res.converged):
-        separation = detect_separation(d.X, d.y, d.exog_names)
+        separation = _no_separation_on_subset(d.X, d.y, eta, d.exog_names)
+        if separation is None:
+            separation = detect_separation(d.X, d.y, d.exog_names)
         if separation.separated:
             warnings.warn(separation.message(), PerfectSeparationWarning, stacklevel=3)
     if not res.converged:

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .logistic import expit, log1pexp
-
 FloatArray = NDArray[np.float64]
 
 __all__ = ["NewtonResult", "newton_mle", "evaluate"]
@@ -69,22 +67,36 @@ class NewtonResult:
 def evaluate(
     params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
 ) -> tuple[float, FloatArray, FloatArray]:
-    r"""Log-likelihood, score and information :math:`X^\top W X` in one blocked pass over X."""
+    r"""Log-likelihood, score and information :math:`X^\top W X` in one blocked pass over X.
+
+    One exponential per row: with :math:`h = e^{-|\eta|/2}` and :math:`e = h^2`,
+    :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e)`, :math:`p = 1/(1+e)` for
+    :math:`\eta \ge 0` and :math:`e/(1+e)` otherwise, and :math:`\sqrt{p(1-p)} = h/(1+e)`.
+    """
     n, k = X.shape
     block = max(256, _BLOCK_BYTES // (8 * max(k, 1)))
     llf = 0.0
     grad = np.zeros(k)
     info = np.zeros((k, k))
+    buf = np.empty((min(block, n), k))
     for start in range(0, n, block):
         Xb = X[start : start + block]
         eta = Xb @ params
         if offset is not None:
             eta += offset[start : start + block]
         yb = y[start : start + block]
-        llf += float(yb @ eta - log1pexp(eta).sum())
-        p = expit(eta)
-        grad += Xb.T @ (yb - p)
-        Xw = Xb * np.sqrt(p * expit(-eta))[:, None]
+        a = np.abs(eta)
+        h = np.exp(a * -0.5)
+        e = h * h
+        d = 1.0 + e
+        # sum of max(eta, 0) is (sum eta + sum |eta|) / 2
+        llf += float(yb @ eta - 0.5 * (eta.sum() + a.sum()) - np.log1p(e).sum())
+        r = np.where(eta >= 0, 1.0, e)
+        r /= d
+        np.subtract(yb, r, out=r)
+        grad += Xb.T @ r
+        np.divide(h, d, out=h)
+        Xw = np.multiply(Xb, h[:, None], out=buf[: Xb.shape[0]])
         info += Xw.T @ Xw
     return llf, grad, info
 

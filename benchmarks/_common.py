@@ -34,6 +34,7 @@ __all__ = [
     "measure_peak",
     "run_child",
     "format_table",
+    "load_average",
     "MB",
 ]
 
@@ -54,6 +55,7 @@ def environment_lines(packages: Sequence[str] = ()) -> list[str]:
             versions.append(f"{name} (not importable)")
     if versions:
         lines.append(", ".join(versions))
+    lines.append(load_average())
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     lines.append(f"OPENBLAS_CORETYPE={coretype!r}" if coretype else "OPENBLAS_CORETYPE unset")
     try:
@@ -70,6 +72,16 @@ def environment_lines(packages: Sequence[str] = ()) -> list[str]:
             f" ({lib}), {pool.get('num_threads')} threads"
             + (f", {arch}" if arch else "") + (f", {layer}" if layer else ""))
     return lines
+
+
+def load_average() -> str:
+    """The 1-minute load average against the CPU count: other work on the machine slows
+    multi-threaded BLAS far more than single-threaded code, so it is printed with results."""
+    try:
+        one = os.getloadavg()[0]
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.2f} on {os.cpu_count()} CPUs"
 
 
 def time_interleaved(

@@ -47,6 +47,7 @@ from _common import (
     MB,
     environment_lines,
     format_table,
+    load_average,
     measure_peak,
     median,
     run_child,
@@ -154,6 +155,7 @@ def fmt_mb(value: float | None) -> str:
 
 def bench_size(n: int, p: int, args: argparse.Namespace) -> str:
     X, y = make_data(n, p, args.seed)
+    load_at_start = load_average()
     repeats = args.repeats or (3 if args.quick or n * p > 2_000_000 else 5)
     names = list(CONTENDERS)
     probe = contender("bayeslogit", X, y)()  # bayeslogit's warm-up
@@ -177,7 +179,8 @@ def bench_size(n: int, p: int, args: argparse.Namespace) -> str:
                      fmt_mb(mem.get("rss_mb")), fmt_mb(mem.get("traced_mb")),
                      " ".join(f"{t:.3f}" for t in times[name])])
     header = (f"== n={n:,}  p={p}  (data {(X.nbytes + y.nbytes) / MB:.1f} MB; median of "
-              f"{repeats} after 1 warm-up) ==")
+              f"{repeats} after 1 warm-up; {load_at_start} at the start, "
+              f"{load_average()} at the end) ==")
     table = format_table(["contender", "median s", "ratio vs bayeslogit",
                           "peak MB (RSS)", "peak MB (traced)", "all runs s"], rows)
     bl_, sm_, sk_ = out["bayeslogit"], out["statsmodels"], out["scikit-learn"]
@@ -193,7 +196,7 @@ def bench_size(n: int, p: int, args: argparse.Namespace) -> str:
     goals = [f"not slower than sklearn: {'met' if r_sk >= 1 else 'MISSED'}"]
     if n >= 100_000:
         goals.insert(0, f">=2x statsmodels: {'met' if r_sm >= 2 else 'MISSED'}")
-    summary = (f"summary n={n:.0e} p={p}: statsmodels/bayeslogit = {r_sm:.1f}x, "
+    summary = (f"summary n={n:,} p={p}: statsmodels/bayeslogit = {r_sm:.1f}x, "
                f"sklearn/bayeslogit = {r_sk:.1f}x  [{'; '.join(goals)}]")
     return "\n".join([header, table, agree, summary])
 
