@@ -123,7 +123,7 @@ def draws_report(r: Any) -> str:
     if "divergences" in diag:
         left.append(("Divergences", f"{diag['divergences']}"))
     for key, label in (("khat", "Pareto k-hat"), ("ess_is", "Importance ESS"),
-                       ("reason", "Auto choice")):
+                       ("n_proposals", "Proposals"), ("reason", "Auto choice")):
         if key in r.info:
             val = r.info[key]
             left.append((label, f"{val:.3g}" if isinstance(val, float) else str(val)))

@@ -12,7 +12,8 @@ asymptotic normal of an MLE/MAP fit) produces coefficient draws of shape (chain,
   centred intercept), or ``jeffreys`` (chain, draw) for the joint Jeffreys prior; absent when
   every prior is flat;
 * ``observed_data`` (``y``) and ``constant_data`` (``X`` and ``offset``);
-* ``sample_stats`` when given.
+* ``sample_stats``: the sampler's statistics, plus ``lp`` (the unnormalised log posterior of
+  each draw) when the sampler does not report it.
 
 Computing the log-likelihood and log-prior in numpy from the draws keeps them identical
 across methods and avoids recompiling PyMC functions.
@@ -45,6 +46,21 @@ def pointwise_loglike(
     if offset is not None:
         eta += offset
     return y * eta - log1pexp(eta)
+
+
+def loglike_sums(
+    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+) -> FloatArray:
+    """Total log-likelihood of each draw, shape (chain, draw), in blocks of observations."""
+    flat = beta.reshape(-1, beta.shape[-1])
+    total = np.zeros(flat.shape[0])
+    block = max(1, 4_000_000 // max(1, flat.shape[0]))
+    for start in range(0, X.shape[0], block):
+        eta = flat @ X[start:start + block].T
+        if offset is not None:
+            eta += offset[start:start + block]
+        total += (y[start:start + block] * eta - log1pexp(eta)).sum(axis=1)
+    return total.reshape(beta.shape[:-1])
 
 
 def jeffreys_logpdf(
@@ -123,8 +139,15 @@ def posterior_tree(
         terms = log_prior_terms(beta, X, offset, prior_set)
         if terms is not None:
             data["log_prior"] = terms
-    if sample_stats:
-        data["sample_stats"] = dict(sample_stats)
+    stats = dict(sample_stats or {})
+    if "lp" not in stats:
+        # unnormalised log posterior of each draw, as samplers report it
+        ll = data["log_likelihood"]["y"].sum(axis=-1) if store_ll else loglike_sums(
+            beta, X, y, offset)
+        terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
+        stats["lp"] = ll + (0.0 if terms is None else sum(
+            v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
+    data["sample_stats"] = stats
     data["observed_data"] = {"y": y}
     data["constant_data"] = {
         "X": X,
