@@ -43,9 +43,7 @@ then use an MCMC sampler rather than these draws.
 from __future__ import annotations
 
 import math
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +53,7 @@ from numpy.typing import NDArray
 from scipy.special import gammaln
 
 from ..priors import PriorSet
+from .logpost import _as_count, _prepare, log_posterior
 
 FloatArray = NDArray[np.float64]
 
@@ -65,10 +64,6 @@ __all__ = ["KHAT_THRESHOLD", "DEFAULT_DF", "ImportanceDraws", "importance_sample
 KHAT_THRESHOLD = 0.7
 #: default degrees of freedom of the multivariate-t proposal
 DEFAULT_DF = 7.0
-#: float64 elements per temporary array (16 MB) when evaluating the log posterior in blocks
-_BLOCK_ELEMENTS = 2**21
-#: proposals evaluated together
-_PROPOSAL_CHUNK = 4096
 #: proposals in the first round, at least
 _MIN_PROPOSALS = 4000
 #: fewest proposals for a meaningful Pareto tail fit
@@ -114,138 +109,6 @@ class ImportanceDraws:
     accepted: bool
     sampling_time: float
     notes: list[str] = field(default_factory=list)
-
-
-def _as_count(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _prepare(X, y, offset, prior_set: PriorSet):
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(f"X must be (n, k) and y (n,); got X {X.shape} and y {y.shape}.")
-    if X.shape[1] != prior_set.k:
-        raise ValueError(f"X has {X.shape[1]} columns but the prior set has {prior_set.k}.")
-    if offset is not None:
-        offset = np.asarray(offset, dtype=float)
-        if offset.shape != y.shape:
-            raise ValueError(f"offset must have shape {y.shape}, got {offset.shape}.")
-    return X, y, offset
-
-
-def _workers(elements: int) -> int:
-    """Threads for the log-likelihood: one below ~4M (proposal, row) pairs, else up to 4."""
-    if elements < 2 * _BLOCK_ELEMENTS:
-        return 1
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _block_terms(eta: FloatArray, want_weights: bool) -> tuple[FloatArray, FloatArray | None]:
-    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, proposals) block, and optionally
-    the weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential."""
-    t = np.abs(eta)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    w = None
-    if want_weights:
-        w = 1.0 + t
-        np.square(w, out=w)
-        np.divide(t, w, out=w)
-    np.log1p(t, out=t)
-    return t.sum(axis=0) + np.maximum(eta, 0.0).sum(axis=0), w
-
-
-def log_posterior(
-    X: FloatArray,
-    y: FloatArray,
-    offset: FloatArray | None,
-    prior_set: PriorSet,
-    beta: FloatArray,
-    *,
-    block_rows: int | None = None,
-) -> FloatArray:
-    r"""Unnormalised log posterior :math:`\ell(\beta) + \log p(\beta)` for many coefficient rows.
-
-    Parameters
-    ----------
-    X, y, offset : arrays
-        Design (n, k), response (n,) in [0, 1], offset (n,) or None.
-    prior_set : PriorSet
-        Priors; the log prior is :meth:`PriorSet.logpdf` including its normalising constants
-        (0 for flat priors), or :math:`\tfrac12\log|X^\top W(\beta)X|` for Jeffreys.
-    beta : ndarray (P, k)
-        Coefficient vectors (reported scale, raw intercept).
-    block_rows : int, optional
-        Observations per block. The largest temporary is (block_rows, proposals per chunk),
-        per worker thread (chunks of at most 4096 proposals are evaluated in parallel by up to
-        4 threads when the work is large); by default block_rows keeps it near 2**21
-        elements (16 MB). The result does not depend on it beyond floating-point summation
-        order.
-
-    Returns
-    -------
-    ndarray (P,)
-        Summed log-likelihood plus log prior; ``-inf`` where it is not finite.
-    """
-    X, y, offset = _prepare(X, y, offset, prior_set)
-    beta = np.asarray(beta, dtype=float)
-    if beta.ndim != 2 or beta.shape[1] != X.shape[1]:
-        raise ValueError(f"beta must have shape (P, {X.shape[1]}), got {beta.shape}.")
-    n, k = X.shape
-    P = beta.shape[0]
-    jeff = prior_set.jeffreys
-    iu = np.triu_indices(k)
-    kk = len(iu[0])
-    workers = _workers(P * n)
-    chunk = max(1, min(_PROPOSAL_CHUNK, -(-P // workers)))
-    if jeff:
-        chunk = max(1, min(chunk, _BLOCK_ELEMENTS // kk))
-    if block_rows is not None:
-        rows = _as_count("block_rows", block_rows, 1)
-    else:
-        rows = max(1, _BLOCK_ELEMENTS // chunk)
-        if jeff:
-            rows = max(1, min(rows, _BLOCK_ELEMENTS // kk))
-    rows = min(rows, max(n, 1))
-
-    def chunk_terms(B: FloatArray) -> FloatArray:
-        """-sum_i log(1 + e^eta_i) (+ Jeffreys term) for a chunk of proposals."""
-        acc = np.zeros(B.shape[0])
-        info = np.zeros((B.shape[0], kk)) if jeff else None
-        for r0 in range(0, n, rows):
-            Xb = X[r0 : r0 + rows]
-            eta = Xb @ B.T
-            if offset is not None:
-                eta += offset[r0 : r0 + rows, None]
-            total, w = _block_terms(eta, jeff)
-            acc -= total
-            if jeff:
-                info += w.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
-        if jeff:
-            full = np.zeros((B.shape[0], k, k))
-            full[:, iu[0], iu[1]] = info
-            full[:, iu[1], iu[0]] = info
-            sign, logdet = np.linalg.slogdet(full)
-            acc += np.where(sign > 0, 0.5 * logdet, -np.inf)
-        return acc
-
-    chunks = [beta[p0 : p0 + chunk] for p0 in range(0, P, chunk)]
-    if workers > 1 and len(chunks) > 1:
-        # numpy releases the GIL in the elementwise work, which dominates at large n
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(chunk_terms, chunks))
-    else:
-        parts = [chunk_terms(B) for B in chunks]
-    # sum_i y_i eta_i needs no blocking: beta @ X'y + y'o
-    out = beta @ (X.T @ y) + (0.0 if offset is None else float(y @ offset))
-    out += np.concatenate(parts) if parts else 0.0
-    if not jeff and not prior_set.all_flat:
-        out += prior_set.logpdf(beta)
-    out[~np.isfinite(out)] = -np.inf
-    return out
 
 
 def _psis(log_ratio: FloatArray) -> tuple[FloatArray, float]:
