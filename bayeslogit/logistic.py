@@ -40,7 +40,12 @@ def log1pexp(x: FloatArray) -> FloatArray:
     Uses :math:`\max(x, 0) + \log1p(e^{-|x|})`.
     """
     x = np.asarray(x, dtype=float)
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    out = np.abs(x)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0.0)  # in-place steps: one temporary besides the result
+    return out
 
 
 def expit(x: FloatArray) -> FloatArray:

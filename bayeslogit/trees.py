@@ -42,10 +42,12 @@ def pointwise_loglike(
     beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
 ) -> FloatArray:
     """Log-likelihood of each observation at each draw, shape (chain, draw, n)."""
-    eta = np.einsum("cdk,nk->cdn", beta, X, optimize=True)
+    eta = beta @ X.T
     if offset is not None:
         eta += offset
-    return y * eta - log1pexp(eta)
+    out = log1pexp(eta)
+    np.subtract(y * eta, out, out=out)
+    return out
 
 
 def loglike_sums(
