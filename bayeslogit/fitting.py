@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ConvergenceWarning, PerfectSeparationWarning
+from .logistic import expit
 from .newton import newton_mle
 from .priors import Cauchy, Normal, StudentT
 
@@ -29,11 +30,10 @@ def _inverse(info: np.ndarray) -> np.ndarray:
         return np.full_like(info, np.nan)
 
 
-def _suspect_separation(y: np.ndarray, eta: np.ndarray, converged: bool) -> bool:
+def _suspect_separation(eta: np.ndarray, converged: bool) -> bool:
     """Cheap screen before the exact LP. Under (quasi-)separation the MLE does not exist and
     Newton cannot meet its tolerance, so a converged fit is only re-checked when some fitted
     probability is pinned at 0 or 1 (|eta| > 30, i.e. within 1e-13)."""
-    del y
     return (not converged) or bool(np.max(np.abs(eta), initial=0.0) > 30.0)
 
 
@@ -98,7 +98,7 @@ def fit_mle(
                      ridge=ridge_factor)
     eta = d.X @ res.params + (0 if d.offset is None else d.offset)
     separation = None
-    if check_separation and _suspect_separation(d.y, eta, res.converged):
+    if check_separation and _suspect_separation(eta, res.converged):
         separation = _no_separation_on_subset(d.X, d.y, eta, d.exog_names)
         if separation is None:
             separation = detect_separation(d.X, d.y, d.exog_names)
@@ -112,9 +112,9 @@ def fit_mle(
             + ". Raise maxiter, check the data for separation, or use method='map'.",
             ConvergenceWarning, stacklevel=3)
     info_inv = _inverse(res.information)
-    p = 1 / (1 + np.exp(-np.clip(eta, -700, 700)))
+    p = expit(eta)
     cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
-    result = MLEResults(model, res, cov, cov_type, description, separation, info_inv)
+    result = MLEResults(model, res, cov, cov_type, description, separation)
     result._fit_settings = {"cov_type": cov_type, "cov_kwds": cov_kwds, "maxiter": maxiter,
                             "tol": tol, "ridge_factor": ridge_factor,
                             "start_params": start_params, "check_separation": False}
@@ -160,7 +160,7 @@ def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
         from .separation import detect_separation
 
         eta = d.X @ res.params + (0 if d.offset is None else d.offset)
-        if _suspect_separation(d.y, eta, res.converged):
+        if _suspect_separation(eta, res.converged):
             report = detect_separation(d.X, d.y, d.exog_names)
             if report.separated:
                 warnings.warn(report.message() + " Some coefficients here have Flat priors, "

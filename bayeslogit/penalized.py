@@ -47,6 +47,7 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.typing import NDArray
 
+from .arrays import check_arrays
 from .errors import RankDeficiencyError
 from .logistic import expit, information, loglike_obs, weights
 from .priors import Flat, Laplace, PriorSet
@@ -92,19 +93,7 @@ class ModeResult:
 
 
 def _validate(X, y, offset, prior_set: PriorSet):
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[1] != prior_set.k:
-        raise ValueError(f"X must be (n, {prior_set.k}) and y (n,); got {X.shape}, {y.shape}.")
-    if offset is not None:
-        offset = np.asarray(offset, dtype=float)
-        if offset.shape != y.shape:
-            raise ValueError(f"offset must have shape {y.shape}, got {offset.shape}.")
-    for name, a in (("X", X), ("y", y), ("offset", offset)):
-        if a is not None and not np.all(np.isfinite(a)):
-            raise ValueError(f"{name} contains NaN or infinite values; drop or impute them.")
-    if np.any((y < 0) | (y > 1)):
-        raise ValueError("y must lie in [0, 1].")
-    return X, y, offset
+    return check_arrays(X, y, offset, prior_set.k)
 
 
 def _check_rank(X: FloatArray, cols: NDArray[np.intp], names, why: str) -> None:

@@ -16,7 +16,6 @@ import json
 import pickle
 from typing import Any
 
-import numpy as np
 import xarray as xr
 
 __all__ = ["save_result", "load"]
@@ -69,14 +68,14 @@ def load(path: str):
     if kind in ("MLEResults", "MAPResults"):
         method = "mle" if kind == "MLEResults" else "map"
         return model.fit(method=method, **settings)
-    from .results_draws import PosteriorResults
+    from .results_draws import DrawResults, PosteriorResults
     from .results_map import LaplaceResults
 
     info = json.loads(meta["info"])
     if kind == "LaplaceResults":
+        # restore the stored draws rather than drawing anew (LaplaceResults.__init__ would)
         obj = LaplaceResults.__new__(LaplaceResults)
-        PosteriorResults.__bases__[0].__init__(obj, model, tree, info)
+        DrawResults.__init__(obj, model, tree, info)
         obj.mode = model.fit(method="map")
-        obj.cov_mode = np.asarray(obj.cov_params())
         return obj
     return PosteriorResults(model, tree, info)

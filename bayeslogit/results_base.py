@@ -86,8 +86,5 @@ class LogitResultsBase:
 
         save_result(self, path)
 
-    def conf_int_frame(self, ci_prob: float = 0.95) -> pd.DataFrame:
-        return self.summary(ci_prob)[["ci_lower", "ci_upper"]]
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} method={self.method!r} nobs={self.model.nobs}>"

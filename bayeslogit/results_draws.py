@@ -36,6 +36,7 @@ class DrawResults(LogitResultsBase):
         self._tree = tree
         self.info = dict(info or {})
         self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
+        self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
 
     @property
     def draws(self) -> np.ndarray:
@@ -66,6 +67,9 @@ class DrawResults(LogitResultsBase):
         ci_prob = check_ci_prob(ci_prob)
         if ci_kind not in ("eti", "hdi"):
             raise ValueError(f"ci_kind={ci_kind!r} not understood; use 'eti' or 'hdi'.")
+        # the draws never change, so each (ci_prob, ci_kind) is computed once
+        if (ci_prob, ci_kind) in self._summaries:
+            return self._summaries[ci_prob, ci_kind].copy()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             s = az.summary(self._tree, var_names=["beta"], ci_prob=ci_prob, ci_kind=ci_kind,
@@ -78,7 +82,9 @@ class DrawResults(LogitResultsBase):
             "ess_bulk": s["ess_bulk"].to_numpy(float), "ess_tail": s["ess_tail"].to_numpy(float),
             "r_hat": s["r_hat"].to_numpy(float), "mcse_mean": s["mcse_mean"].to_numpy(float),
         }, index=pd.Index(self.model.exog_names, name="term"))
-        return table[SUMMARY_COLUMNS + ["ess_bulk", "ess_tail", "r_hat", "mcse_mean"]]
+        table = table[SUMMARY_COLUMNS + ["ess_bulk", "ess_tail", "r_hat", "mcse_mean"]]
+        self._summaries[ci_prob, ci_kind] = table
+        return table.copy()
 
     # -- prediction --------------------------------------------------------------------
     def _eta_blocks(self, X: np.ndarray, off: np.ndarray | None):

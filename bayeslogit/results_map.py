@@ -81,4 +81,3 @@ class LaplaceResults(DrawResults):
                                                       "mode"})
         super().__init__(model, tree, {"sampler": "laplace approximation"})
         self.mode = mode
-        self.cov_mode = cov

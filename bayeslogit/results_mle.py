@@ -34,14 +34,12 @@ class MLEResults(ModeResults):
     method = "mle"
 
     def __init__(self, model: Logit, newton: NewtonResult, cov: np.ndarray, cov_type: str,
-                 cov_description: str, separation: SeparationReport | None,
-                 info_inv: np.ndarray) -> None:
+                 cov_description: str, separation: SeparationReport | None) -> None:
         super().__init__(model, newton.params, cov)
         self._newton = newton
         self.cov_type = cov_type
         self.cov_description = cov_description
         self.separation = separation
-        self._info_inv = info_inv
 
     # -- fit diagnostics ---------------------------------------------------------------
     @property

@@ -78,10 +78,10 @@ def _importance(model: Logit, draws, chains, random_seed, **kw):
     d = model.design
     out = importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, chains=chains,
                             random_seed=random_seed, **kw)
-    info = {"sampler": "importance (PSIS)",
-            "sampling_time": out.sampling_time, "khat": float(out.khat),
-            "ess_is": float(out.ess), "n_proposals": int(out.n_proposals)}
-    return out, info
+    info = {"sampler": "importance (PSIS)", "sampling_time": out.sampling_time,
+            "khat": float(out.khat), "ess_is": float(out.ess),
+            "n_proposals": int(out.n_proposals), "notes": list(out.notes)}
+    return out.beta, out.sample_stats, info, None, out
 
 
 def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
@@ -114,29 +114,21 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
     d = model.design
     _check_proper_posterior(model)
     start = time.perf_counter()
-    stats = latent = None
-    notes: list[str] = []
-    reason = None
+    reason = drawn = None
     if key == "auto":
-        key, reason, is_out = _auto_choice(model, draws, chains, random_seed)
-        if is_out is not None:
-            out, info = is_out
-            beta, stats = out.beta, out.sample_stats
-            notes += list(getattr(out, "notes", []))
-    if key == "nuts":
-        beta, stats, info, latent = _nuts(model, draws, tune, chains, random_seed,
-                                          progressbar, target_accept, **sampler_kwargs)
-    elif key == "gibbs":
-        beta, stats, info, latent = _gibbs(model, draws, tune, chains, random_seed,
-                                           progressbar, **sampler_kwargs)
-    elif key == "is" and reason is None:
-        out, info = _importance(model, draws, chains, random_seed, **sampler_kwargs)
-        beta, stats = out.beta, out.sample_stats
-        notes += list(getattr(out, "notes", []))
+        key, reason, drawn = _auto_choice(model, draws, chains, random_seed)
+    if drawn is None and key == "nuts":
+        drawn = _nuts(model, draws, tune, chains, random_seed, progressbar, target_accept,
+                      **sampler_kwargs)
+    elif drawn is None and key == "gibbs":
+        drawn = _gibbs(model, draws, tune, chains, random_seed, progressbar, **sampler_kwargs)
+    elif drawn is None:
+        drawn = _importance(model, draws, chains, random_seed, **sampler_kwargs)[:4]
+    beta, stats, info, latent = drawn
     if reason is not None:
         info["reason"] = reason
     info["wall_time"] = time.perf_counter() - start
-    info["notes"] = notes
+    info.setdefault("notes", [])
     attrs = {"inference_method": "posterior", "sampler": info["sampler"]}
     attrs.update({k: v for k, v in info.items() if isinstance(v, int | float | str)})
     tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
@@ -162,22 +154,17 @@ def _check_proper_posterior(model: Logit) -> None:
 
 
 def _auto_choice(model: Logit, draws: int, chains: int, random_seed: Any):
-    """Pick the sampler for ``sampler="auto"``; returns (sampler, reason, is_output or None)."""
+    """Pick the sampler for ``sampler="auto"``: returns (sampler, reason, draws), the draws
+    being the importance sampler's when it was accepted, else None."""
     from .backends.gibbs import gibbs_supported
-    from .backends.importance import KHAT_THRESHOLD, importance_sample
+    from .backends.importance import KHAT_THRESHOLD
 
     d = model.design
-    tried = ""
     try:
-        out = importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws,
-                                chains=chains, random_seed=random_seed)
+        *drawn, out = _importance(model, draws, chains, random_seed)
         if out.accepted:
-            info = {"sampler": "importance (PSIS)",
-                    "sampling_time": out.sampling_time, "khat": float(out.khat),
-                    "ess_is": float(out.ess), "n_proposals": int(out.n_proposals)}
-            reason = (f"importance sampling accepted: k-hat {out.khat:.2f} < "
-                      f"{KHAT_THRESHOLD}, importance ESS {out.ess:.0f}")
-            return "is", reason, (out, info)
+            return "is", (f"importance sampling accepted: k-hat {out.khat:.2f} < "
+                          f"{KHAT_THRESHOLD}, importance ESS {out.ess:.0f}"), tuple(drawn)
         tried = (f"importance sampling rejected (k-hat {out.khat:.2f}, importance ESS "
                  f"{out.ess:.0f}); ")
     except (np.linalg.LinAlgError, UnsupportedPriorError, ValueError) as exc:

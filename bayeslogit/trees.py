@@ -137,16 +137,14 @@ def posterior_tree(
     )
     if store_ll:
         data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
-    if prior_set is not None:
-        terms = log_prior_terms(beta, X, offset, prior_set)
-        if terms is not None:
-            data["log_prior"] = terms
+    terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
+    if terms is not None:
+        data["log_prior"] = terms
     stats = dict(sample_stats or {})
     if "lp" not in stats:
         # unnormalised log posterior of each draw, as samplers report it
         ll = data["log_likelihood"]["y"].sum(axis=-1) if store_ll else loglike_sums(
             beta, X, y, offset)
-        terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
         stats["lp"] = ll + (0.0 if terms is None else sum(
             v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
     data["sample_stats"] = stats

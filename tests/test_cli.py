@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import bayeslogit as bl
@@ -91,4 +90,3 @@ def test_per_coefficient_priors(csv, capsys):
                  "map", "--prior", "temperature_f=laplace(0, 0.1)"])
     assert code == 0
     assert "Laplace(mu=0, b=0.1)" in capsys.readouterr().out
-    assert isinstance(pd.DataFrame(), pd.DataFrame)

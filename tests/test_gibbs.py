@@ -11,6 +11,7 @@ import arviz as az
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from reference import scipy_logpdf
 from scipy import stats
 
 from bayeslogit.backends.gibbs import GibbsDraws, _inverse_gaussian, gibbs_sample, gibbs_supported
@@ -19,20 +20,6 @@ from bayeslogit.prior_set import resolve_priors
 from bayeslogit.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT
 
 Z = 4.0
-
-
-def scipy_logpdf(prior):
-    """The prior's log density written with scipy.stats (independent of bayeslogit.priors)."""
-    if isinstance(prior, Normal):
-        return stats.norm(prior.mu, prior.sigma).logpdf
-    if isinstance(prior, Laplace):
-        return stats.laplace(prior.mu, prior.b).logpdf
-    if isinstance(prior, StudentT):
-        return stats.t(prior.nu, prior.mu, prior.sigma).logpdf
-    if isinstance(prior, Cauchy):
-        return stats.cauchy(prior.mu, prior.gamma).logpdf
-    assert isinstance(prior, Flat)
-    return np.zeros_like
 
 
 def loglik(B, X, y, offset):

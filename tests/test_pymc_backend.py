@@ -15,6 +15,7 @@ import time
 import arviz as az
 import numpy as np
 import pytest
+from reference import scipy_logpdf
 from scipy import optimize, stats
 
 from bayeslogit.backends.pymc import (
@@ -38,18 +39,6 @@ def data(spector):
     return X, spector["GRADE"].to_numpy(float)
 
 
-def scipy_logprior(prior):
-    if isinstance(prior, Normal):
-        return stats.norm(prior.mu, prior.sigma).logpdf
-    if isinstance(prior, Laplace):
-        return stats.laplace(prior.mu, prior.b).logpdf
-    if isinstance(prior, StudentT):
-        return stats.t(prior.nu, prior.mu, prior.sigma).logpdf
-    if isinstance(prior, Cauchy):
-        return stats.cauchy(prior.mu, prior.gamma).logpdf
-    return np.zeros_like
-
-
 def log_post(B, X, y, logpriors, xbar):
     """Log posterior of coefficient rows B; priors apply to the centred intercept."""
     eta = B @ X.T
@@ -62,7 +51,7 @@ def log_post(B, X, y, logpriors, xbar):
 def reference(X, y, priors, draws=100_000, seed=0):
     """Posterior mean, sd and their standard errors by importance sampling."""
     xbar = X[:, 1:].mean(0)
-    priors = [scipy_logprior(p) for p in priors]
+    priors = [scipy_logpdf(p) for p in priors]
     res = optimize.minimize(lambda b: -log_post(b[None], X, y, priors, xbar)[0],
                             np.zeros(X.shape[1]), method="Nelder-Mead",
                             options={"maxiter": 20000, "xatol": 1e-8, "fatol": 1e-10})

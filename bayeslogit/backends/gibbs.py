@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ..arrays import check_arrays
 from ..errors import UnsupportedPriorError
 from ..prior_set import PriorSet
 from ..priors import Cauchy, Flat, Laplace, Normal, StudentT
@@ -162,27 +163,13 @@ def _inverse_gaussian(mean: FloatArray, shape: FloatArray, nrm: FloatArray,
 
 
 def _validate(X, y, offset, prior_set: PriorSet):
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n, k); got shape {X.shape}.")
-    n, k = X.shape
-    if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},) to match X; got {y.shape}.")
-    if k != prior_set.k:
-        raise ValueError(f"X has {k} columns but prior_set describes {prior_set.k} coefficients.")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X and y must be finite; drop or impute missing values first.")
+    X, y, offset = check_arrays(X, y, offset, prior_set.k)
     bad = np.unique(y[(y != 0.0) & (y != 1.0)])
     if bad.size:
         raise ValueError(
             f"The Gibbs sampler needs binary y (0/1); got other values such as {bad[:5].tolist()}. "
             'Use sampler="nuts" for fractional responses.'
         )
-    if offset is not None:
-        offset = np.asarray(offset, dtype=float)
-        if offset.shape != (n,) or not np.all(np.isfinite(offset)):
-            raise ValueError(f"offset must be a finite array of shape ({n},); got {offset.shape}.")
     if not np.all(np.isfinite(prior_set.center)):
         raise ValueError("prior_set.center is not finite (priors resolved on an empty design?).")
     return X, y, offset

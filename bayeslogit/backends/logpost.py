@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..arrays import check_arrays
 from ..priors import PriorSet
 
 FloatArray = NDArray[np.float64]
@@ -32,17 +33,7 @@ def _as_count(name: str, value: Any, low: int) -> int:
 
 
 def _prepare(X, y, offset, prior_set: PriorSet):
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(f"X must be (n, k) and y (n,); got X {X.shape} and y {y.shape}.")
-    if X.shape[1] != prior_set.k:
-        raise ValueError(f"X has {X.shape[1]} columns but the prior set has {prior_set.k}.")
-    if offset is not None:
-        offset = np.asarray(offset, dtype=float)
-        if offset.shape != y.shape:
-            raise ValueError(f"offset must have shape {y.shape}, got {offset.shape}.")
-    return X, y, offset
+    return check_arrays(X, y, offset, prior_set.k)
 
 
 def _workers(elements: int) -> int:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..arrays import check_arrays
 from ..priors import Cauchy, Flat, Laplace, Normal, PriorSet, StudentT
 
 if TYPE_CHECKING:
@@ -97,26 +98,12 @@ def prior_data(prior_set: PriorSet) -> dict[str, FloatArray]:
 
 
 def _check_data(X, y, offset, names, prior_set) -> tuple[FloatArray, FloatArray, FloatArray]:
-    X = np.array(X, dtype=float)  # copies: the model never aliases caller arrays
-    y = np.array(y, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n, k), got shape {X.shape}.")
-    n, k = X.shape
-    if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},) to match X, got {y.shape}.")
-    offset = np.zeros(n) if offset is None else np.array(offset, dtype=float)
-    if offset.shape != (n,):
-        raise ValueError(f"offset must have shape ({n},) to match X, got {offset.shape}.")
-    for label, arr in (("X", X), ("y", y), ("offset", offset)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{label} contains NaN or inf; drop or impute those rows first.")
-    if np.any((y < 0) | (y > 1)):
-        bad = np.unique(y[(y < 0) | (y > 1)])[:5]
-        raise ValueError(f"y must lie in [0, 1]; found values {bad}.")
-    if len(names) != k or prior_set.k != k or tuple(prior_set.names) != tuple(names):
-        raise ValueError(f"X has {k} columns but names={tuple(names)} and the prior set covers "
+    if len(names) != prior_set.k or tuple(prior_set.names) != tuple(names):
+        raise ValueError(f"names={tuple(names)} but the prior set covers "
                          f"{tuple(prior_set.names)}; rebuild the priors for this design.")
-    return X, y, offset
+    # copies: the compiled model keeps the data and never aliases caller arrays
+    X, y, offset = check_arrays(X, y, offset, prior_set.k, copy=True)
+    return X, y, np.zeros(len(y)) if offset is None else offset
 
 
 def _unique_endog(endog_name: str) -> str:
