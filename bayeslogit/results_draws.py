@@ -31,9 +31,12 @@ class DrawResults(LogitResultsBase):
 
     method = "draws"
 
-    def __init__(self, model: Logit, tree: Any, info: dict[str, Any] | None = None) -> None:
+    def __init__(self, model: Logit, tree: Any, info: dict[str, Any] | None = None, *,
+                 loglik_later: bool = False) -> None:
         self.model = model
         self._tree = tree
+        # the pointwise log-likelihood (chains x draws x n) is computed on first use
+        self._loglik_later = loglik_later
         self.info = dict(info or {})
         self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
@@ -146,17 +149,28 @@ class DrawResults(LogitResultsBase):
     # -- ArviZ -------------------------------------------------------------------------
     def to_arviz(self):
         """The DataTree (posterior, sample_stats, log_likelihood, log_prior, observed_data,
-        constant_data)."""
+        constant_data).
+
+        The ``log_likelihood`` group of a sampled posterior is computed on the first call
+        (as PyMC and bambi leave it out of sampling), and only when chains * draws * n is at
+        most ``bayeslogit.trees.MAX_LOGLIK_ELEMENTS``.
+        """
+        if self._loglik_later:
+            from .trees import add_log_likelihood
+
+            d = self.model.design
+            add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
+            self._loglik_later = False
         return self._tree
 
     def loo(self, **kwargs: Any):
         """PSIS leave-one-out cross-validation, :func:`arviz.loo`."""
         import arviz_stats as az
 
-        if "log_likelihood" not in self._tree.children:
+        if "log_likelihood" not in self.to_arviz().children:
             raise ValueError("No log_likelihood group stored (the data were too large); "
                              "loo needs it.")
-        return az.loo(self._tree, **kwargs)
+        return az.loo(self.to_arviz(), **kwargs)
 
     def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
         """ArviZ power-scaling sensitivity (Kallioinen et al. 2024): prior and likelihood
@@ -177,7 +191,7 @@ class DrawResults(LogitResultsBase):
         try:
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
-                return az.psense_summary(self._tree, var_names=["beta"], **kwargs)
+                return az.psense_summary(self.to_arviz(), var_names=["beta"], **kwargs)
         finally:
             logger.setLevel(level)
 
@@ -185,7 +199,7 @@ class DrawResults(LogitResultsBase):
         """:func:`arviz.plot_psense_dist` of the coefficients; returns a matplotlib Figure."""
         import arviz as az
 
-        tree = self._tree
+        tree = self.to_arviz()
         post = tree["posterior"].to_dataset()
         if len(post.data_vars) == 1:
             # arviz 1.3 returns a DataArray (not a Dataset) for a one-variable posterior and

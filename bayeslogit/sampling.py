@@ -132,8 +132,9 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
     attrs = {"inference_method": "posterior", "sampler": info["sampler"]}
     attrs.update({k: v for k, v in info.items() if isinstance(v, int | float | str)})
     tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
-                          sample_stats=stats, attrs=attrs, extra_posterior=latent)
-    result = PosteriorResults(model, tree, info)
+                          sample_stats=stats, attrs=attrs, extra_posterior=latent,
+                          log_likelihood="later")
+    result = PosteriorResults(model, tree, info, loglik_later=True)
     if key in ("nuts", "gibbs"):
         result.warn_if_unreliable()
     return result

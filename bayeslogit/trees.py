@@ -6,7 +6,8 @@ asymptotic normal of an MLE/MAP fit) produces coefficient draws of shape (chain,
 
 * ``posterior``: ``beta`` with dims (chain, draw, coef);
 * ``log_likelihood``: ``y`` with dims (chain, draw, obs), the pointwise Bernoulli
-  log-likelihood (stored when the array is small enough, see ``log_likelihood``);
+  log-likelihood (stored when the array is small enough, see ``log_likelihood``; samplers
+  add it on first use, see :func:`add_log_likelihood`);
 * ``log_prior``: ``beta`` with dims (chain, draw, coef), per-coefficient log prior densities
   as documented in :mod:`bayeslogit.priors` (the intercept entry is the density of the
   centred intercept), or ``jeffreys`` (chain, draw) for the joint Jeffreys prior; absent when
@@ -27,7 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .logistic import information, log1pexp, weights
+from .blocks import loglike_sums, pointwise_loglike
+from .logistic import information, weights
 from .priors import PriorSet
 
 FloatArray = NDArray[np.float64]
@@ -35,34 +37,8 @@ FloatArray = NDArray[np.float64]
 #: pointwise log-likelihood is stored when chains * draws * n is at most this (~160 MB)
 MAX_LOGLIK_ELEMENTS = 20_000_000
 
-__all__ = ["posterior_tree", "pointwise_loglike", "log_prior_terms", "MAX_LOGLIK_ELEMENTS"]
-
-
-def pointwise_loglike(
-    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
-) -> FloatArray:
-    """Log-likelihood of each observation at each draw, shape (chain, draw, n)."""
-    eta = beta @ X.T
-    if offset is not None:
-        eta += offset
-    out = log1pexp(eta)
-    np.subtract(y * eta, out, out=out)
-    return out
-
-
-def loglike_sums(
-    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
-) -> FloatArray:
-    """Total log-likelihood of each draw, shape (chain, draw), in blocks of observations."""
-    flat = beta.reshape(-1, beta.shape[-1])
-    total = np.zeros(flat.shape[0])
-    block = max(1, 4_000_000 // max(1, flat.shape[0]))
-    for start in range(0, X.shape[0], block):
-        eta = flat @ X[start:start + block].T
-        if offset is not None:
-            eta += offset[start:start + block]
-        total += (y[start:start + block] * eta - log1pexp(eta)).sum(axis=1)
-    return total.reshape(beta.shape[:-1])
+__all__ = ["posterior_tree", "add_log_likelihood", "loglik_fits", "pointwise_loglike",
+           "log_prior_terms", "MAX_LOGLIK_ELEMENTS"]
 
 
 def jeffreys_logpdf(
@@ -117,9 +93,10 @@ def posterior_tree(
         Arrays of shape (chain, draw) for the ``sample_stats`` group.
     attrs : mapping, optional
         Attributes for the ``posterior`` group (``inference_method``, ``sampler``, ...).
-    log_likelihood : bool or "auto"
+    log_likelihood : bool, "auto" or "later"
         Whether to store the pointwise log-likelihood; "auto" stores it when
-        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS`.
+        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS`; "later" leaves it out, for
+        :func:`add_log_likelihood` to add on first use.
     extra_posterior : mapping, optional
         Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
     """
@@ -133,8 +110,7 @@ def posterior_tree(
     if extra_posterior:
         data["posterior"].update(extra_posterior)
     store_ll = log_likelihood is True or (
-        log_likelihood == "auto" and beta.shape[0] * beta.shape[1] * n <= MAX_LOGLIK_ELEMENTS
-    )
+        log_likelihood == "auto" and loglik_fits(beta.shape, n))
     if store_ll:
         data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
     terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
@@ -158,3 +134,24 @@ def posterior_tree(
     coords = {"coef": list(names), "obs": np.arange(n)}
     group_attrs = {"posterior": dict(attrs or {})}
     return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)
+
+
+def loglik_fits(beta_shape: tuple[int, ...], n: int) -> bool:
+    """Whether chains * draws * n is within :data:`MAX_LOGLIK_ELEMENTS`."""
+    return int(np.prod(beta_shape[:-1])) * n <= MAX_LOGLIK_ELEMENTS
+
+
+def add_log_likelihood(tree, beta: FloatArray, X: FloatArray, y: FloatArray,
+                       offset: FloatArray | None) -> bool:
+    """Add the ``log_likelihood`` group (``y``, dims chain, draw, obs) to ``tree`` in place
+    when it fits in :data:`MAX_LOGLIK_ELEMENTS`; returns whether it was added."""
+    import arviz_base as az
+
+    if "log_likelihood" in tree.children:
+        return True
+    if not loglik_fits(beta.shape, X.shape[0]):
+        return False
+    group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset)}},
+                         dims={"y": ["obs"]}, coords={"obs": np.arange(X.shape[0])})
+    tree["log_likelihood"] = group["log_likelihood"]
+    return True

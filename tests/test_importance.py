@@ -243,6 +243,9 @@ def test_shapes_distinct_draws_and_stats(spector_xy):
     assert lw.shape == (3, 300) and np.all(np.isfinite(lw)) and np.all(lw < 0)
     assert out.n_proposals >= 4000 and out.ess >= 900 and out.sampling_time > 0
     assert out.accepted and out.notes == []
+    # lp is each draw's unnormalised log posterior, against the independent reference
+    lp = ref_log_posterior(X, y, None, [stats.norm(0, 2.5)] * 4)(out.beta.reshape(-1, 4))
+    np.testing.assert_allclose(out.sample_stats["lp"], lp.reshape(3, 300), rtol=1e-11)
 
 
 def test_seed_reproducibility(spector_xy):

@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..arrays import check_arrays
+from ..blocks import single_threaded_blas
 from ..errors import UnsupportedPriorError
 from ..prior_set import PriorSet
 from ..priors import Cauchy, Flat, Laplace, Normal, StudentT
@@ -202,18 +203,14 @@ def _chain_generators(random_seed, chains: int) -> list[np.random.Generator]:
 
 
 def _blas_limit(k: int):
-    """Single-threaded BLAS for small k, when ``threadpoolctl`` is installed.
+    """Single-threaded BLAS for small k.
 
     The per-iteration products are (k, n) x (n, k); for small k threads gain nothing, and
     when the cores are busy OpenBLAS threads spin-wait and slow each product down tenfold.
     """
     if k > _THREADED_K:
         return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return single_threaded_blas()
 
 
 def _progress(total: int, enabled: bool):
@@ -278,7 +275,7 @@ def gibbs_sample(
     With Flat priors the posterior is proper only without (quasi-)separation; the caller
     should check separation first: under separation the chains drift without bound (R-hat
     flags it) and an error is raised only if the Cholesky factorisation breaks. For
-    k <= 64 BLAS runs single-threaded during sampling (via ``threadpoolctl`` if installed).
+    k <= 64 BLAS runs single-threaded during sampling (via ``threadpoolctl``).
     """
     ok, reason = gibbs_supported(prior_set)
     if not ok:

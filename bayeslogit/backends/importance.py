@@ -85,7 +85,8 @@ class ImportanceDraws:
     sample_stats : dict of str to ndarray (chains, draws), or None
         ``log_weight``: the normalised Pareto-smoothed log importance weight of each
         resampled proposal (among all proposals; they sum to 1 on the exp scale over the
-        ``n_proposals`` proposals, not over the draws).
+        ``n_proposals`` proposals, not over the draws); ``lp``: its unnormalised log
+        posterior (:func:`log_posterior`).
     khat : float
         Pareto k-hat of the importance ratios (NaN if ArviZ could not fit the tail).
     ess : float
@@ -250,12 +251,14 @@ def importance_sample(
         df = 1e12  # the t density tends to the normal; keeps one code path
 
     props: list[FloatArray] = []
+    logps: list[FloatArray] = []
     ratios: list[FloatArray] = []
     total, target = 0, min(max(2 * m, _MIN_PROPOSALS), cap)
     while True:
         new, logq = _t_proposals(fit.params, chol, df, target - total, rng)
         logp = log_posterior(X, y, offset, prior_set, new, block_rows=block_rows)
         props.append(new)
+        logps.append(logp)
         ratios.append(logp - logq)
         total = target
         log_ratio = np.concatenate(ratios)
@@ -295,7 +298,8 @@ def importance_sample(
     accepted = bool(khat < KHAT_THRESHOLD and ess >= m and lost <= tol)
     return ImportanceDraws(
         beta=beta_all[idx].reshape(chains, draws, X.shape[1]),
-        sample_stats={"log_weight": lw[idx].reshape(chains, draws)},
+        sample_stats={"log_weight": lw[idx].reshape(chains, draws),
+                      "lp": np.concatenate(logps)[idx].reshape(chains, draws)},
         khat=khat, ess=ess, n_proposals=int(total), accepted=accepted,
         sampling_time=time.perf_counter() - start, notes=notes,
     )

@@ -6,22 +6,19 @@ the Bernoulli log-likelihood computed in (rows x proposals) blocks, threaded whe
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..arrays import check_arrays
+from ..blocks import BLOCK_ELEMENTS, log1pexp_column_sums, run_blocks, worker_count
 from ..priors import PriorSet
 
 FloatArray = NDArray[np.float64]
 
 __all__ = ["log_posterior"]
 
-#: float64 elements per temporary array (16 MB) when evaluating the log posterior in blocks
-_BLOCK_ELEMENTS = 2**21
 #: proposals evaluated together
 _PROPOSAL_CHUNK = 4096
 
@@ -34,28 +31,6 @@ def _as_count(name: str, value: Any, low: int) -> int:
 
 def _prepare(X, y, offset, prior_set: PriorSet):
     return check_arrays(X, y, offset, prior_set.k)
-
-
-def _workers(elements: int) -> int:
-    """Threads for the log-likelihood: one below ~4M (proposal, row) pairs, else up to 4."""
-    if elements < 2 * _BLOCK_ELEMENTS:
-        return 1
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _block_terms(eta: FloatArray, want_weights: bool) -> tuple[FloatArray, FloatArray | None]:
-    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, proposals) block, and optionally
-    the weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential."""
-    t = np.abs(eta)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    w = None
-    if want_weights:
-        w = 1.0 + t
-        np.square(w, out=w)
-        np.divide(t, w, out=w)
-    np.log1p(t, out=t)
-    return t.sum(axis=0) + np.maximum(eta, 0.0).sum(axis=0), w
 
 
 def log_posterior(
@@ -81,9 +56,9 @@ def log_posterior(
     block_rows : int, optional
         Observations per block. The largest temporary is (block_rows, proposals per chunk),
         per worker thread (chunks of at most 4096 proposals are evaluated in parallel by up to
-        4 threads when the work is large); by default block_rows keeps it near 2**21
-        elements (16 MB). The result does not depend on it beyond floating-point summation
-        order.
+        4 threads when the work is large, see :mod:`bayeslogit.blocks`); by default
+        block_rows keeps it near 2**18 elements (2 MB). The result does not depend on it
+        beyond floating-point summation order.
 
     Returns
     -------
@@ -99,16 +74,16 @@ def log_posterior(
     jeff = prior_set.jeffreys
     iu = np.triu_indices(k)
     kk = len(iu[0])
-    workers = _workers(P * n)
+    workers = worker_count(P * n)
     chunk = max(1, min(_PROPOSAL_CHUNK, -(-P // workers)))
     if jeff:
-        chunk = max(1, min(chunk, _BLOCK_ELEMENTS // kk))
+        chunk = max(1, min(chunk, BLOCK_ELEMENTS // kk))
     if block_rows is not None:
         rows = _as_count("block_rows", block_rows, 1)
     else:
-        rows = max(1, _BLOCK_ELEMENTS // chunk)
+        rows = max(1, BLOCK_ELEMENTS // chunk)
         if jeff:
-            rows = max(1, min(rows, _BLOCK_ELEMENTS // kk))
+            rows = max(1, min(rows, BLOCK_ELEMENTS // kk))
     rows = min(rows, max(n, 1))
 
     def chunk_terms(B: FloatArray) -> FloatArray:
@@ -120,7 +95,7 @@ def log_posterior(
             eta = Xb @ B.T
             if offset is not None:
                 eta += offset[r0 : r0 + rows, None]
-            total, w = _block_terms(eta, jeff)
+            total, w = log1pexp_column_sums(eta, jeff)
             acc -= total
             if jeff:
                 info += w.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
@@ -133,12 +108,7 @@ def log_posterior(
         return acc
 
     chunks = [beta[p0 : p0 + chunk] for p0 in range(0, P, chunk)]
-    if workers > 1 and len(chunks) > 1:
-        # numpy releases the GIL in the elementwise work, which dominates at large n
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(chunk_terms, chunks))
-    else:
-        parts = [chunk_terms(B) for B in chunks]
+    parts = run_blocks(chunk_terms, chunks, workers)
     # sum_i y_i eta_i needs no blocking: beta @ X'y + y'o
     out = beta @ (X.T @ y) + (0.0 if offset is None else float(y @ offset))
     out += np.concatenate(parts) if parts else 0.0

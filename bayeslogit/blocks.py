@@ -1,0 +1,145 @@
+r"""Blocked, threaded evaluation of Bernoulli log-likelihood terms for many coefficient vectors.
+
+Evaluating :math:`\ell_i(\beta_s) = y_i\eta_{si} - \log(1+e^{\eta_{si}})` for thousands of
+draws :math:`s` and observations :math:`i` is elementwise work on a (draws x observations)
+array. Two things decide its speed on a small machine:
+
+* **Cache-sized blocks.** The stable :math:`\log(1+e^\eta)` takes several elementwise
+  passes; on blocks of about :data:`BLOCK_ELEMENTS` doubles (2 MB) they run from cache
+  instead of streaming the whole array through memory once per pass.
+* **One kind of thread at a time.** Large evaluations are split over a few threads (numpy
+  releases the GIL in the elementwise work). BLAS is limited to one thread meanwhile:
+  otherwise its own threads spin-wait between the small matrix products and take the cores
+  the elementwise work needs (measured: twice the wall time on 2 cores).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+__all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "worker_count", "run_blocks",
+           "bernoulli_loglik_inplace", "log1pexp_column_sums", "pointwise_loglike",
+           "loglike_sums"]
+
+#: float64 elements per block temporary (2 MB)
+BLOCK_ELEMENTS = 2**18
+#: below this many (draw, observation) pairs the work runs in the calling thread
+THREAD_MIN_ELEMENTS = 2**22
+_MAX_WORKERS = 4
+
+
+def single_threaded_blas():
+    """Context manager limiting BLAS to one thread (``threadpoolctl``)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def worker_count(elements: int) -> int:
+    """Threads for ``elements`` (draw, observation) pairs: 1 below
+    :data:`THREAD_MIN_ELEMENTS`, else up to 4 (the CPU count)."""
+    if elements < THREAD_MIN_ELEMENTS:
+        return 1
+    return max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
+
+
+def run_blocks(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
+    """``[fn(item) for item in items]``, on ``workers`` threads with single-threaded BLAS
+    when ``workers > 1``. Results keep the order of ``items``."""
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with single_threaded_blas(), ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def bernoulli_loglik_inplace(eta: FloatArray, y: FloatArray) -> FloatArray:
+    r"""Overwrite ``eta`` (any shape ending in n) with :math:`y\eta - \log(1+e^\eta)`.
+
+    Uses :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e^{-|\eta|})` (no overflow, full
+    precision); two block-sized temporaries.
+    """
+    t = np.abs(eta)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    m = np.maximum(eta, 0.0)
+    eta *= y
+    eta -= m
+    eta -= t
+    return eta
+
+
+def log1pexp_column_sums(
+    eta: FloatArray, want_weights: bool = False
+) -> tuple[FloatArray, FloatArray | None]:
+    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, columns) block, and optionally the
+    weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential."""
+    t = np.abs(eta)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    w = None
+    if want_weights:
+        w = 1.0 + t
+        np.square(w, out=w)
+        np.divide(t, w, out=w)
+    np.log1p(t, out=t)
+    total = t.sum(axis=0)
+    np.maximum(eta, 0.0, out=t)
+    total += t.sum(axis=0)
+    return total, w
+
+
+def _draw_blocks(beta: FloatArray, n: int) -> tuple[FloatArray, list[slice], int]:
+    flat = np.ascontiguousarray(beta, dtype=float).reshape(-1, beta.shape[-1])
+    rows = max(1, BLOCK_ELEMENTS // max(n, 1))
+    slices = [slice(s, s + rows) for s in range(0, flat.shape[0], rows)]
+    return flat, slices, worker_count(flat.shape[0] * n)
+
+
+def pointwise_loglike(
+    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+) -> FloatArray:
+    r"""Log-likelihood of each observation at each draw, shape ``beta.shape[:-1] + (n,)``:
+    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`."""
+    n = X.shape[0]
+    flat, slices, workers = _draw_blocks(beta, n)
+    out = np.empty((flat.shape[0], n))
+    XT = X.T
+
+    def fill(sl: slice) -> None:
+        block = out[sl]
+        np.matmul(flat[sl], XT, out=block)
+        if offset is not None:
+            block += offset
+        bernoulli_loglik_inplace(block, y)
+
+    run_blocks(fill, slices, workers)
+    return out.reshape(*beta.shape[:-1], n)
+
+
+def loglike_sums(
+    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+) -> FloatArray:
+    """Summed log-likelihood of each draw, shape ``beta.shape[:-1]``, in bounded memory."""
+    n = X.shape[0]
+    flat, slices, workers = _draw_blocks(beta, n)
+    XT = X.T
+
+    def total(sl: slice) -> FloatArray:
+        block = flat[sl] @ XT
+        if offset is not None:
+            block += offset
+        return bernoulli_loglik_inplace(block, y).sum(axis=1)
+
+    parts = run_blocks(total, slices, workers)
+    out = np.concatenate(parts) if parts else np.zeros(0)
+    return out.reshape(beta.shape[:-1])
