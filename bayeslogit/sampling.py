@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 __all__ = ["sample", "prior_predictive", "SAMPLERS", "GIBBS_MAX_NOBS"]
 
 SAMPLERS = ("auto", "nuts", "gibbs", "is")
-#: above this many observations ``auto`` prefers NUTS to Gibbs (measured crossover, see README)
-GIBBS_MAX_NOBS = 20000
+#: above this many observations ``auto`` prefers NUTS to Gibbs: Gibbs reaches 1000 effective
+#: draws sooner than a first NUTS call (compilation included) up to n = 5000 and later from
+#: n = 10000 (``benchmarks/crossover.py``, k = 10; see README)
+GIBBS_MAX_NOBS = 5000
 
 
 def _check_counts(draws: int, tune: int, chains: int) -> None:

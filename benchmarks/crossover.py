@@ -45,7 +45,8 @@ def main() -> None:
                               ("nuts (2nd call)", {"sampler": "nuts"}),
                               ("is", {"sampler": "is"})]:
             t0 = time.perf_counter()
-            r = m.sample(draws=1000, tune=1000, chains=4, random_seed=1, **kwargs)
+            r = m.sample(draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False,
+                         **kwargs)
             secs = time.perf_counter() - t0
             s1000, ess = per_1000_ess(r, secs)
             print(f"{n:>7} {label:<18} {secs:>8.2f} {ess:>8.0f} {s1000:>11.2f}", flush=True)

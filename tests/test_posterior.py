@@ -171,6 +171,22 @@ def test_khat_rejects_and_auto_falls_back():
     assert "Auto choice" in str(r)
 
 
+def test_auto_prefers_nuts_above_gibbs_size_limit(monkeypatch):
+    """Above GIBBS_MAX_NOBS a rejected importance sampler falls back to NUTS, not Gibbs
+    (the decision only; nothing is compiled)."""
+    from bayeslogit import sampling
+
+    rng = np.random.default_rng(7)
+    n = 60
+    d = rng.integers(0, 2, n)
+    y = np.where(d == 1, 1.0, (rng.random(n) < 0.4).astype(float))
+    m = bl.Logit(y, np.c_[np.ones(n), rng.standard_normal(n), d], priors=bl.Cauchy(0, 10))
+    monkeypatch.setattr(sampling, "GIBBS_MAX_NOBS", n - 1)
+    choice, reason, drawn = sampling._auto_choice(m, 300, 4, 2)
+    assert choice == "nuts" and drawn is None
+    assert "importance sampling rejected" in reason and f"n > {n - 1}" in reason
+
+
 def test_to_pymc_and_power_scaling_plot(model, gibbs):
     pm_model = model.to_pymc()
     assert list(pm_model.coords["coef"]) == model.exog_names
