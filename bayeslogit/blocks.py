@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .logistic import log1pexp
+
 FloatArray = NDArray[np.float64]
 
 __all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "worker_count", "run_blocks",
@@ -64,16 +66,10 @@ def run_blocks(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> 
 def bernoulli_loglik_inplace(eta: FloatArray, y: FloatArray) -> FloatArray:
     r"""Overwrite ``eta`` (any shape ending in n) with :math:`y\eta - \log(1+e^\eta)`.
 
-    Uses :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e^{-|\eta|})` (no overflow, full
-    precision); two block-sized temporaries.
+    Uses the stable :func:`bayeslogit.logistic.log1pexp` (no overflow, full precision).
     """
-    t = np.abs(eta)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    m = np.maximum(eta, 0.0)
+    t = log1pexp(eta)
     eta *= y
-    eta -= m
     eta -= t
     return eta
 

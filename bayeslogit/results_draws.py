@@ -31,12 +31,9 @@ class DrawResults(LogitResultsBase):
 
     method = "draws"
 
-    def __init__(self, model: Logit, tree: Any, info: dict[str, Any] | None = None, *,
-                 loglik_later: bool = False) -> None:
+    def __init__(self, model: Logit, tree: Any, info: dict[str, Any] | None = None) -> None:
         self.model = model
         self._tree = tree
-        # the pointwise log-likelihood (chains x draws x n) is computed on first use
-        self._loglik_later = loglik_later
         self.info = dict(info or {})
         self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
@@ -151,26 +148,25 @@ class DrawResults(LogitResultsBase):
         """The DataTree (posterior, sample_stats, log_likelihood, log_prior, observed_data,
         constant_data).
 
-        The ``log_likelihood`` group of a sampled posterior is computed on the first call
-        (as PyMC and bambi leave it out of sampling), and only when chains * draws * n is at
-        most ``bayeslogit.trees.MAX_LOGLIK_ELEMENTS``.
+        A missing ``log_likelihood`` group (samplers leave it out, as PyMC and bambi do) is
+        computed on the first call, when chains * draws * n is at most
+        ``bayeslogit.trees.MAX_LOGLIK_ELEMENTS``.
         """
-        if self._loglik_later:
-            from .trees import add_log_likelihood
+        from .trees import add_log_likelihood
 
-            d = self.model.design
-            add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
-            self._loglik_later = False
+        d = self.model.design
+        add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
         return self._tree
 
     def loo(self, **kwargs: Any):
         """PSIS leave-one-out cross-validation, :func:`arviz.loo`."""
         import arviz_stats as az
 
-        if "log_likelihood" not in self.to_arviz().children:
+        tree = self.to_arviz()
+        if "log_likelihood" not in tree.children:
             raise ValueError("No log_likelihood group stored (the data were too large); "
                              "loo needs it.")
-        return az.loo(self.to_arviz(), **kwargs)
+        return az.loo(tree, **kwargs)
 
     def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
         """ArviZ power-scaling sensitivity (Kallioinen et al. 2024): prior and likelihood

@@ -135,8 +135,8 @@ def sample(model: Logit, draws: int = 1000, tune: int = 1000, chains: int = 4,
     attrs.update({k: v for k, v in info.items() if isinstance(v, int | float | str)})
     tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
                           sample_stats=stats, attrs=attrs, extra_posterior=latent,
-                          log_likelihood="later")
-    result = PosteriorResults(model, tree, info, loglik_later=True)
+                          log_likelihood=False)  # added by to_arviz() on first use
+    result = PosteriorResults(model, tree, info)
     if key in ("nuts", "gibbs"):
         result.warn_if_unreliable()
     return result

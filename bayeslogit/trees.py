@@ -93,10 +93,10 @@ def posterior_tree(
         Arrays of shape (chain, draw) for the ``sample_stats`` group.
     attrs : mapping, optional
         Attributes for the ``posterior`` group (``inference_method``, ``sampler``, ...).
-    log_likelihood : bool, "auto" or "later"
+    log_likelihood : bool or "auto"
         Whether to store the pointwise log-likelihood; "auto" stores it when
-        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS`; "later" leaves it out, for
-        :func:`add_log_likelihood` to add on first use.
+        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS` (False leaves it to
+        :func:`add_log_likelihood`).
     extra_posterior : mapping, optional
         Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
     """

@@ -6,6 +6,8 @@ Sizes are chosen so that both the single-threaded path and the threaded path (mo
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from scipy.special import expit
@@ -37,7 +39,7 @@ def test_pointwise_and_sums_match_direct(shape, with_offset):
     for a, b in ((X, X0), (y, y0), (beta, b0)):
         np.testing.assert_array_equal(a, b)
     if chains * draws * n >= blocks.THREAD_MIN_ELEMENTS:
-        assert blocks.worker_count(chains * draws * n) == min(4, __import__("os").cpu_count())
+        assert blocks.worker_count(chains * draws * n) == min(4, os.cpu_count())
 
 
 def test_extreme_linear_predictors_stay_finite():

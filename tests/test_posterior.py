@@ -157,14 +157,18 @@ def test_flat_priors_on_separated_data_refused():
         m.sample(sampler="gibbs", draws=100, tune=100)
 
 
-def test_khat_rejects_and_auto_falls_back():
+def quasi_separated_cauchy_model(n: int = 60) -> bl.Logit:
+    """d == 1 always has y == 1 (quasi-separation) under a wide Cauchy prior: a heavy-tailed
+    posterior on which importance sampling must be rejected."""
     rng = np.random.default_rng(7)
-    n = 60
     d = rng.integers(0, 2, n)
     z = rng.standard_normal(n)
     y = np.where(d == 1, 1.0, (rng.random(n) < 0.4).astype(float))
-    X = np.c_[np.ones(n), z, d]
-    m = bl.Logit(y, X, priors=bl.Cauchy(0, 10))
+    return bl.Logit(y, np.c_[np.ones(n), z, d], priors=bl.Cauchy(0, 10))
+
+
+def test_khat_rejects_and_auto_falls_back():
+    m = quasi_separated_cauchy_model()
     r = m.sample(draws=300, tune=300, chains=4, random_seed=2, progressbar=False)
     assert "importance sampling rejected" in r.info["reason"]
     assert r.info["sampler"].startswith("gibbs")
@@ -176,11 +180,8 @@ def test_auto_prefers_nuts_above_gibbs_size_limit(monkeypatch):
     (the decision only; nothing is compiled)."""
     from bayeslogit import sampling
 
-    rng = np.random.default_rng(7)
-    n = 60
-    d = rng.integers(0, 2, n)
-    y = np.where(d == 1, 1.0, (rng.random(n) < 0.4).astype(float))
-    m = bl.Logit(y, np.c_[np.ones(n), rng.standard_normal(n), d], priors=bl.Cauchy(0, 10))
+    m = quasi_separated_cauchy_model()
+    n = m.nobs
     monkeypatch.setattr(sampling, "GIBBS_MAX_NOBS", n - 1)
     choice, reason, drawn = sampling._auto_choice(m, 300, 4, 2)
     assert choice == "nuts" and drawn is None
