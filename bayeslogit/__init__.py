@@ -18,6 +18,7 @@ from typing import Any
 from . import errors, priors
 from .errors import (
     BayesLogitWarning,
+    ColumnScaleError,
     ConvergenceWarning,
     MissingDataError,
     PerfectSeparationWarning,
@@ -53,6 +54,7 @@ __all__ = [
     "ConvergenceWarning",
     "PerfectSeparationWarning",
     "SamplingWarning",
+    "ColumnScaleError",
     "RankDeficiencyError",
     "MissingDataError",
     "UnseenLevelError",

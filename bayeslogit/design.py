@@ -201,7 +201,20 @@ def _as_offset(offset: Any, n: int) -> np.ndarray | None:
 
 
 def check_rank(X: FloatArray, names: tuple[str, ...]) -> None:
-    """Raise :class:`RankDeficiencyError` naming the collinear columns when rank(X) < k."""
+    """Refuse designs the engines cannot fit reliably, naming the columns and a remedy.
+
+    Raises
+    ------
+    RankDeficiencyError
+        rank(X) < k (linear dependence to within rounding). Nearly collinear columns pass
+        here; the fit diagnoses them (a ConvergenceWarning naming them and the condition
+        number of the information).
+    ColumnScaleError
+        A column of magnitude above 1e150 or below 1e-150 (see
+        :func:`~bayeslogit.conditioning.check_magnitudes`).
+    """
+    from .conditioning import check_magnitudes
+
     n, k = X.shape
     if k == 0:
         raise ValueError("The design has no columns.")
@@ -210,6 +223,7 @@ def check_rank(X: FloatArray, names: tuple[str, ...]) -> None:
             f"Only {n} observations for {k} coefficients {list(names)}: the design cannot have "
             "full column rank. Drop terms or pass priors and use method='map'."
         )
+    check_magnitudes(X, names)
     gram = X.T @ X
     scale = np.sqrt(np.diag(gram)).copy()
     scale[scale == 0] = 1.0

@@ -12,6 +12,7 @@ __all__ = [
     "PerfectSeparationWarning",
     "SamplingWarning",
     "RankDeficiencyError",
+    "ColumnScaleError",
     "MissingDataError",
     "UnseenLevelError",
     "UnsupportedPriorError",
@@ -36,6 +37,10 @@ class SamplingWarning(BayesLogitWarning):
 
 class RankDeficiencyError(ValueError):
     """The design matrix does not have full column rank."""
+
+
+class ColumnScaleError(ValueError):
+    """A column's magnitude is outside the range double precision can fit (1e-150..1e150)."""
 
 
 class MissingDataError(ValueError):

@@ -15,6 +15,14 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.typing import NDArray
 
+from .conditioning import (
+    COND_LIMIT,
+    collinearity,
+    collinearity_message,
+    pow2_scale,
+    step_converged,
+)
+from .errors import RankDeficiencyError
 from .logistic import expit, information, loglike_obs, weights
 from .penalized import ModeResult, _pd_factor
 
@@ -58,12 +66,51 @@ def _firth_hessian(X, y, offset, b) -> FloatArray:
     return -0.5 * (J + J.T)
 
 
-def firth_mode(X, y, offset, b, tol, maxiter) -> ModeResult:
-    """Firth's estimate from start ``b``: scoring on U*, Newton when scoring stalls."""
+def _singular_start(X, y, offset, b, names) -> ValueError:
+    """The cause of a singular Fisher information at the start, with a remedy."""
+    eta = X @ b if offset is None else X @ b + offset
+    w = weights(eta)
+    dead = int(np.count_nonzero(w < 1e-300))
+    if dead:
+        big = float(np.max(np.abs(offset))) if offset is not None else 0.0
+        where = (f"the offset (max |offset| = {big:.3g})" if big > 30 else
+                 "the start values")
+        return ValueError(
+            f"At the start, {dead} of {len(y)} rows have fitted probabilities of exactly 0 or 1 "
+            f"(|linear predictor| up to {np.max(np.abs(eta)):.3g}, set by {where}), so they "
+            "carry no information and the Fisher information X'WX that Jeffreys' prior needs "
+            "is singular. Check that the offset is on the log-odds scale, drop the rows it "
+            "decides, or use a proper prior instead: priors=bl.Normal(0, 2.5) with "
+            "fit(method='map').")
+    cond, cols = collinearity(information(X, w), names)
+    return RankDeficiencyError(collinearity_message(
+        cond, cols, "Fisher information X'WX that Jeffreys' prior needs"))
+
+
+def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
+    """Firth's estimate from start ``b``: scoring on U*, Newton when scoring stalls.
+
+    Works on the column-scaled design (powers of two near each column's root mean square)
+    and reports on the user's scale; the stopping rule is that of the smooth MAP engine.
+
+    Raises
+    ------
+    ValueError, RankDeficiencyError
+        The Fisher information is singular or nearly so at the start (the message names the
+        rows or the nearly collinear columns and a remedy).
+    """
+    names = [f"x{j}" for j in range(X.shape[1])] if names is None else list(names)
+    scale = pow2_scale(np.sqrt(np.einsum("ij,ij->j", X, X) / max(len(y), 1)))
+    X = X / scale
+    b = b * scale
     try:
         lstar, U, Iinv = _firth_state(X, y, offset, b)
     except np.linalg.LinAlgError:
-        raise ValueError("The Fisher information is singular at `start`; use zeros.") from None
+        raise _singular_start(X, y, offset, b, names) from None
+    cond, cols = collinearity(np.linalg.inv(Iinv) if np.all(np.isfinite(Iinv)) else Iinv,
+                              names)
+    if not cond <= COND_LIMIT:
+        raise _singular_start(X, y, offset, b, names)
     it, converged, msg, full, newton = 0, False, "", np.inf, False
     while it < maxiter:
         it += 1
@@ -73,6 +120,7 @@ def firth_mode(X, y, offset, b, tol, maxiter) -> ModeResult:
         else:
             d = Iinv @ U
         full = float(np.max(np.abs(d), initial=0.0))
+        small = step_converged(d, b + d, scale, tol)
         newton = newton or (it >= 3 and full > 0.2 * prev)
         if not np.isfinite(full):
             msg = "the step is not finite"
@@ -87,8 +135,15 @@ def firth_mode(X, y, offset, b, tol, maxiter) -> ModeResult:
             msg = "step halving found no increase of the penalised log-likelihood"
             break
         b = b + t * d
-        lstar, U, Iinv = _firth_state(X, y, offset, b)
-        if full <= tol:
+        try:
+            lstar, U, Iinv = _firth_state(X, y, offset, b)
+        except np.linalg.LinAlgError:
+            cond, cols = collinearity(information(X, weights(X @ b if offset is None else
+                                                             X @ b + offset)), names)
+            msg = ("the Fisher information became singular: "
+                   + collinearity_message(cond, cols, "Fisher information X'WX"))
+            break
+        if small:
             converged = bool(np.isfinite(lstar) and np.all(np.isfinite(b)))
             break
     kkt = float(np.max(np.abs(U), initial=0.0))
@@ -97,4 +152,5 @@ def firth_mode(X, y, offset, b, tol, maxiter) -> ModeResult:
     else:
         msg = (f"stopped after {it} Firth iterations ({msg or f'maxiter={maxiter} reached'}): "
                f"last max|step| {full:.3g}, max|U*| {kkt:.3g}")
-    return ModeResult(b, it, converged, -lstar, kkt, msg, Iinv, None)
+    return ModeResult(b / scale, it, converged, -lstar, kkt, msg,
+                      Iinv / scale[:, None] / scale[None, :], None)

@@ -6,10 +6,12 @@ These functions are what ``Logit.fit(method=...)`` calls.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .conditioning import check_magnitudes, collinearity, collinearity_message, scaled_inverse
 from .errors import ConvergenceWarning, PerfectSeparationWarning
 from .logistic import expit
 from .newton import newton_mle
@@ -20,14 +22,41 @@ if TYPE_CHECKING:
     from .results_mle import MLEResults
     from .spec import Logit
 
-__all__ = ["fit_mle", "fit_map", "fit_laplace"]
+__all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings"]
 
 
 def _inverse(info: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return np.full_like(info, np.nan)
+    inv, _ = scaled_inverse(info)
+    return np.full_like(info, np.nan) if inv is None else inv
+
+
+def check_settings(**settings: Any) -> None:
+    """Refuse invalid solver settings up front, naming the argument and its value.
+
+    ``tol`` must be positive and finite; ``ridge_factor`` non-negative and finite;
+    ``maxiter`` an integer >= 0; ``draws`` and ``chains`` integers >= 1.
+
+    Raises
+    ------
+    ValueError
+    """
+    for name, value in settings.items():
+        if name in ("tol", "ridge_factor"):
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                v = np.nan
+            low_ok = v > 0 if name == "tol" else v >= 0
+            if isinstance(value, bool) or not (np.isfinite(v) and low_ok):
+                need = "a positive finite number" if name == "tol" else "a finite number >= 0"
+                default = "1e-8" if name == "tol" else "1e-10"
+                raise ValueError(f"{name} must be {need}, got {value!r}; the default is "
+                                 f"{name}={default}.")
+        else:
+            low = 0 if name == "maxiter" else 1
+            ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            if not ok or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
 
 
 def _suspect_separation(eta: np.ndarray, converged: bool) -> bool:
@@ -50,7 +79,7 @@ def _no_separation_on_subset(X, y, eta, names, rows_per_coef=10):
         return None
     idx = np.argpartition(-np.abs(eta), -m)[-m:]  # smallest |eta|
     Xs = X[idx]
-    if np.linalg.matrix_rank(Xs) < k:
+    if np.linalg.matrix_rank(Xs / np.maximum(np.abs(Xs).max(axis=0), 1e-300)) < k:
         return None
     report = detect_separation(Xs, y[idx], names)
     return None if report.separated else report
@@ -87,13 +116,18 @@ def fit_mle(
     from .results_mle import MLEResults
     from .separation import detect_separation
 
+    check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)
     d = model.design
+    if not model.check_rank:
+        check_magnitudes(d.X, d.exog_names)
     start = None
     if start_params is not None:
         start = np.asarray(start_params, dtype=float).ravel()
         if start.shape[0] != len(d.exog_names):
             raise ValueError(f"start_params has {start.shape[0]} values; the model has "
                              f"{len(d.exog_names)} coefficients {list(d.exog_names)}.")
+        if not np.all(np.isfinite(start)):
+            raise ValueError(f"start_params must be finite, got {start.tolist()}.")
     res = newton_mle(d.X, d.y, d.offset, start=start, maxiter=maxiter, tol=tol,
                      ridge=ridge_factor)
     eta = d.X @ res.params + (0 if d.offset is None else d.offset)
@@ -104,16 +138,32 @@ def fit_mle(
             separation = detect_separation(d.X, d.y, d.exog_names)
         if separation.separated:
             warnings.warn(separation.message(), PerfectSeparationWarning, stacklevel=3)
-    if not res.converged:
+    info_inv = _inverse(res.information)
+    finite = bool(np.all(np.isfinite(res.params)) and np.isfinite(res.llf))
+    singular = not np.all(np.isfinite(info_inv))
+    if separation is not None and separation.separated:
+        # the MLE does not exist; the separation warning names cause and remedy
+        res = replace(res, converged=False)
+    elif singular and finite:
+        cond, cols = collinearity(res.information, d.exog_names)
+        warnings.warn(collinearity_message(cond, cols, "information X'WX at the estimate")
+                      + " (Also try check_separation=True if it was off.)"
+                      * (not check_separation), ConvergenceWarning, stacklevel=3)
+        res = replace(res, converged=False)
+    elif not res.converged:
         warnings.warn(
             f"Newton stopped after {res.iterations} iterations without meeting tol={tol:g}: "
             f"the last step still moved a coefficient by {res.last_step:.3g}"
-            + ("" if np.isfinite(res.llf) else " and the log-likelihood is not finite")
-            + ". Raise maxiter, check the data for separation, or use method='map'.",
-            ConvergenceWarning, stacklevel=3)
-    info_inv = _inverse(res.information)
+            + ("" if finite else " and the log-likelihood is not finite")
+            + f". Raise maxiter (e.g. fit(maxiter={max(2 * maxiter, 100)})) or start "
+            "closer: fit(start_params=...).", ConvergenceWarning, stacklevel=3)
     p = expit(eta)
     cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
+    if res.converged and not np.all(np.isfinite(np.diag(cov))):
+        warnings.warn(f"The {description} covariance is not finite at the estimate, so it is "
+                      "not reported as converged; use cov_type='nonrobust'.",
+                      ConvergenceWarning, stacklevel=3)
+        res = replace(res, converged=False)
     result = MLEResults(model, res, cov, cov_type, description, separation)
     result._fit_settings = {"cov_type": cov_type, "cov_kwds": cov_kwds, "maxiter": maxiter,
                             "tol": tol, "ridge_factor": ridge_factor,

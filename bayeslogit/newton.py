@@ -7,6 +7,13 @@ log-likelihood :math:`f(\beta) = -\ell(\beta)/n`: start at zeros, solve
 (35) iterations; ``converged`` means fewer than ``maxiter`` iterations were needed. So
 iteration counts and estimates agree with statsmodels to rounding.
 
+Units-free: the step is solved on the column-scaled problem (columns divided by a power of two
+near their root mean square, so the scaling is exact; statsmodels' ridge applies there), which
+makes it the same whatever units the columns are in. Newton is affine invariant, so the
+iterates are statsmodels' own. The stopping rule is statsmodels' absolute test with two
+additions that only bind where that test is an artefact of the units (see
+:func:`newton_mle`).
+
 Made robust where statsmodels is not: the log-likelihood uses a stable :math:`\log(1+e^x)`;
 a step that lowers the log-likelihood (or makes it non-finite) is halved until it does not;
 a non-finite iterate is never reported as converged.
@@ -22,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .conditioning import pow2_scale, step_converged
 
 FloatArray = NDArray[np.float64]
 
@@ -52,6 +61,14 @@ class NewtonResult:
         :math:`\max|\Delta|` of the last iteration (how far from the tolerance it stopped).
     halvings : int
         Total number of step halvings performed.
+    rule : {"absolute", "scaled"}
+        "absolute": stopped exactly where statsmodels' absolute rule stops; "scaled": the
+        rule on the scaled problem decided (statsmodels would stop at ``statsmodels_iterations``
+        or never).
+    statsmodels_iterations : int or None
+        Iteration at which statsmodels' absolute rule alone was first met (None if never).
+    scale : ndarray
+        The column scales (powers of two) of the scaled problem.
     """
 
     params: FloatArray
@@ -62,6 +79,9 @@ class NewtonResult:
     information: FloatArray
     last_step: float
     halvings: int
+    rule: str = "absolute"
+    statsmodels_iterations: int | None = None
+    scale: FloatArray | None = None
 
 
 def evaluate(
@@ -112,7 +132,17 @@ def newton_mle(
     ridge: float = 1e-10,
     max_halvings: int = 40,
 ) -> NewtonResult:
-    """Maximise the logistic log-likelihood by statsmodels-compatible Newton iterations.
+    r"""Maximise the logistic log-likelihood by statsmodels-compatible Newton iterations.
+
+    The step solves :math:`(D^{-1}HD^{-1}/n + \text{ridge}\,I)\,D\Delta = D^{-1}g/n` with
+    :math:`D` the column scales (powers of two near each column's root mean square, from the
+    information at ``start``). It stops when every coefficient moved by at most
+    :math:`\max(\text{tol}, 1024\,\epsilon|\beta_j|)` (statsmodels' absolute test, floored at
+    the coefficient's rounding: where :math:`|\beta_j| > \text{tol}/(1024\epsilon) \approx
+    4.4\times10^4` the absolute test cannot be met, typically a column in tiny units) **and**
+    the step on the scaled problem :math:`\max_j D_j|\Delta_j| \le \sqrt{\text{tol}}`
+    (which binds only for columns in large units, rms above :math:`1/\sqrt{\text{tol}}`,
+    where the absolute test would stop before the coefficient has settled).
 
     Parameters
     ----------
@@ -133,18 +163,24 @@ def newton_mle(
     n, k = X.shape
     new = np.zeros(k) if start is None else np.asarray(start, dtype=float).copy()
     llf, grad, info = evaluate(new, X, y, offset)
+    # at the zero start w = 1/4, so 2 sqrt(diag/n) is the column's root mean square
+    scale = _column_scale(info, n)
+    outer = n * scale[:, None] * scale[None, :]
     it = 0
     halvings = 0
     last_step = np.inf
+    sm_iter: int | None = None
     finite = np.isfinite(llf)
-    while it < maxiter and last_step > tol and finite:
+    done = False
+    while it < maxiter and not done and finite:
         old = new
-        hess_f = info / n
-        hess_f[np.diag_indices(k)] += ridge
+        hess_s = info / outer
+        hess_s[np.diag_indices(k)] += ridge
+        rhs = grad / (n * scale)
         try:
-            step = np.linalg.solve(hess_f, grad / n)
+            step = np.linalg.solve(hess_s, rhs) / scale
         except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess_f, grad / n, rcond=None)[0]
+            step = np.linalg.lstsq(hess_s, rhs, rcond=None)[0] / scale
         new = old + step
         it += 1
         llf_old, grad_old, info_old = llf, grad, info
@@ -163,9 +199,20 @@ def newton_mle(
             new, llf, grad, info = old, llf_old, grad_old, info_old
             finite = False
             break
-        last_step = float(np.max(np.abs(new - old))) if k else 0.0
+        delta = np.abs(new - old)
+        last_step = float(np.max(delta)) if k else 0.0
         finite = bool(np.all(np.isfinite(new)))
-    converged = bool(it < maxiter and finite and np.isfinite(llf))
-    if maxiter == 0:
-        converged = False
-    return NewtonResult(new, it, converged, float(llf), grad, info, last_step, halvings)
+        if not finite:
+            break
+        if sm_iter is None and not last_step > tol:
+            sm_iter = it
+        done = step_converged((new - old) * scale, new * scale, scale, tol)
+    # statsmodels: a run that needs all maxiter iterations is "not converged"
+    converged = bool(done and it < maxiter and finite and np.isfinite(llf))
+    rule = "absolute" if (not converged or sm_iter == it) else "scaled"
+    return NewtonResult(new, it, converged, float(llf), grad, info, last_step, halvings,
+                        rule, sm_iter, scale)
+
+
+def _column_scale(info: FloatArray, n: int) -> FloatArray:
+    return pow2_scale(2.0 * np.sqrt(np.clip(np.diag(info), 0.0, None) / max(n, 1)))

@@ -48,6 +48,13 @@ import scipy.linalg as sla
 from numpy.typing import NDArray
 
 from .arrays import check_arrays
+from .conditioning import (
+    collinearity,
+    collinearity_message,
+    pow2_scale,
+    scaled_inverse,
+    step_converged,
+)
 from .errors import RankDeficiencyError
 from .logistic import expit, information, loglike_obs, weights
 from .priors import Flat, Laplace, PriorSet
@@ -73,9 +80,9 @@ class ModeResult:
     converged : whether the stopping rule was met with finite values.
     objective : :math:`-\ell - \log p` at ``params`` (Jeffreys:
         :math:`-\ell - \tfrac12\log|X^\top WX|`), up to a constant.
-    kkt_residual : max violation of the optimality conditions, working coordinates, summed
-        scale: :math:`|\partial_j F|` (smooth), the subgradient violation (Laplace),
-        :math:`|U^*_j|` (Firth).
+    kkt_residual : max violation of the optimality conditions, column-scaled working
+        coordinates (units-free), summed scale: :math:`|\partial_j F|` (smooth), the
+        subgradient violation (Laplace), :math:`|U^*_j|` (Firth).
     message : what happened; on non-convergence, how far it got.
     cov : (k, k) covariance for Wald inference (module docstring).
     active : for fits with Laplace priors, True where :math:`\theta_j \ne \mu_j` (always True
@@ -129,17 +136,20 @@ def _pd_factor(H: FloatArray):
 
 
 class _Problem:
-    """The objective in working coordinates; priors grouped for vectorised evaluation."""
+    """The objective in scaled working coordinates :math:`\theta_s = S\theta` (design
+    :math:`X_wS^{-1}`, ``scale`` S powers of two); priors grouped for vectorised evaluation."""
 
-    def __init__(self, Xw, y, offset, prior_set: PriorSet):
+    def __init__(self, Xw, y, offset, prior_set: PriorSet, scale):
         self.Xw, self.y, self.offset, self.priors = Xw, y, offset, prior_set.priors
+        self.s = scale
         groups: dict = {}
         for j, prior in enumerate(self.priors):
             groups.setdefault(prior, []).append(j)
         self.groups = [(p, np.asarray(ix)) for p, ix in groups.items()]
         self.l1 = np.array([isinstance(p, Laplace) for p in self.priors])
-        self.lam = np.array([1.0 / p.b if isinstance(p, Laplace) else 0.0 for p in self.priors])
-        self.mu = np.array([p.mu if isinstance(p, Laplace) else 0.0 for p in self.priors])
+        lam = np.array([1.0 / p.b if isinstance(p, Laplace) else 0.0 for p in self.priors])
+        mu = np.array([p.mu if isinstance(p, Laplace) else 0.0 for p in self.priors])
+        self.lam, self.mu = lam / scale, mu * scale
         self.ridge = _RIDGE * Xw.shape[0]
         floor = 64 * _EPS * float(np.max(np.abs(Xw).sum(axis=0), initial=0.0))
         self.kkt_tol = max(L1_KKT_TOL, floor)
@@ -149,7 +159,7 @@ class _Problem:
 
     def objective(self, theta, eta=None) -> float:
         eta = self.eta(theta) if eta is None else eta
-        lp = sum(float(np.sum(p.logpdf(theta[ix]))) for p, ix in self.groups)
+        lp = sum(float(np.sum(p.logpdf(theta[ix] / self.s[ix]))) for p, ix in self.groups)
         return float(-np.sum(loglike_obs(eta, self.y))) - lp
 
     def penalty(self, theta) -> float:
@@ -162,7 +172,8 @@ class _Problem:
         gp, hp = np.zeros_like(theta), np.zeros_like(theta)
         for prior, ix in self.groups:
             if prior.smooth:
-                gp[ix], hp[ix] = prior.grad(theta[ix]), prior.hess(theta[ix])
+                t, si = theta[ix] / self.s[ix], self.s[ix]
+                gp[ix], hp[ix] = prior.grad(t) / si, prior.hess(t) / (si * si)
         g = -(self.Xw.T @ (self.y - expit(eta))) - gp
         H = information(self.Xw, weights(eta)) - np.diag(hp)
         r = np.abs(g)
@@ -254,7 +265,7 @@ def _newton(prob: _Problem, theta, tol, maxiter):
         if not np.isfinite(step):
             msg = "the Newton step is not finite"
             break
-        if not use_l1 and step <= tol:
+        if not use_l1 and step_converged(d, v, prob.s, tol):
             F, g, H, kkt, eta = prob.state(v)
             ok = bool(np.isfinite(F) and np.all(np.isfinite(v)))
             return v, it, ok, F, kkt, H, "max|step| <= tol" if ok else "non-finite result"
@@ -278,14 +289,6 @@ def _newton(prob: _Problem, theta, tol, maxiter):
         msg += ("; |linear predictor| > 20 with flat priors suggests (quasi-)separation and "
                 "no finite mode: use a proper prior such as bl.Normal(0, 2.5) or bl.Jeffreys()")
     return theta, it, False, F, kkt, H, msg
-
-
-def _inverse_pd(H: FloatArray) -> FloatArray | None:
-    try:
-        inv = sla.cho_solve(sla.cho_factor(H, lower=True), np.eye(len(H)))
-    except np.linalg.LinAlgError:
-        return None
-    return 0.5 * (inv + inv.T)
 
 
 def fit_map(
@@ -330,24 +333,35 @@ def fit_map(
         _check_rank(X, np.arange(k), prior_set.names, "all columns, as Jeffreys' prior needs")
         from .firth import firth_mode
 
-        return firth_mode(X, y, offset, b0, tol, maxiter)
+        return firth_mode(X, y, offset, b0, tol, maxiter, prior_set.names)
     Tinv = 2.0 * np.eye(k) - prior_set.transform_matrix()  # T = I + e_0 c' with c_0 = 0
     Xw, i0 = X, prior_set.intercept_index
     if i0 is not None and np.any(prior_set.center):
         Xw = X - np.outer(X[:, i0], prior_set.center)
+    scale = pow2_scale(np.sqrt(np.einsum("ij,ij->j", Xw, Xw) / max(len(y), 1)))
+    Xw = Xw / scale
     flat = np.flatnonzero([isinstance(p, Flat) for p in prior_set.priors])
     _check_rank(Xw, flat, prior_set.names, "the coefficients with flat priors")
-    prob = _Problem(Xw, y, offset, prior_set)
-    theta, it, ok, F, kkt, H, msg = _newton(prob, prior_set.to_working(b0), tol, maxiter)
+    prob = _Problem(Xw, y, offset, prior_set, scale)
+    theta, it, ok, F, kkt, H, msg = _newton(prob, prior_set.to_working(b0) * scale, tol,
+                                            maxiter)
     active = ~(prob.l1 & (theta == prob.mu)) if prob.l1.any() else None
+    theta = theta / scale
     keep = np.ones(k, dtype=bool) if active is None else active
-    sub = _inverse_pd(H[np.ix_(keep, keep)])
+    sub, cond = scaled_inverse(H[np.ix_(keep, keep)])
     if sub is None:
         cov = np.full((k, k), np.nan)
-        msg += "; the negative Hessian is not positive definite there: no covariance"
+        if ok:
+            cond, cols = collinearity(H[np.ix_(keep, keep)],
+                                      [n for n, a in zip(prior_set.names, keep, strict=True) if a])
+            msg = collinearity_message(cond, cols, "negative Hessian of the log posterior")
+        else:
+            msg += "; the negative Hessian is not positive definite there: no covariance"
+        ok = False
     else:
         cov_t = np.zeros((k, k))
         cov_t[np.ix_(keep, keep)] = sub
+        cov_t = cov_t / scale[:, None] / scale[None, :]
         cov = Tinv @ cov_t @ Tinv.T
         cov[~keep, :] = np.nan
         cov[:, ~keep] = np.nan

@@ -174,12 +174,22 @@ def resolve_priors(
         center = X.mean(axis=0)
         center[intercept_index] = 0.0
 
+    def autoscaled(prior: Prior, j: int, factor: float) -> Prior:
+        try:
+            return prior.scaled(factor)
+        except ValueError as exc:
+            raise ValueError(
+                f"Column {names[j]!r} has standard deviation {sd[j]:.3g}, so its autoscaled "
+                f"prior {prior.describe()} / sd is out of range ({exc}) Rescale the column "
+                f"(e.g. X[{names[j]!r}] / {sd[j]:.0e}) or give it a prior without autoscale."
+            ) from None
+
     def default_for(j: int) -> tuple[Prior, float]:
         if j == intercept_index:
             return Normal(0.0, DEFAULT_INTERCEPT_SCALE), 1.0
         s = sd[j]
         factor = 1.0 / s if s > 0 and np.isfinite(s) else 1.0
-        return Normal(0.0, DEFAULT_SLOPE_SCALE * factor), factor
+        return autoscaled(Normal(0.0, DEFAULT_SLOPE_SCALE), j, factor), factor
 
     def concrete(prior: Prior, j: int) -> tuple[Prior, float]:
         if not isinstance(prior, Prior):
@@ -188,7 +198,7 @@ def resolve_priors(
                 f"got {prior!r}."
             )
         if prior.autoscale and j != intercept_index and sd[j] > 0:
-            return prior.scaled(1.0 / sd[j]), 1.0 / sd[j]
+            return autoscaled(prior, j, 1.0 / sd[j]), 1.0 / sd[j]
         return prior, 1.0
 
     if isinstance(priors, Jeffreys):

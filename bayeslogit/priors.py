@@ -55,10 +55,26 @@ DEFAULT_INTERCEPT_SCALE = 2.5
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
+#: hyper-parameter range the solvers and samplers handle: a scale s enters as 1/s**2 and a
+#: location mu as (x - mu)**2, so both stay far from overflow inside [1e-100, 1e100]
+SCALE_RANGE = (1e-100, 1e100)
+
+
 def _check_positive(name: str, value: float, what: str) -> float:
     value = float(value)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name}: {what} must be a positive finite number, got {value!r}.")
+    low, high = SCALE_RANGE
+    if value < low:
+        raise ValueError(
+            f"{name}: {what}={value!r} is below {low:g}; such a prior pins the coefficient at "
+            "its location. Use a scale of at least 1e-100, or move the term into the offset "
+            "(offset = mu * x) and drop the column.")
+    if value > high:
+        fix = ("Normal" if what == "nu" else "bl.Flat()")
+        raise ValueError(
+            f"{name}: {what}={value!r} is above {high:g}; use a value of at most 1e100, or "
+            f"{fix} for the limit.")
     return value
 
 
@@ -66,6 +82,9 @@ def _check_finite(name: str, value: float, what: str) -> float:
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name}: {what} must be finite, got {value!r}.")
+    if abs(value) > SCALE_RANGE[1]:
+        raise ValueError(f"{name}: {what}={value!r} exceeds {SCALE_RANGE[1]:g} in magnitude; "
+                         "rescale the column so its coefficient is of moderate size.")
     return value
 
 

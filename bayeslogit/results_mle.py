@@ -56,11 +56,20 @@ class MLEResults(ModeResults):
 
     @property
     def mle_retvals(self) -> dict[str, Any]:
+        """statsmodels' Newton return values plus: ``last_step``, ``halvings``,
+        ``convergence_rule`` ("absolute": stopped where statsmodels' absolute step rule stops;
+        "scaled": the rule on the column-scaled problem decided, because the absolute rule
+        could not be met or would have stopped early in these units),
+        ``statsmodels_iterations`` (where the absolute rule alone was first met, None if
+        never) and ``column_scale`` (the powers of two of the scaled problem)."""
         n = self.nobs
         return {"fopt": -self.llf / n, "iterations": self.iterations,
                 "score": -self._newton.score / n, "Hessian": self._newton.information / n,
                 "warnflag": int(not self.converged), "converged": self.converged,
-                "last_step": self._newton.last_step, "halvings": self._newton.halvings}
+                "last_step": self._newton.last_step, "halvings": self._newton.halvings,
+                "convergence_rule": self._newton.rule,
+                "statsmodels_iterations": self._newton.statsmodels_iterations,
+                "column_scale": self._newton.scale}
 
     # -- inference ---------------------------------------------------------------------
     @property
@@ -200,8 +209,9 @@ class MLEResults(ModeResults):
         if self.separation is not None and self.separation.separated:
             out.append(self.separation.message())
         if not self.converged:
-            out.append(f"Newton did not converge in {self.iterations} iterations (last max "
-                       f"|step| {self._newton.last_step:.3g}); estimates are unreliable.")
+            out.append(f"Not converged after {self.iterations} Newton iterations (last max "
+                       f"|step| {self._newton.last_step:.3g}; see the warnings for the cause); "
+                       "estimates are unreliable.")
         if not self.model.design.binary:
             out.append("Fractional response: quasi-likelihood estimates; llf is the Bernoulli "
                        "quasi-log-likelihood.")
