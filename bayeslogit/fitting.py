@@ -185,7 +185,10 @@ def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
     from .penalized import fit_map as solve_map
     from .results_map import MAPResults
 
+    check_settings(maxiter=maxiter, tol=tol)
     d = model.design
+    if not model.check_rank:
+        check_magnitudes(d.X, d.exog_names)
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
     res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter)
@@ -224,16 +227,37 @@ def fit_laplace(model: Logit, draws: int = 1000, chains: int = 4, random_seed: A
                 maxiter: int = 100, tol: float = 1e-8) -> LaplaceResults:
     r"""Gaussian approximation at the posterior mode: :math:`N(\hat\beta_{MAP}, H^{-1})` with
     :math:`H` the Hessian of the negative log posterior, represented by draws of shape
-    (chains, draws) so it compares and plots like a posterior."""
+    (chains, draws) so it compares and plots like a posterior.
+
+    Under Laplace (L1) priors the coefficients exactly at their kink have no prior curvature;
+    they are drawn from their exact one-dimensional conditional instead, and the Gaussian
+    covers only the others (:mod:`bayeslogit.laplace_draws`).
+
+    Raises
+    ------
+    ValueError
+        Invalid ``draws``, ``chains``, ``maxiter`` or ``tol``; or no approximation exists
+        (singular Hessian at the mode: the message says to sample instead).
+    """
     from .penalized import neg_log_posterior_hessian
     from .results_map import LaplaceResults
 
+    check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol)
     mode = fit_map(model, maxiter=maxiter, tol=tol)
     d = model.design
-    hess = neg_log_posterior_hessian(d.X, d.y, d.offset, model.prior_set, mode._params)
+    ps = model.prior_set
+    if ps.any_laplace:
+        from .laplace_draws import l1_laplace_draws
+
+        beta = l1_laplace_draws(d.X, d.y, d.offset, ps, mode._params, chains, draws,
+                                random_seed)
+        return LaplaceResults(model, mode, None, draws=draws, chains=chains, beta=beta)
+    hess = neg_log_posterior_hessian(d.X, d.y, d.offset, ps, mode._params)
     cov = _inverse(hess)
     if not np.all(np.isfinite(cov)):
-        raise np.linalg.LinAlgError(
-            "The Hessian of the negative log posterior is singular at the mode, so there is no "
-            "Laplace approximation; use proper priors or model.sample().")
+        cond, cols = collinearity(hess, d.exog_names)
+        raise ValueError(
+            "There is no Laplace approximation: "
+            + collinearity_message(cond, cols, "Hessian of the negative log posterior at the "
+                                   "mode") + " Or sample the posterior: model.sample().")
     return LaplaceResults(model, mode, cov, draws=draws, chains=chains, random_seed=random_seed)

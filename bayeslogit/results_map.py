@@ -65,16 +65,19 @@ class MAPResults(ModeResults):
 class LaplaceResults(DrawResults):
     r"""Gaussian approximation :math:`N(\hat\beta_{MAP}, H^{-1})` at the posterior mode,
     represented by draws shaped (chains, draws, k). ``params`` are the draw means; the exact
-    mode is ``result.mode.params``."""
+    mode is ``result.mode.params``. Under Laplace priors, coefficients at their kink are
+    drawn from their one-dimensional conditional (``beta`` holds the prepared draws)."""
 
     method = "laplace"
 
-    def __init__(self, model: Logit, mode: MAPResults, cov: np.ndarray, draws: int = 1000,
-                 chains: int = 4, random_seed: Any = None) -> None:
+    def __init__(self, model: Logit, mode: MAPResults, cov: np.ndarray | None,
+                 draws: int = 1000, chains: int = 4, random_seed: Any = None,
+                 beta: np.ndarray | None = None) -> None:
         from .trees import posterior_tree
 
         d = model.design
-        beta = asymptotic_draws(mode._params, cov, chains, draws, random_seed)
+        if beta is None:
+            beta = asymptotic_draws(mode._params, cov, chains, draws, random_seed)
         tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
                               attrs={"inference_method": "laplace",
                                      "approximation": "Gaussian (Laplace) at the posterior "
