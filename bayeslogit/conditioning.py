@@ -22,13 +22,12 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ColumnScaleError, RankDeficiencyError
+from .errors import ColumnScaleError
 
 FloatArray = NDArray[np.float64]
 
 __all__ = ["MAX_MAGNITUDE", "MIN_MAGNITUDE", "COND_LIMIT", "pow2_scale", "check_magnitudes",
-           "collinearity", "scaled_inverse", "collinearity_message", "raise_if_collinear",
-           "step_converged"]
+           "collinearity", "scaled_inverse", "collinearity_message", "step_converged"]
 
 MAX_MAGNITUDE = 1e150
 MIN_MAGNITUDE = 1e-150
@@ -126,13 +125,6 @@ def collinearity_message(cond: float, cols: Sequence[str], what: str) -> str:
         f"Drop one of them (e.g. {drop!r}) or combine them; or keep them and fit with a proper "
         "prior: bl.Logit(y, X, check_rank=False, priors=bl.Normal(0, 2.5)).fit(method='map')."
     )
-
-
-def raise_if_collinear(info: FloatArray, names: Sequence[str], what: str) -> None:
-    """Raise :class:`RankDeficiencyError` with :func:`collinearity_message` when singular."""
-    cond, cols = collinearity(info, names)
-    if not cond <= COND_LIMIT:
-        raise RankDeficiencyError(collinearity_message(cond, cols, what))
 
 
 def step_converged(step: FloatArray, new: FloatArray, scale: FloatArray, tol: float) -> bool:

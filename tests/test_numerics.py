@@ -263,3 +263,15 @@ def test_units_property_separation_verdict(seed, k):
     assert _categories(wk) == _categories(w0)
     assert scaled.separation.columns == base.separation.columns
     assert scaled.converged == base.converged is False
+
+
+def test_importance_sampling_proposal_is_units_free(benign):
+    X, y = benign
+    Xk = X.copy()
+    Xk[:, 1] *= 1e-6
+    kw = {"sampler": "is", "draws": 200, "chains": 2, "random_seed": 3, "progressbar": False}
+    base = bl.Logit(y, X).sample(**kw).summary()
+    scaled = bl.Logit(y, Xk).sample(**kw).summary()
+    factor = np.array([1.0, 1e-6, 1.0])
+    np.testing.assert_allclose(scaled["estimate"] * factor, base["estimate"], rtol=1e-5)
+    np.testing.assert_allclose(scaled["std_error"] * factor, base["std_error"], rtol=1e-5)
