@@ -93,12 +93,16 @@ def scaled_inverse(info: FloatArray) -> tuple[FloatArray | None, float]:
     return 0.5 * (inv + inv.T), cond
 
 
-def collinearity(info: FloatArray, names: Sequence[str]) -> tuple[float, list[str]]:
+def collinearity(info: FloatArray, names: Sequence[str], X: FloatArray | None = None,
+                 w: FloatArray | None = None) -> tuple[float, list[str]]:
     """Condition number of the Jacobi-scaled ``info`` and the columns of its weakest direction.
 
     The columns named are those with a loading of at least 0.1 on the eigenvector of the
     smallest eigenvalue (the combination that is nearly zero); all columns with a zero
-    diagonal are named too.
+    diagonal are named too. With ``X`` (n, k) and weights ``w`` (n,) such that
+    ``info = X' diag(w) X``, the diagnosis comes from the singular values of the scaled
+    :math:`W^{1/2} X D^{-1}` instead, which resolves condition numbers up to about 1e30
+    where the eigenvalues of ``info`` itself lose everything below 1e16 to rounding.
     """
     k = info.shape[0]
     if k == 0 or not np.all(np.isfinite(info)):
@@ -106,10 +110,18 @@ def collinearity(info: FloatArray, names: Sequence[str]) -> tuple[float, list[st
     diag = np.clip(np.diag(info), 0.0, None)
     zero = diag <= 0
     d = pow2_scale(np.sqrt(diag))
-    A = info / d[:, None] / d[None, :]
-    evals, evecs = np.linalg.eigh(0.5 * (A + A.T))
-    cond = float(evals[-1] / evals[0]) if evals[0] > 0 else np.inf
-    v = np.abs(evecs[:, 0])
+    if X is not None and w is not None and X.shape[0] >= k:
+        import scipy.linalg
+
+        r = scipy.linalg.qr(np.sqrt(w)[:, None] * X / d, mode="r", check_finite=False)[0][:k]
+        _, s, vt = np.linalg.svd(r)
+        cond = float((s[0] / s[-1]) ** 2) if s[-1] > 0 else np.inf
+        v = np.abs(vt[-1])
+    else:
+        A = info / d[:, None] / d[None, :]
+        evals, evecs = np.linalg.eigh(0.5 * (A + A.T))
+        cond = float(evals[-1] / evals[0]) if evals[0] > 0 else np.inf
+        v = np.abs(evecs[:, 0])
     involved = (v >= 0.1 * v.max()) | zero
     return cond, [names[j] for j in np.flatnonzero(involved)]
 

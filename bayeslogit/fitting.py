@@ -145,7 +145,8 @@ def fit_mle(
         # the MLE does not exist; the separation warning names cause and remedy
         res = replace(res, converged=False)
     elif singular and finite:
-        cond, cols = collinearity(res.information, d.exog_names)
+        p_hat = expit(eta)
+        cond, cols = collinearity(res.information, d.exog_names, d.X, p_hat * (1 - p_hat))
         warnings.warn(collinearity_message(cond, cols, "information X'WX at the estimate")
                       + " (Also try check_separation=True if it was off.)"
                       * (not check_separation), ConvergenceWarning, stacklevel=3)

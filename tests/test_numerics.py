@@ -61,6 +61,13 @@ def test_near_duplicate_column_is_named_and_dropping_it_works():
     text = " ".join(str(w.message) for w in caught)
     assert res.converged is False
     assert "nearly collinear" in text and "'x', 'x_f32'" in text and "condition number" in text
+    # the reported condition number is that of the column-scaled weighted design, squared
+    # (numpy's SVD-based cond as the reference; scaling by powers of two moves it < 4x)
+    reported = float(re.search(r"condition number ([0-9.e+]+)", text).group(1))
+    p = 1 / (1 + np.exp(-(X.to_numpy() @ res.params.to_numpy())))
+    Xw = np.sqrt(p * (1 - p))[:, None] * X.to_numpy()
+    reference = np.linalg.cond(Xw / np.linalg.norm(Xw, axis=0)) ** 2
+    assert abs(np.log10(reported) - np.log10(reference)) < 0.6
     # the remedy in the message: drop one of the columns
     kept = X.drop(columns="x_f32")
     ours, caught = _fit(bl.Logit(y, kept))

@@ -238,7 +238,10 @@ def importance_sample(
 
     fit = fit_map(X, y, offset, prior_set)
     if not fit.converged or not np.all(np.isfinite(fit.params)):
-        raise ValueError(f"Importance sampling needs the posterior mode: {fit.message}")
+        raise ValueError(f"Importance sampling needs the posterior mode: {fit.message}. With "
+                         "Flat priors on nearly collinear or separated columns there may be no "
+                         "mode: use proper priors (e.g. priors=bl.Normal(0, 2.5)) or an MCMC "
+                         "sampler: model.sample(sampler='nuts').")
     H = neg_log_posterior_hessian(X, y, offset, prior_set, fit.params)
     try:
         chol = np.linalg.cholesky(0.5 * (H + H.T))
