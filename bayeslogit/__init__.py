@@ -18,7 +18,9 @@ from typing import Any
 from . import errors, priors
 from .errors import (
     BayesLogitWarning,
+    ColumnMismatchError,
     ConvergenceWarning,
+    DataWarning,
     MissingDataError,
     PerfectSeparationWarning,
     RankDeficiencyError,
@@ -56,6 +58,8 @@ __all__ = [
     "RankDeficiencyError",
     "MissingDataError",
     "UnseenLevelError",
+    "ColumnMismatchError",
+    "DataWarning",
     "UnsupportedPriorError",
     *_LAZY,
 ]
