@@ -66,7 +66,7 @@ def series_to_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
         return np.full(len(s), np.nan), None
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         return s.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(s), dtype=bool)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         conv = pd.to_numeric(s, errors="coerce")
         bad = (conv.isna() & s.notna()).to_numpy()
         return np.asarray(conv, dtype=float), bad
@@ -139,9 +139,9 @@ def align_to_index(obj: Any, target: pd.Index, what: str, target_what: str) -> A
         raise ColumnMismatchError(
             f"The index of {what} does not match the index of {target_what}{dup}: labels "
             f"{only_obj} are only in {what}, {only_target} only in {target_what} "
-            f"({len(index)} vs {len(target)} rows). Align them first, e.g. "
-            f"{what} = {what}.loc[{target_what}.index], or pass {what}.to_numpy() to pair "
-            "rows by position."
+            f"({len(index)} vs {len(target)} rows). If the rows are in the same order, pass "
+            f"{what}.to_numpy() to pair them by position; otherwise give both the same index "
+            "labels."
         )
     return obj.reindex(target)
 

@@ -141,11 +141,14 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
             return X, _numpy_names(X), False
         frame, named = pd.DataFrame(values), False
     X = np.empty(frame.shape, dtype=float)
-    problems = []
+    bads = []
     for j in range(frame.shape[1]):
-        col = frame.iloc[:, j]
-        X[:, j], bad = series_to_float(col)
-        label = repr(names[j]) if named else f"{j} (0-based)"
+        X[:, j], bad = series_to_float(frame.iloc[:, j])
+        bads.append(bad)
+    names = names if named else _numpy_names(X)
+    problems = []
+    for j, bad in enumerate(bads):
+        col, label = frame.iloc[:, j], repr(names[j])
         if bad is None:
             problems.append(f"column {label} has dtype {col.dtype} with values "
                             f"{describe_values(col.dropna())}")
@@ -159,7 +162,7 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
             "(pd.get_dummies(X, drop_first=True, dtype=float)) or use Logit.from_formula with "
             "C(...); fix or remove non-numeric entries."
         )
-    return X, (names if named else _numpy_names(X)), named
+    return X, names, named
 
 
 def check_finite(arrays: dict[str, np.ndarray], labels: pd.Index) -> None:

@@ -107,6 +107,12 @@ class LogitResultsBase:
             pd.RangeIndex(X.shape[0])
         return X, new_data_offset(d, data, offset, term, index), index
 
+    def _data_attrs(self) -> dict[str, Any]:
+        """Metadata attached to ``summary().attrs``: the data behind the estimates."""
+        d = self.model.design
+        return {"nobs": d.nobs, "n_dropped": d.n_dropped, "dropped": dict(d.dropped),
+                "dropped_note": d.drop_note, "endog_name": d.endog_name, "event": d.event}
+
     @staticmethod
     def _check_kind(kind: str, allowed: tuple[str, ...] = PREDICT_KINDS) -> str:
         if kind not in allowed:
