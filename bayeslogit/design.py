@@ -245,8 +245,25 @@ def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str =
                        event: Any = None) -> Design:
     """Validate array or pandas input (names carried; numpy gets ``const``, ``x1``, ...).
 
-    pandas ``endog`` and ``offset`` are aligned to ``exog``'s index when the labels match as
-    a set; otherwise a :class:`~bayeslogit.errors.ColumnMismatchError` names the mismatch.
+    Parameters
+    ----------
+    endog, exog, offset, missing, event
+        As for :class:`bayeslogit.Logit`. pandas ``endog`` and ``offset`` are aligned to
+        ``exog``'s index when the labels match as a set.
+
+    Returns
+    -------
+    Design
+        Private float copies of the complete cases, with what was dropped and why.
+
+    Raises
+    ------
+    ColumnMismatchError
+        Indexes that differ as sets, duplicate column names.
+    MissingDataError
+        Missing values under ``missing="none"``/``"raise"``; infinite values.
+    ValueError
+        Non-numeric data, a response outside [0, 1], mismatched lengths or shapes.
     """
     check_missing_policy(missing)
     if isinstance(endog, pd.DataFrame):

@@ -144,6 +144,25 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     ``offset`` is an array aligned with the rows of ``data`` (a Series aligned on the index)
     or the name of a column, read again from new data at predict; ``offset(...)`` terms in
     the formula are added to it. ``event`` names the level of a categorical response coded 1.
+
+    Parameters
+    ----------
+    formula, data, offset, missing, event
+        As for :meth:`bayeslogit.Logit.from_formula`.
+
+    Returns
+    -------
+    Design
+        The complete cases encoded by formulaic, with the spec that re-encodes new data.
+
+    Raises
+    ------
+    ValueError
+        An unparsable formula, a categorical response without ``event``, non-numeric columns.
+    MissingDataError
+        Missing values under ``missing="raise"``/``"none"``; infinite values.
+    ColumnMismatchError
+        An ``offset`` column absent from ``data``, duplicate column names.
     """
     if not isinstance(formula, str):
         raise ValueError(f"formula must be a string such as 'y ~ x1 + C(g)'; got {formula!r}.")
@@ -157,6 +176,8 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
             raise ValueError(f"data must be a DataFrame (or a dict of columns): {exc}") from None
     check_unique_columns(data, "data")
     n, labels = len(data), data.index
+    if n == 0:
+        raise ValueError(f"No observations: data has 0 rows (columns {list(data.columns)}).")
     off_column = offset if isinstance(offset, str) else None
     if off_column is not None:
         if off_column not in data.columns:
@@ -221,9 +242,28 @@ def _unseen_levels(design: Design, frame: pd.DataFrame) -> list[str]:
 
 
 def encode_formula_data(design: Design, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """Re-encode raw ``data`` through the training spec: (X, offset from ``offset()`` terms).
+    """Re-encode raw ``data`` through the training spec.
 
-    Rows with a missing value in a column the formula reads get NaN rows (NaN predictions).
+    Parameters
+    ----------
+    design : Design
+        A formula design (``design.model_spec`` set).
+    data : DataFrame or dict of columns
+        Raw new data; columns are found by name.
+
+    Returns
+    -------
+    X : ndarray, shape (m, k)
+        The design; rows with a missing value in a column the formula reads are NaN.
+    offset : ndarray, shape (m,), or None
+        The sum of the formula's ``offset(...)`` terms, None without such terms.
+
+    Raises
+    ------
+    ColumnMismatchError
+        A column the formula reads is absent, or ``data`` is not a DataFrame.
+    UnseenLevelError
+        A categorical value that was not seen in training.
     """
     if isinstance(data, dict):
         data = pd.DataFrame(data)

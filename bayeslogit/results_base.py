@@ -102,6 +102,8 @@ class LogitResultsBase:
             off = offset_to_float(align_to_index(offset, d.row_labels, "offset", "the data"),
                                   d.nobs)
             return d.X, off, d.row_labels
+        if isinstance(data, dict):
+            data = pd.DataFrame(data)
         X, term = encode_new_data(d, data)
         index = pd.Index(data.index) if isinstance(data, pd.DataFrame | pd.Series) else \
             pd.RangeIndex(X.shape[0])

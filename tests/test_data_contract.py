@@ -292,6 +292,7 @@ def test_more_coefficients_than_rows_with_priors():
 
 @pytest.mark.parametrize("call, words", [
     (lambda y, X, df, r: bl.Logit.from_formula(None, df), "formula must be a string"),
+    (lambda y, X, df, r: bl.Logit.from_formula("y ~ x", df.iloc[:0]), "data has 0 rows"),
     (lambda y, X, df, r: r.summary(ci_prob=None), "ci_prob must be a probability.*None"),
     (lambda y, X, df, r: r.conf_int(alpha=0), "alpha must be a probability.*alpha=0.05"),
     (lambda y, X, df, r: r.predict(X[:3], offset="abc"), "offset='abc'"),
