@@ -18,8 +18,10 @@ from typing import Any
 from . import errors, priors
 from .errors import (
     BayesLogitWarning,
+    ColumnMismatchError,
     ColumnScaleError,
     ConvergenceWarning,
+    DataWarning,
     MissingDataError,
     PerfectSeparationWarning,
     RankDeficiencyError,
@@ -58,6 +60,8 @@ __all__ = [
     "RankDeficiencyError",
     "MissingDataError",
     "UnseenLevelError",
+    "ColumnMismatchError",
+    "DataWarning",
     "UnsupportedPriorError",
     *_LAZY,
 ]

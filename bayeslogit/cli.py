@@ -4,6 +4,7 @@ Examples
 --------
 ``bayeslogit demo``
 ``bayeslogit fit data.csv --formula "y ~ x1 + C(g)" --method nuts --prior "normal(0, 2.5)"``
+``bayeslogit fit loans.csv --formula "default ~ income" --event Yes``
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 
 from .priors import Cauchy, Flat, Jeffreys, Laplace, Normal, Prior, StudentT
 
-__all__ = ["main", "parse_prior"]
+__all__ = ["main", "parse_prior", "parse_event"]
 
 _PRIOR_FAMILIES = {"normal": (Normal, 2), "laplace": (Laplace, 2), "cauchy": (Cauchy, 2),
                    "studentt": (StudentT, 3), "student_t": (StudentT, 3), "t": (StudentT, 3),
@@ -68,6 +69,18 @@ def _parse_priors(items: Sequence[str] | None) -> Any:
     return common if common is not None else named
 
 
+def parse_event(text: str | None) -> Any:
+    """The ``--event`` level as read_csv would read the cell: int, float, bool or string."""
+    if text is None:
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
 def _fit(model, method: str, args) -> Any:
     if method in ("mle", "map", "laplace"):
         kwargs = {"random_seed": args.seed} if method == "laplace" else {}
@@ -87,14 +100,18 @@ def _cmd_fit(args) -> int:
         raise CLIError(f"cannot read {args.data}: {exc}") from None
     priors = _parse_priors(args.prior)
     try:
-        model = Logit.from_formula(args.formula, data, priors=priors)
+        model = Logit.from_formula(args.formula, data, priors=priors, offset=args.offset,
+                                   event=parse_event(args.event))
         result = _fit(model, args.method, args)
     except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
         raise CLIError(str(exc).splitlines()[0]) from None
+    if model.n_dropped:
+        print(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}.")
     print(result)
     if args.json:
         summary = result.summary()
         payload = {"method": args.method, "formula": args.formula, "nobs": model.nobs,
+                   "n_dropped": model.n_dropped, "dropped": model.design.dropped,
                    "estimates": {k: float(v) for k, v in result.params.items()},
                    "summary": json.loads(summary.to_json(orient="index"))}
         with open(args.json, "w") as fh:
@@ -150,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--formula", required=True, help='e.g. "y ~ x1 + C(g)"')
     fit.add_argument("--method", default="mle", choices=METHODS,
                      help="mle, map, laplace, or a sampler: nuts, gibbs, is, auto")
+    fit.add_argument("--event", metavar="LEVEL",
+                     help="level of a categorical response coded 1, e.g. --event Yes")
+    fit.add_argument("--offset", metavar="COLUMN", help="column added to the linear predictor")
     fit.add_argument("--prior", action="append", metavar="PRIOR",
                      help="'normal(0, 2.5)' for all coefficients, or NAME=PRIOR (repeatable); "
                           "families: normal, laplace, student_t, cauchy, flat, jeffreys")

@@ -1,13 +1,13 @@
-"""Turning user data into a validated design: arrays or formulas, missing values, rank.
+"""Turning user data into a validated design: arrays or pandas, missing values, rank.
 
 The output is a :class:`Design`: float64 arrays ``X`` (n, k), ``y`` (n,), ``offset`` (n,) or
-None, names, and for formula models the formulaic model spec, so that new raw data is
-re-encoded exactly as in training (:func:`encode_new_data`).
+None, names, what was dropped for missing values, and for formula models
+(:mod:`bayeslogit.formula`) the formulaic model spec, so that new raw data is re-encoded
+exactly as in training (:func:`encode_new_data`).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,19 +16,37 @@ import pandas as pd
 import scipy.linalg
 from numpy.typing import NDArray
 
-from .errors import MissingDataError, RankDeficiencyError, UnseenLevelError
+from .columns import (
+    align_to_index,
+    apply_missing_policy,
+    check_missing_policy,
+    check_unique_columns,
+    describe_values,
+    drop_reason,
+    format_labels,
+    offset_to_float,
+    outcome_to_float,
+    series_to_float,
+)
+from .errors import ColumnMismatchError, MissingDataError, RankDeficiencyError
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["Design", "design_from_arrays", "design_from_formula", "encode_new_data",
-           "check_rank", "find_intercept"]
-
-_MISSING = ("none", "drop", "raise")
+__all__ = ["Design", "design_from_arrays", "encode_new_data", "exog_to_float", "check_rank",
+           "find_intercept", "check_finite"]
 
 
 @dataclass(frozen=True)
 class Design:
-    """Validated model data. Arrays are private copies; the caller's data is never touched."""
+    """Validated model data. Arrays are private copies; the caller's data is never touched.
+
+    ``dropped`` counts, per source (e.g. ``"exog 'x1'"``, ``"column 'g'"``), the rows dropped
+    for a missing value there (a row may count under several sources); ``dropped_labels``
+    are the index labels of all dropped rows. ``event`` is the response level coded as 1
+    when the response was categorical. ``offset_column`` is the data column read as offset
+    (``offset="col"``), ``offset_terms`` the formula columns of ``offset(...)`` terms;
+    ``exog_named`` says that the columns came from a DataFrame (matched by name at predict).
+    """
 
     X: FloatArray
     y: FloatArray
@@ -41,6 +59,12 @@ class Design:
     formula: str | None = None
     model_spec: Any = None
     categorical_levels: dict[str, list] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    dropped_labels: pd.Index | None = None
+    event: Any = None
+    offset_column: str | None = None
+    offset_terms: tuple[str, ...] = ()
+    exog_named: bool = False
 
     @property
     def nobs(self) -> int:
@@ -49,6 +73,15 @@ class Design:
     @property
     def binary(self) -> bool:
         return bool(np.all((self.y == 0) | (self.y == 1)))
+
+    @property
+    def drop_note(self) -> str:
+        """The rows dropped for missing values, as a sentence ('' when none were)."""
+        return drop_reason(self.n_dropped, self.dropped)
+
+    @property
+    def has_offset(self) -> bool:
+        return self.offset is not None
 
 
 def find_intercept(X: FloatArray) -> int | None:
@@ -61,124 +94,90 @@ def find_intercept(X: FloatArray) -> int | None:
     return None
 
 
-def _describe_values(values: np.ndarray, limit: int = 5) -> str:
-    uniq = pd.unique(pd.Series(np.ravel(values)))
-    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in uniq[:limit])
-    return shown + (", ..." if uniq.size > limit else "")
-
-
-def _as_y(endog: Any) -> tuple[np.ndarray, str]:
-    name = "y"
-    if isinstance(endog, pd.DataFrame):
-        if endog.shape[1] != 1:
-            raise ValueError(
-                f"endog must be one column, got a DataFrame with {endog.shape[1]} columns "
-                f"{list(endog.columns)}; for a formula with a factor response use y['level']."
-            )
-        name = str(endog.columns[0])
-        endog = endog.iloc[:, 0]
-    if isinstance(endog, pd.Series):
-        name = str(endog.name) if endog.name is not None else name
-        if isinstance(endog.dtype, pd.CategoricalDtype) or endog.dtype == object:
-            values = endog.to_numpy()
+def _numpy_names(X: np.ndarray) -> tuple[str, ...]:
+    """statsmodels' names: the first all-ones column is ``const``, the others ``x1, x2, ...``
+    in order (a second constant column is just another ``x``)."""
+    const = find_intercept(X)
+    names, counter = [], 0
+    for j in range(X.shape[1]):
+        if j == const:
+            names.append("const")
         else:
-            values = endog.to_numpy(dtype=float, na_value=np.nan) if endog.dtype != bool \
-                else endog.to_numpy(dtype=float)
-    else:
-        values = np.asarray(endog)
-    values = np.squeeze(values) if values.ndim == 2 and 1 in values.shape else values
-    if values.ndim != 1:
-        raise ValueError(f"endog must be one-dimensional, got shape {values.shape}.")
-    values = _to_float(values, "endog must be numeric 0/1 (or proportions in [0, 1])",
-                       "Recode it, e.g. (y == 'yes').astype(int).")
-    return values, name
+            counter += 1
+            names.append(f"x{counter}")
+    return tuple(names)
 
 
-def _to_float(values: np.ndarray, problem: str, remedy: str) -> np.ndarray:
-    """Cast bool/number/object arrays to float, or raise naming the offending values."""
-    if values.dtype == bool or np.issubdtype(values.dtype, np.number):
-        return values.astype(float, copy=False)  # callers copy once, where they store
-    try:
-        return values.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{problem}; got values {_describe_values(values)}. {remedy}") from None
+def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
+    """Float design (NaN where missing), column names, and whether names came from pandas.
 
-
-def _as_X(exog: Any, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    Raises
+    ------
+    ValueError
+        Non-numeric columns (naming them and their values) or a wrong number of dimensions.
+    ColumnMismatchError
+        Duplicate column names.
+    """
     if exog is None:
         raise ValueError("exog is None: pass a design matrix (add a constant column yourself, "
                          "or use Logit.from_formula which adds 'Intercept').")
     if isinstance(exog, pd.Series):
         exog = exog.to_frame()
     if isinstance(exog, pd.DataFrame):
+        check_unique_columns(exog, "exog")
         names = tuple(str(c) for c in exog.columns)
-        bad = [c for c in exog.columns
-               if not (pd.api.types.is_numeric_dtype(exog[c]) or pd.api.types.is_bool_dtype(
-                   exog[c]))]
-        if bad:
-            raise ValueError(
-                f"exog column(s) {bad} are not numeric; encode them (e.g. pd.get_dummies) or "
-                "use Logit.from_formula with C(...)."
-            )
-        values = exog.to_numpy(dtype=float, na_value=np.nan)
+        if all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+               for t in exog.dtypes):
+            return exog.to_numpy(dtype=float, na_value=np.nan, copy=True), names, True
+        frame, named = exog, True
     else:
         values = np.asarray(exog)
         if values.ndim == 1:
             values = values[:, None]
         if values.ndim != 2:
             raise ValueError(f"exog must be 2-dimensional, got shape {values.shape}.")
-        values = _to_float(values, "exog must be numeric", "Encode categorical columns or use "
-                           "Logit.from_formula with C(...).")
-        first = values[0] if n > 0 and values.shape[1] else np.zeros(values.shape[1])
-        names = tuple(
-            "const" if first[j] == 1 and np.all(values[:, j] == 1) else f"x{j}"
-            for j in range(values.shape[1])
+        if values.dtype == bool or np.issubdtype(values.dtype, np.number):
+            X = np.array(values, dtype=float, order="C")
+            return X, _numpy_names(X), False
+        frame, named = pd.DataFrame(values), False
+    X = np.empty(frame.shape, dtype=float)
+    bads = []
+    for j in range(frame.shape[1]):
+        X[:, j], bad = series_to_float(frame.iloc[:, j])
+        bads.append(bad)
+    names = names if named else _numpy_names(X)
+    problems = []
+    for j, bad in enumerate(bads):
+        col, label = frame.iloc[:, j], repr(names[j])
+        if bad is None:
+            problems.append(f"column {label} has dtype {col.dtype} with values "
+                            f"{describe_values(col.dropna())}")
+        elif bad.any():
+            problems.append(f"column {label} (dtype {col.dtype}) holds non-numeric values "
+                            f"{describe_values(col[bad])} in rows "
+                            f"{format_labels(frame.index, bad)}")
+    if problems:
+        raise ValueError(
+            "exog must be numeric: " + "; ".join(problems) + ". Encode categorical columns "
+            "(pd.get_dummies(X, drop_first=True, dtype=float)) or use Logit.from_formula with "
+            "C(...); fix or remove non-numeric entries."
         )
-        # statsmodels numbers regressors x1, x2, ... counting the constant's position
-        names = tuple(nm if nm == "const" else f"x{j + (0 if 'const' in names[:j + 1] else 1)}"
-                      for j, nm in enumerate(names))
-    return np.array(values, dtype=float, order="C"), names  # the one private copy
+    return X, names, named
 
 
-def _handle_missing(y, X, offset, missing, names, endog_name) -> tuple[np.ndarray, int]:
-    """Return the boolean mask of rows to keep, applying the ``missing`` policy."""
-    if missing not in _MISSING:
-        raise ValueError(f"missing={missing!r} not understood; use one of {list(_MISSING)}.")
-    finite = np.isfinite(X.sum()) and np.isfinite(y.sum()) and (
-        offset is None or np.isfinite(offset.sum()))
-    if finite:  # sums of finite values are finite unless they overflow: then check in full
-        return np.ones(y.shape[0], dtype=bool), 0
-    inf_found = []
-    for label, arr in [("endog", y[:, None]), ("exog", X)] + (
-        [("offset", offset[:, None])] if offset is not None else []
-    ):
-        bad_inf = np.isinf(arr)
-        if bad_inf.any():
-            r, c = np.argwhere(bad_inf)[0]
-            col = names[c] if label == "exog" else label
-            inf_found.append(f"{label} column {col!r} row {r}")
-    if inf_found:
+def check_finite(arrays: dict[str, np.ndarray], labels: pd.Index) -> None:
+    """Raise :class:`MissingDataError` for infinite values, which are never dropped."""
+    found = []
+    for what, arr in arrays.items():
+        bad = np.isinf(arr)
+        if bad.any():
+            rows = bad if bad.ndim == 1 else bad.any(axis=1)
+            found.append(f"{what} row {format_labels(labels, rows, 1)[1:-1]}")
+    if found:
         raise MissingDataError(
-            f"Infinite values in {inf_found[0]} (and {len(inf_found) - 1} more places); "
-            "infinite values are never dropped: fix or remove those rows."
+            f"Infinite values in {found[0]} (and {len(found) - 1} more places); infinite "
+            "values are never dropped: fix or remove those rows."
         )
-    nan_rows = np.isnan(y) | np.isnan(X).any(axis=1)
-    if offset is not None:
-        nan_rows |= np.isnan(offset)
-    if nan_rows.any():
-        where = []
-        if np.isnan(y).any():
-            where.append(f"endog {endog_name!r} rows {np.flatnonzero(np.isnan(y))[:5].tolist()}")
-        for j in np.flatnonzero(np.isnan(X).any(axis=0))[:5]:
-            where.append(f"exog {names[j]!r} rows {np.flatnonzero(np.isnan(X[:, j]))[:5].tolist()}")
-        if offset is not None and np.isnan(offset).any():
-            where.append(f"offset rows {np.flatnonzero(np.isnan(offset))[:5].tolist()}")
-        if missing in ("none", "raise"):
-            raise MissingDataError(
-                f"NaN found in {'; '.join(where)} ({int(nan_rows.sum())} rows). Pass "
-                "missing='drop' to drop incomplete rows, or impute them."
-            )
-    return ~nan_rows, int(nan_rows.sum())
 
 
 def _check_y(y: np.ndarray, endog_name: str) -> None:
@@ -186,18 +185,9 @@ def _check_y(y: np.ndarray, endog_name: str) -> None:
     if bad.any():
         raise ValueError(
             f"endog {endog_name!r} must lie in [0, 1] (binary 0/1, or proportions); found "
-            f"{_describe_values(y[bad])}. Recode it, e.g. y = (y == 2).astype(int) for 1/2 "
-            "coding or (y + 1) / 2 for -1/+1."
+            f"{describe_values(y[bad])}. Recode it, e.g. y = (y == 2).astype(int) for 1/2 "
+            "coding (or pass event=2), or (y + 1) / 2 for -1/+1."
         )
-
-
-def _as_offset(offset: Any, n: int) -> np.ndarray | None:
-    if offset is None:
-        return None
-    values = np.asarray(offset, dtype=float).ravel().copy()
-    if values.shape[0] != n:
-        raise ValueError(f"offset has length {values.shape[0]} but the data have {n} rows.")
-    return values
 
 
 def check_rank(X: FloatArray, names: tuple[str, ...]) -> None:
@@ -247,116 +237,132 @@ def check_rank(X: FloatArray, names: tuple[str, ...]) -> None:
         )
 
 
-def design_from_arrays(endog, exog, offset=None, missing="none") -> Design:
-    """Validate array or pandas input (names carried; numpy gets ``const``, ``x1``, ...)."""
-    y, endog_name = _as_y(endog)
+def _nulls_and_infs(y: np.ndarray, X: np.ndarray, off: np.ndarray | None,
+                    names: tuple[str, ...], endog_name: str,
+                    labels: pd.Index) -> dict[str, np.ndarray]:
+    """Missing-value masks per source, after refusing infinite values."""
+    if np.isfinite(X.sum()) and np.isfinite(y.sum()) and (off is None or np.isfinite(off.sum())):
+        return {}  # sums of finite values are finite unless they overflow: then check in full
+    inf_cols = np.flatnonzero(np.isinf(X).any(axis=0))
+    check_finite({f"endog {endog_name!r}": y,
+                  **{f"exog column {names[j]!r}": X[:, j] for j in inf_cols},
+                  **({"offset": off} if off is not None else {})}, labels)
+    nulls = {f"endog {endog_name!r}": np.isnan(y)}
+    nan_cols = np.isnan(X).any(axis=0)
+    nulls.update({f"exog {names[j]!r}": np.isnan(X[:, j]) for j in np.flatnonzero(nan_cols)})
+    if off is not None:
+        nulls["offset"] = np.isnan(off)
+    return nulls
+
+
+def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str = "none",
+                       event: Any = None) -> Design:
+    """Validate array or pandas input (names carried; numpy gets ``const``, ``x1``, ...).
+
+    Parameters
+    ----------
+    endog, exog, offset, missing, event
+        As for :class:`bayeslogit.Logit`. pandas ``endog`` and ``offset`` are aligned to
+        ``exog``'s index when the labels match as a set.
+
+    Returns
+    -------
+    Design
+        Private float copies of the complete cases, with what was dropped and why.
+
+    Raises
+    ------
+    ColumnMismatchError
+        Indexes that differ as sets, duplicate column names.
+    MissingDataError
+        Missing values under ``missing="none"``/``"raise"``; infinite values.
+    ValueError
+        Non-numeric data, a response outside [0, 1], mismatched lengths or shapes.
+    """
+    check_missing_policy(missing)
+    if isinstance(endog, pd.DataFrame):
+        if endog.shape[1] != 1:
+            raise ValueError(
+                f"endog must be one column, got a DataFrame with {endog.shape[1]} columns "
+                f"{list(endog.columns)}; pass the response column, e.g. df['y']."
+            )
+        endog = endog.iloc[:, 0]
+    endog_name = str(endog.name) if isinstance(endog, pd.Series) and endog.name is not None \
+        else "y"
+    target = exog.index if isinstance(exog, pd.Series | pd.DataFrame) else (
+        endog.index if isinstance(endog, pd.Series) else None)
+    if target is not None:
+        endog = align_to_index(endog, target, "endog", "exog")
+        offset = align_to_index(offset, target, "offset", "exog")
+    X, names, named = exog_to_float(exog)
+    values = endog if isinstance(endog, pd.Series) else np.asarray(endog)
+    if not isinstance(values, pd.Series):
+        values = np.squeeze(values) if values.ndim == 2 and 1 in values.shape else values
+        if values.ndim != 1:
+            raise ValueError(f"endog must be one-dimensional, got shape {values.shape}.")
+    y = outcome_to_float(values, endog_name, event, "bl.Logit(y, X, event={event!r})")
     n = y.shape[0]
-    X, names = _as_X(exog, n)
     if X.shape[0] != n:
         raise ValueError(f"endog has {n} rows but exog has {X.shape[0]}; they must match.")
-    off = _as_offset(offset, n)
-    labels = endog.index if isinstance(endog, pd.Series | pd.DataFrame) else (
-        exog.index if isinstance(exog, pd.Series | pd.DataFrame) else pd.RangeIndex(n))
-    keep, dropped = _handle_missing(y, X, off, missing, names, endog_name)
+    off = offset_to_float(offset, n)
+    labels = pd.Index(target) if target is not None else pd.RangeIndex(n)
+    nulls = _nulls_and_infs(y, X, off, names, endog_name, labels)
+    keep, counts = apply_missing_policy(nulls, labels, missing)
+    dropped = int(n - keep.sum())
+    dropped_labels = labels[~keep] if dropped else labels[:0]
     if dropped:
         y, X, labels = y[keep], X[keep], labels[keep]
         off = off[keep] if off is not None else None
     if y.shape[0] == 0:
         raise ValueError("No observations left (empty data, or every row had missing values).")
     _check_y(y, endog_name)
-    return Design(X, y.copy(), off, names, endog_name, find_intercept(X), pd.Index(labels),
-                  dropped)
+    off = off.copy() if off is not None else None
+    return Design(np.ascontiguousarray(X), y.copy(), off, names, endog_name, find_intercept(X),
+                  pd.Index(labels), dropped, dropped=counts, dropped_labels=dropped_labels,
+                  event=event, exog_named=named)
 
 
-def design_from_formula(formula: str, data: pd.DataFrame, offset=None, missing="drop") -> Design:
-    """Encode ``data`` with a formulaic formula ``"y ~ x1 + C(g)"``; intercept ``Intercept``.
-
-    ``offset`` is an array aligned with the rows of ``data`` or the name of a column.
-    """
-    import formulaic
-
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(data)
-    if missing not in _MISSING:
-        raise ValueError(f"missing={missing!r} not understood; use one of {list(_MISSING)}.")
-    if "~" not in formula:
-        raise ValueError(f"formula {formula!r} has no '~'; write it as 'y ~ x1 + x2'.")
-    off_all = None
-    if isinstance(offset, str):
-        if offset not in data.columns:
-            raise ValueError(f"offset column {offset!r} not in data; columns are "
-                             f"{list(data.columns)}.")
-        off_all = data[offset].to_numpy(dtype=float)
-    elif offset is not None:
-        off_all = _as_offset(offset, len(data))
-    try:
-        mm = formulaic.model_matrix(formula, data, na_action="ignore")
-    except Exception as exc:  # formulaic raises many types; surface them with context
-        raise ValueError(f"Could not build the design from formula {formula!r}: {exc}") from exc
-    lhs, rhs = mm.lhs, mm.rhs
-    if lhs.shape[1] != 1:
-        raise ValueError(
-            f"The response in {formula!r} evaluated to {lhs.shape[1]} columns "
-            f"{list(lhs.columns)}; a non-numeric response must be recoded, e.g. "
-            "(y == 'yes') or use a 0/1 column."
+def _select_named_columns(design: Design, data: pd.DataFrame) -> pd.DataFrame:
+    check_unique_columns(data, "data")
+    names = list(design.exog_names)
+    cols = [str(c) for c in data.columns]
+    missing = [c for c in names if c not in cols]
+    extra = [c for c in cols if c not in names]
+    if missing or extra:
+        raise ColumnMismatchError(
+            f"The new data's columns do not match the model's {names}: "
+            + "; ".join(p for p in (f"missing {missing}" if missing else "",
+                                    f"unexpected {extra}" if extra else "") if p)
+            + ". Columns are matched by name; select them with data[model.exog_names]."
         )
-    design = design_from_arrays(lhs.iloc[:, 0], rhs, off_all, missing=missing)
-    levels = {}
-    for factor, (kind, state) in rhs.model_spec.encoder_state.items():
-        if getattr(kind, "value", kind) == "categorical":
-            levels[str(factor)] = list(state.get("categories", []))
-    spec = rhs.model_spec.update(na_action="ignore")
-    return Design(design.X, design.y, design.offset, design.exog_names, design.endog_name,
-                  design.intercept_index, design.row_labels, design.n_dropped, formula, spec,
-                  levels)
+    return data.set_axis(cols, axis=1)[names]
 
 
-def _unseen_levels(design: Design, data: pd.DataFrame) -> list[str]:
-    problems = []
-    variables = getattr(design.model_spec, "factor_variables", {}) or {}
-    for factor, cats in design.categorical_levels.items():
-        vars_in = [str(v) for key, vs in variables.items() if str(key) == factor for v in vs]
-        for var in vars_in or [factor]:
-            if var in data.columns:
-                seen = set(cats)
-                new = [v for v in pd.unique(data[var].dropna()) if v not in seen]
-                if new:
-                    problems.append(f"column {var!r} has level(s) {new} not seen in training "
-                                    f"(known levels: {cats})")
-    return problems
+def encode_new_data(design: Design, data: Any) -> tuple[FloatArray, FloatArray | None]:
+    """Design matrix for new data, and the offset a formula's ``offset(...)`` term gives.
 
-
-def encode_new_data(design: Design, data: Any) -> FloatArray:
-    """Design matrix for new data: raw data re-encoded through the formula, or an exog array.
+    Formula models re-encode raw data through the stored formulaic spec
+    (:func:`bayeslogit.formula.encode_formula_data`); a model fitted on a named DataFrame
+    selects the columns of a new DataFrame by name; other input pairs columns by position.
+    Rows with a missing value predict NaN.
 
     Raises
     ------
     UnseenLevelError
         A categorical column holds a level absent from the training data.
+    ColumnMismatchError
+        A DataFrame lacks some of the model's columns or has unexpected ones.
     """
-    if design.model_spec is None:
-        X, _ = _as_X(data, len(data) if hasattr(data, "__len__") else 0)
-        if X.shape[1] != len(design.exog_names):
-            raise ValueError(f"New exog has {X.shape[1]} columns; the model has "
-                             f"{len(design.exog_names)}: {list(design.exog_names)}.")
-        return X
-    if not isinstance(data, pd.DataFrame):
+    if design.model_spec is not None:
+        from .formula import encode_formula_data
+
+        return encode_formula_data(design, data)
+    if isinstance(data, dict):
         data = pd.DataFrame(data)
-    problems = _unseen_levels(design, data)
-    if problems:
-        raise UnseenLevelError("Cannot predict: " + "; ".join(problems) +
-                               ". Map them to a known level or refit with them.")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            mm = design.model_spec.get_model_matrix(data)
-        except Exception as exc:
-            raise ValueError(f"Could not encode new data through {design.formula!r}: {exc}") \
-                from exc
-    for w in caught:
-        if "categor" in str(w.message) or "levels" in str(w.message):
-            raise UnseenLevelError(f"Cannot predict: {w.message}")
-    X = mm.to_numpy(dtype=float) if hasattr(mm, "to_numpy") else np.asarray(mm, dtype=float)
+    if design.exog_named and isinstance(data, pd.DataFrame):
+        data = _select_named_columns(design, data)
+    X, _, _ = exog_to_float(data)
     if X.shape[1] != len(design.exog_names):
-        raise ValueError("New data encoded to a different number of columns than in training.")
-    return np.ascontiguousarray(X)
+        raise ColumnMismatchError(f"New exog has {X.shape[1]} columns; the model has "
+                                  f"{len(design.exog_names)}: {list(design.exog_names)}.")
+    return np.ascontiguousarray(X), None

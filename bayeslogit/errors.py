@@ -15,7 +15,9 @@ __all__ = [
     "ColumnScaleError",
     "MissingDataError",
     "UnseenLevelError",
+    "ColumnMismatchError",
     "UnsupportedPriorError",
+    "DataWarning",
 ]
 
 
@@ -51,5 +53,13 @@ class UnseenLevelError(ValueError):
     """New data holds a categorical level that was not present when the model was built."""
 
 
+class ColumnMismatchError(ValueError):
+    """Data whose columns, index or offset do not match what the model was built from."""
+
+
 class UnsupportedPriorError(ValueError):
     """A sampler or solver cannot handle the requested prior exactly."""
+
+
+class DataWarning(BayesLogitWarning):
+    """The data are used, but in a way the user may not expect (e.g. offset 0 at predict)."""

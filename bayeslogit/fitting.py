@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .conditioning import check_magnitudes, collinearity, collinearity_message, scaled_inverse
+from .conditioning import collinearity, collinearity_message, scaled_inverse
 from .errors import ConvergenceWarning, PerfectSeparationWarning
 from .logistic import expit
 from .newton import newton_mle
@@ -118,8 +118,6 @@ def fit_mle(
 
     check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)
     d = model.design
-    if not model.check_rank:
-        check_magnitudes(d.X, d.exog_names)
     start = None
     if start_params is not None:
         start = np.asarray(start_params, dtype=float).ravel()
@@ -188,8 +186,6 @@ def fit_map(model: Logit, maxiter: int = 100, tol: float = 1e-8,
 
     check_settings(maxiter=maxiter, tol=tol)
     d = model.design
-    if not model.check_rank:
-        check_magnitudes(d.X, d.exog_names)
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
     res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter)

@@ -57,6 +57,18 @@ def _wrap(text: str, prefix: str = "") -> list[str]:
     return textwrap.wrap(text, _WIDTH, initial_indent=prefix, subsequent_indent=" " * len(prefix))
 
 
+def _title(text: str, model: Any) -> str:
+    """The report title; with an event level it says which probability is modelled."""
+    if model.event is not None:
+        text = f"{text}: P({model.endog_name} = {model.event})"
+    return f"{text:^{_WIDTH}}"
+
+
+def _data_notes(model: Any) -> list[str]:
+    note = model.design.drop_note
+    return _wrap(note, "Note: ") if note else []
+
+
 def mle_report(r: Any) -> str:
     now = _dt.datetime.now()
     m = r.model
@@ -68,7 +80,7 @@ def mle_report(r: Any) -> str:
              ("Log-Likelihood", f"{r.llf:#8.5g}"), ("LL-Null", f"{r.llnull:#8.5g}"),
              ("LLR p-value", f"{r.llr_pvalue:#6.4g}")]
     table = r.summary(0.95)
-    out = [f"{'Logit Regression Results':^{_WIDTH}}", "=" * _WIDTH]
+    out = [_title("Logit Regression Results", m), "=" * _WIDTH]
     out += _two_columns(left, right)
     out.append("=" * _WIDTH)
     out += _coef_table(table, [("estimate", "coef"), ("std_error", "std err"), ("z", "z"),
@@ -77,6 +89,7 @@ def mle_report(r: Any) -> str:
     out.append("=" * _WIDTH)
     for note in r.notes():
         out += _wrap(note, "Note: ")
+    out += _data_notes(m)
     return "\n".join(out)
 
 
@@ -92,7 +105,7 @@ def _prior_lines(prior_set: Any) -> list[str]:
 
 def mode_report(r: Any) -> str:
     m = r.model
-    out = [f"{'Logit Posterior Mode (MAP)':^{_WIDTH}}", "=" * _WIDTH]
+    out = [_title("Logit Posterior Mode (MAP)", m), "=" * _WIDTH]
     left = [("Dep. Variable", m.endog_name), ("Method", "MAP"),
             ("converged", str(r.converged))]
     right = [("No. Observations", f"{m.nobs}"), ("Log-Likelihood", f"{r.llf:#8.5g}"),
@@ -106,6 +119,7 @@ def mode_report(r: Any) -> str:
     if r.prior_set.any_laplace:
         out += _wrap("Laplace priors: exact zeros are possible at the mode; their standard "
                      "errors are NaN (statsmodels' L1 convention).", "Note: ")
+    out += _data_notes(m)
     return "\n".join(out)
 
 
@@ -127,7 +141,7 @@ def draws_report(r: Any) -> str:
         if key in r.info:
             val = r.info[key]
             left.append((label, f"{val:.3g}" if isinstance(val, float) else str(val)))
-    out = [f"{title:^{_WIDTH}}", "=" * _WIDTH]
+    out = [_title(title, m), "=" * _WIDTH]
     out += _two_columns(left, right)
     out.append("=" * _WIDTH)
     out += _coef_table(r.summary(0.95), [("estimate", "mean"), ("std_error", "sd"),
@@ -147,4 +161,5 @@ def draws_report(r: Any) -> str:
         flags.append(f"Note: {note}")
     for f in flags:
         out += _wrap(f)
+    out += _data_notes(m)
     return "\n".join(out)

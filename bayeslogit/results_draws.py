@@ -61,7 +61,8 @@ class DrawResults(LogitResultsBase):
 
     def summary(self, ci_prob: float = 0.95, ci_kind: str = "eti") -> pd.DataFrame:
         """estimate (mean), std_error (sd), ci_lower, ci_upper (equal-tailed or HDI), then
-        ess_bulk, ess_tail, r_hat, mcse_mean from ArviZ."""
+        ess_bulk, ess_tail, r_hat, mcse_mean from ArviZ; ``attrs`` holds nobs and the rows
+        dropped for missing values."""
         import arviz_stats as az  # statistics only; avoids importing matplotlib
 
         ci_prob = check_ci_prob(ci_prob)
@@ -83,6 +84,7 @@ class DrawResults(LogitResultsBase):
             "r_hat": s["r_hat"].to_numpy(float), "mcse_mean": s["mcse_mean"].to_numpy(float),
         }, index=pd.Index(self.model.exog_names, name="term"))
         table = table[SUMMARY_COLUMNS + ["ess_bulk", "ess_tail", "r_hat", "mcse_mean"]]
+        table.attrs.update(self._data_attrs())
         self._summaries[ci_prob, ci_kind] = table
         return table.copy()
 

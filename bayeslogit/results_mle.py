@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .logistic import expit
+from .results_base import check_ci_prob
 from .results_mode import ModeResults
 
 if TYPE_CHECKING:
@@ -83,8 +84,19 @@ class MLEResults(ModeResults):
                          name="pvalues")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals, columns 0 and 1 as statsmodels (pandas output)."""
-        lo, hi = self._interval(1 - alpha)
+        """Wald intervals, columns 0 and 1 as statsmodels (pandas output).
+
+        Parameters
+        ----------
+        alpha : float
+            One minus the coverage, in (0, 1): 0.05 gives 95% intervals.
+
+        Returns
+        -------
+        DataFrame
+            Lower (column 0) and upper (column 1) limits per coefficient.
+        """
+        lo, hi = self._interval(1 - check_ci_prob(alpha, "alpha", 0.05))
         return pd.DataFrame({0: lo, 1: hi}, index=self._names)
 
     def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:

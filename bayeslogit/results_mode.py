@@ -75,11 +75,14 @@ class ModeResults(LogitResultsBase):
         return self._params - q * se, self._params + q * se
 
     def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:
-        """estimate, std_error and the Wald interval (normal quantiles) per coefficient."""
+        """estimate, std_error and the Wald interval (normal quantiles) per coefficient;
+        ``attrs`` holds nobs and the rows dropped for missing values."""
         lo, hi = self._interval(ci_prob)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {"estimate": self._params, "std_error": self.bse.to_numpy(), "ci_lower": lo,
              "ci_upper": hi}, index=pd.Index(self._names, name="term"))[SUMMARY_COLUMNS]
+        table.attrs.update(self._data_attrs())
+        return table
 
     # -- prediction --------------------------------------------------------------------
     def predict(self, data: Any = None, kind: str = "mean", offset: Any = None,

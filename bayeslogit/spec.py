@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .design import Design, design_from_arrays, design_from_formula
+from .columns import MissingPolicy
+from .conditioning import check_magnitudes
+from .design import Design, design_from_arrays
 from .design import check_rank as _check_full_rank
+from .formula import design_from_formula
 from .prior_set import PriorSet, resolve_priors
-from .priors import Prior
+from .priors import Flat, Prior
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -32,21 +35,40 @@ class Logit:
     Parameters
     ----------
     endog : array-like, shape (n,)
-        Response, 0/1 (bool and 0/1 integers accepted) or proportions in [0, 1].
+        Response: 0/1 numbers, bool, nullable ``Int64``/``boolean`` (``pd.NA`` is missing),
+        or proportions in [0, 1]. A categorical or string response needs ``event``.
     exog : array-like, shape (n, k)
         Design matrix. No constant is added (as statsmodels): include a column of ones for an
-        intercept. pandas column names are kept; numpy input is named ``const``, ``x1``, ...
+        intercept. pandas column names are kept (and matched by name at predict); numpy input
+        is named ``const`` (the first all-ones column), ``x1``, ``x2``, ... as statsmodels.
     offset : array-like, shape (n,), optional
-        Known term added to the linear predictor.
+        Known term added to the linear predictor. pandas ``endog`` and ``offset`` are aligned
+        to ``exog``'s index when the labels match as a set.
     missing : {"none", "drop", "raise"}
-        NaN policy. "none" and "raise" raise a :class:`~bayeslogit.errors.MissingDataError`
-        that locates the NaN; "drop" drops incomplete rows. Infinite values always raise.
+        Missing-value policy (NaN, None, ``pd.NA``). "none" and "raise" raise a
+        :class:`~bayeslogit.errors.MissingDataError` naming the columns and index labels;
+        "drop" drops incomplete rows and records them (:attr:`dropped_rows`). Infinite values
+        always raise.
     check_rank : bool
         Raise :class:`~bayeslogit.errors.RankDeficiencyError`, naming the collinear columns,
-        when ``exog`` lacks full column rank.
+        when ``exog`` lacks full column rank. With ``priors`` given the check waits for a fit
+        that needs it (the MLE, or improper priors).
     priors : Prior, dict of str to Prior, or None
         Priors for MAP, Laplace and sampling (ignored by the MLE); see :mod:`bayeslogit.priors`
         for the defaults and for where the intercept prior applies.
+    event : scalar, optional
+        The response value coded 1, e.g. ``event="Yes"``: the model is for P(y = event).
+
+    Raises
+    ------
+    ValueError
+        Non-numeric columns, a response outside [0, 1], shapes that do not match.
+    ColumnMismatchError
+        pandas indexes that do not match as sets, duplicate column names.
+    MissingDataError
+        Missing values under ``missing="none"`` or ``"raise"``, infinite values.
+    RankDeficiencyError
+        Collinear columns (see ``check_rank``).
     """
 
     def __init__(
@@ -54,17 +76,21 @@ class Logit:
         endog: Any,
         exog: Any,
         offset: Any = None,
-        missing: str = "none",
+        missing: MissingPolicy = "none",
         check_rank: bool = True,
         priors: PriorsArg = None,
         *,
+        event: Any = None,
         _design: Design | None = None,
     ) -> None:
         self.design = _design if _design is not None else design_from_arrays(
-            endog, exog, offset, missing)
+            endog, exog, offset, missing, event=event)
+        # magnitudes are checked whatever check_rank says: no engine can use such columns
+        check_magnitudes(self.design.X, self.design.exog_names)
         self.check_rank = check_rank
-        if check_rank:
-            _check_full_rank(self.design.X, self.design.exog_names)
+        self._rank_checked = not check_rank
+        if check_rank and priors is None:
+            self._ensure_rank()
         self.priors = priors
         self._prior_set: PriorSet | None = None
         self._samplers: dict[str, Any] = {}
@@ -75,20 +101,51 @@ class Logit:
         formula: str,
         data: pd.DataFrame,
         priors: PriorsArg = None,
-        missing: str = "drop",
+        missing: MissingPolicy = "drop",
         offset: Any = None,
         check_rank: bool = True,
+        event: Any = None,
     ) -> Logit:
         """Build the model from a formula such as ``"y ~ x1 + C(g)"`` (formulaic syntax).
 
-        The intercept is named ``Intercept``. ``offset`` is an array aligned with ``data``'s
-        rows or a column name. Rows with NaN are dropped by default (``missing="drop"``).
-        The encoding state is kept so ``predict(new_raw_data)`` re-encodes new data exactly as
-        in training; a categorical level unseen in training raises
-        :class:`~bayeslogit.errors.UnseenLevelError`.
+        Parameters
+        ----------
+        formula : str
+            ``"y ~ x1 + C(g)"``; the intercept is named ``Intercept``. A term
+            ``offset(expr)`` (R's spelling) is an offset, read again from new data at predict.
+        data : DataFrame
+            Raw columns; string, category, bool and nullable dtypes are accepted.
+        priors, check_rank
+            As for :class:`Logit`.
+        missing : {"drop", "raise", "none"}
+            Rows with a missing value in any column the formula reads (NaN, None, ``pd.NA``,
+            in any dtype) are dropped by default; "raise" and "none" raise naming them.
+        offset : str or array-like, optional
+            A column name (stored with the model and read from new data at predict) or an
+            array aligned with ``data``'s rows (a Series is aligned on the index).
+        event : scalar, optional
+            The level of a categorical or string response coded 1, e.g. ``event="Yes"``.
+
+        Returns
+        -------
+        Logit
+            The model; ``predict(new_raw_data)`` re-encodes new data exactly as in training.
+
+        Raises
+        ------
+        ValueError
+            An unparsable formula, a categorical response without ``event``.
+        MissingDataError
+            Missing values under ``missing="raise"`` or ``"none"``.
         """
-        design = design_from_formula(formula, data, offset=offset, missing=missing)
+        design = design_from_formula(formula, data, offset=offset, missing=missing,
+                                     event=event)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
+
+    def _ensure_rank(self) -> None:
+        if not self._rank_checked:
+            _check_full_rank(self.design.X, self.design.exog_names)
+            self._rank_checked = True
 
     # -- names -------------------------------------------------------------------------
     @property
@@ -107,6 +164,22 @@ class Logit:
     def formula(self) -> str | None:
         return self.design.formula
 
+    @property
+    def event(self) -> Any:
+        """The response level coded 1 (None when the response was numeric or bool)."""
+        return self.design.event
+
+    @property
+    def n_dropped(self) -> int:
+        """Number of rows dropped for missing values (``missing="drop"``)."""
+        return self.design.n_dropped
+
+    @property
+    def dropped_rows(self) -> pd.Index:
+        """Index labels of the rows dropped for missing values."""
+        labels = self.design.dropped_labels
+        return labels if labels is not None else self.design.row_labels[:0]
+
     # -- priors ------------------------------------------------------------------------
     @property
     def prior_set(self) -> PriorSet:
@@ -119,6 +192,7 @@ class Logit:
     def with_priors(self, priors: PriorsArg) -> Logit:
         """A new model on the same data with other priors (the data are shared, not copied)."""
         other = Logit(None, None, priors=priors, check_rank=False, _design=self.design)
+        other.check_rank, other._rank_checked = self.check_rank, self._rank_checked
         other._samplers = self._samplers  # compiled samplers are shared across prior settings
         return other
 
@@ -149,6 +223,8 @@ class Logit:
         if key not in methods:
             raise ValueError(f"method={method!r} not understood; use one of {list(methods)} "
                              "(or model.sample(...) for MCMC).")
+        if key == "mle":
+            self._ensure_rank()  # the MAP solver checks the columns whose priors are flat
         return methods[key](self, **kwargs)
 
     def sample(self, draws: int = 1000, tune: int = 1000, chains: int = 4,
@@ -160,6 +236,8 @@ class Logit:
         """
         from .sampling import sample
 
+        if self.prior_set.jeffreys or any(isinstance(p, Flat) for p in self.prior_set.priors):
+            self._ensure_rank()
         return sample(self, draws=draws, tune=tune, chains=chains, sampler=sampler,
                       random_seed=random_seed, progressbar=progressbar, **kwargs)
 

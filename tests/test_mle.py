@@ -127,12 +127,12 @@ def test_margeff_and_tests(spector_fits):
 def test_predict_on_new_raw_data(synthetic_fits, synthetic):
     ours, ref = synthetic_fits
     new = synthetic.iloc[[3, 10, 50]].copy()
-    p = ours.predict(new)
+    p = ours.predict(new, offset=0)
     np.testing.assert_allclose(p, ref.predict(new, offset=np.zeros(3)), rtol=1e-10)
     lin = ours.predict(new, kind="linear", offset=new["off"])
     np.testing.assert_allclose(lin, ref.predict(new, which="linear", offset=new["off"]),
                                rtol=1e-10)
-    ci = ours.predict(new, ci_prob=0.95)
+    ci = ours.predict(new, ci_prob=0.95, offset=0)
     assert list(ci.columns) == ["estimate", "ci_lower", "ci_upper"]
     sf = ref.get_prediction(new, offset=np.zeros(3)).summary_frame(alpha=0.05)
     np.testing.assert_allclose(ci["ci_lower"], sf["ci_lower"], rtol=1e-8)

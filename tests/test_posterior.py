@@ -116,12 +116,12 @@ def test_seed_reproducible(model):
 def test_predict_from_draws(nuts, model, spector):
     p = nuts.predict()
     assert p.shape == (model.nobs,) and ((p > 0) & (p < 1)).all()
-    draws = nuts.predict(spector.iloc[:5], kind="draws")
+    draws = nuts.predict(spector.iloc[:5], kind="draws", offset=0)
     assert draws.shape == (4, 1000, 5)
-    ci = nuts.predict(spector.iloc[:5], ci_prob=0.9)
+    ci = nuts.predict(spector.iloc[:5], ci_prob=0.9, offset=0)
     np.testing.assert_allclose(ci["estimate"], draws.mean(axis=(0, 1)), rtol=1e-12)
     np.testing.assert_allclose(ci["ci_lower"], np.quantile(draws.reshape(-1, 5), 0.05, axis=0))
-    lin = nuts.predict(spector.iloc[:5], kind="linear")
+    lin = nuts.predict(spector.iloc[:5], kind="linear", offset=0)
     beta = nuts.draws.reshape(-1, 4)
     X = model.design.X[:5]
     np.testing.assert_allclose(lin, (beta @ X.T).mean(axis=0), rtol=1e-10)
