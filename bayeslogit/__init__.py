@@ -29,16 +29,16 @@ from .errors import (
     UnseenLevelError,
     UnsupportedPriorError,
 )
-from .priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT
-from .spec import Logit
+from .model import Logit
+from .spec.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "compare": ("bayeslogit.comparison", "compare"),
-    "plot_compare": ("bayeslogit.comparison", "plot_compare"),
-    "prior_sensitivity": ("bayeslogit.sensitivity", "prior_sensitivity"),
-    "load": ("bayeslogit.persist", "load"),
+    "compare": ("bayeslogit.study.compare", "compare"),
+    "plot_compare": ("bayeslogit.study.compare", "plot_compare"),
+    "prior_sensitivity": ("bayeslogit.study.sensitivity", "prior_sensitivity"),
+    "load": ("bayeslogit.io", "load"),
     "datasets": ("bayeslogit.datasets", None),
 }
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .priors import Cauchy, Flat, Jeffreys, Laplace, Normal, Prior, StudentT
+from .spec.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, Prior, StudentT
 
 __all__ = ["main", "parse_prior", "parse_event"]
 
@@ -90,7 +90,7 @@ def _fit(model, method: str, args) -> Any:
 
 
 def _cmd_fit(args) -> int:
-    from .spec import Logit
+    from .model import Logit
 
     try:
         data = pd.read_csv(args.data)
@@ -122,10 +122,10 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .comparison import compare
     from .datasets import load_challenger
-    from .sensitivity import prior_sensitivity
-    from .spec import Logit
+    from .model import Logit
+    from .study.compare import compare
+    from .study.sensitivity import prior_sensitivity
 
     df = load_challenger()
     formula = "thermal_distress ~ temperature_f"

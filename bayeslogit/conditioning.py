@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.linalg as sla
 from numpy.typing import NDArray
 
 from .errors import ColumnScaleError
@@ -27,7 +28,7 @@ from .errors import ColumnScaleError
 FloatArray = NDArray[np.float64]
 
 __all__ = ["MAX_MAGNITUDE", "MIN_MAGNITUDE", "COND_LIMIT", "pow2_scale", "check_magnitudes",
-           "collinearity", "scaled_inverse", "collinearity_message", "step_converged"]
+           "collinearity", "scaled_inverse", "collinearity_message", "step_converged", "pd_factor"]
 
 MAX_MAGNITUDE = 1e150
 MIN_MAGNITUDE = 1e-150
@@ -151,3 +152,15 @@ def step_converged(step: FloatArray, new: FloatArray, scale: FloatArray, tol: fl
     floor = 1024 * np.finfo(float).eps * np.abs(new) / scale
     return bool(np.all(raw <= np.maximum(tol, floor))
                 and np.max(np.abs(step), initial=0.0) <= np.sqrt(tol))
+
+
+def pd_factor(H: FloatArray):
+    """Cholesky factor of ``H + tau I`` for the smallest tried ``tau >= 0``; returns (fac, tau)."""
+    tau, diag = 0.0, np.diag(H)
+    beta = 1e-3 * max(1.0, float(np.max(np.abs(diag))))
+    for _ in range(80):
+        try:
+            return sla.cho_factor(H + tau * np.eye(len(H)), lower=True), tau
+        except np.linalg.LinAlgError:
+            tau = max(2.0 * tau, beta, beta - float(np.min(diag)))
+    raise np.linalg.LinAlgError("Could not make the Newton matrix positive definite.")

@@ -3,7 +3,7 @@
 Measures, on synthetic data with the default priors, for each n:
 Gibbs (no compilation), NUTS first call (compilation included, what a user pays once per
 model), NUTS second call on the same model (compiled, reused), and importance sampling.
-The crossover sets ``bayeslogit.sampling.GIBBS_MAX_NOBS`` (the fallback used by
+The crossover sets ``bayeslogit.estimation.posterior.GIBBS_MAX_NOBS`` (the fallback used by
 ``sampler="auto"`` when importance sampling is rejected).
 
 Run: ``python benchmarks/crossover.py [--sizes 500 2000 5000 10000 20000]``

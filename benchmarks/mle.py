@@ -129,7 +129,8 @@ def memory_child(n: int, p: int, seed: int, name: str, threads: int | None) -> N
     # measured fit allocates only what the fit itself needs
     import scipy.optimize  # noqa: F401  (the separation LP)
     import scipy.stats  # noqa: F401
-    for mod in ("bayeslogit.inference", "bayeslogit.separation", "bayeslogit.results_mle"):
+    for mod in ("bayeslogit.inference.covariance", "bayeslogit.engines.separation",
+                "bayeslogit.results.mle"):
         try:
             __import__(mod)
         except ImportError:

@@ -14,7 +14,7 @@ import statsmodels.api as sm
 from arviz_stats.base import array_stats
 from scipy import stats
 
-from bayeslogit.backends.importance import (
+from bayeslogit.engines.importance import (
     KHAT_THRESHOLD,
     ImportanceDraws,
     _t_proposals,

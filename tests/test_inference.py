@@ -17,16 +17,10 @@ import statsmodels.api as sm
 from patsy import DesignInfo
 
 from bayeslogit.errors import BayesLogitWarning
-from bayeslogit.inference import (
-    ContrastResults,
-    WaldTestResult,
-    covariance,
-    parse_hypothesis,
-    parse_hypothesis_rows,
-    t_test,
-    wald_test,
-)
-from bayeslogit.margins import marginal_effects
+from bayeslogit.inference.covariance import covariance
+from bayeslogit.inference.hypotheses import parse_hypothesis, parse_hypothesis_rows
+from bayeslogit.inference.margins import marginal_effects
+from bayeslogit.inference.wald import ContrastResults, WaldTestResult, t_test, wald_test
 
 RTOL = 1e-9
 

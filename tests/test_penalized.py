@@ -15,8 +15,8 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 from sklearn.linear_model import LogisticRegression
 
+from bayeslogit.engines.map import L1_KKT_TOL, fit_map, neg_log_posterior_hessian
 from bayeslogit.errors import RankDeficiencyError
-from bayeslogit.penalized import L1_KKT_TOL, fit_map, neg_log_posterior_hessian
 from bayeslogit.priors import (
     Cauchy,
     Flat,

@@ -178,7 +178,7 @@ def test_khat_rejects_and_auto_falls_back():
 def test_auto_prefers_nuts_above_gibbs_size_limit(monkeypatch):
     """Above GIBBS_MAX_NOBS a rejected importance sampler falls back to NUTS, not Gibbs
     (the decision only; nothing is compiled)."""
-    from bayeslogit import sampling
+    from bayeslogit.estimation import posterior as sampling
 
     m = quasi_separated_cauchy_model()
     n = m.nobs

@@ -18,7 +18,7 @@ import pytest
 from reference import scipy_logpdf
 from scipy import optimize, stats
 
-from bayeslogit.backends.pymc import (
+from bayeslogit.engines.nuts import (
     NutsDraws,
     NutsSampler,
     build_pymc_model,
@@ -92,7 +92,7 @@ def fitted(data, normal_ps):
 
 
 def test_module_import_does_not_import_pymc():
-    code = "import sys, bayeslogit.backends.pymc; assert 'pymc' not in sys.modules"
+    code = "import sys, bayeslogit.engines.nuts; assert 'pymc' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

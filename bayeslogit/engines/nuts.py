@@ -1,0 +1,392 @@
+r"""PyMC compilation of the model spec, and a compile-once NUTS sampler (nutpie).
+
+The model
+---------
+NUTS runs on the *working* coefficients :math:`\theta = T\beta` (see
+:mod:`bayeslogit.priors`): :math:`\theta` equals the reported :math:`\beta` except the
+intercept, :math:`\theta_0 = \beta_0 + c^\top\beta` (the centred intercept, ``c`` the column
+means). The priors of the spec are independent on :math:`\theta`; the reported coefficients
+are the Deterministic ``beta`` :math:`= \theta - e_0\,c^\top\theta`, and the log-likelihood is
+
+.. math:: \ell = \sum_i y_i\eta_i - \log(1 + e^{\eta_i}), \qquad \eta = X\beta + o,
+
+a ``pm.Bernoulli(logit_p=eta)`` for 0/1 responses and a ``pm.Potential`` for fractional ones.
+Because the map :math:`\theta \mapsto \beta` has unit Jacobian, the model's joint log density
+equals ``loglike(beta) + prior_set.logpdf(beta)`` including every normalising constant.
+
+Names in the ``pm.Model`` (all deterministic, so that nutpie's ``with_data`` can swap them):
+
+* data: ``X`` (obs, coef), ``y_data`` (obs), ``offset`` (obs; zeros when absent),
+  ``center`` (coef; only with an intercept);
+* per prior family ``f`` in ``normal, laplace, studentt, cauchy, flat`` that occurs: a free
+  vector ``theta_<f>`` with dims ``coef_<f>`` (the coefficient names of that family) and the
+  hyper-parameter vectors ``prior_<f>_<param>`` with the parameter names of
+  :meth:`bayeslogit.priors.Prior.params` (e.g. ``prior_normal_sigma``, ``prior_laplace_b``,
+  ``prior_studentt_nu``, ``prior_cauchy_gamma``);
+* the Jeffreys prior: ``theta_flat`` for every coefficient plus the Potential ``jeffreys``
+  :math:`= \tfrac12\log|X^\top W X|`;
+* the likelihood term, named ``endog_name``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..spec.prior_set import PriorSet
+from ..spec.priors import Cauchy, Flat, Laplace, Normal, StudentT
+from ..validation import check_arrays
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+FloatArray = NDArray[np.float64]
+
+__all__ = ["build_pymc_model", "NutsSampler", "NutsDraws", "sample_prior_predictive",
+           "prior_data", "FAMILIES"]
+
+#: family name -> (prior class, hyper-parameter names in Prior.params() order)
+FAMILIES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "normal": (Normal, ("mu", "sigma")),
+    "laplace": (Laplace, ("mu", "b")),
+    "studentt": (StudentT, ("nu", "mu", "sigma")),
+    "cauchy": (Cauchy, ("mu", "gamma")),
+    "flat": (Flat, ()),
+}
+_RESERVED = {"X", "y_data", "offset", "center", "beta", "jeffreys"}
+
+#: nutpie sample-stat name -> ArviZ / PyMC name
+_STAT_NAMES = {
+    "diverging": "diverging", "energy": "energy", "energy_error": "energy_error",
+    "max_energy_error": "max_energy_error", "depth": "tree_depth",
+    "maxdepth_reached": "reached_max_treedepth", "step_size": "step_size",
+    "step_size_bar": "step_size_bar", "n_steps": "n_steps", "logp": "lp",
+    "mean_tree_accept": "acceptance_rate", "index_in_trajectory": "index_in_trajectory",
+}
+
+
+def _family(prior: Any, name: str) -> str:
+    for fam, (cls, _) in FAMILIES.items():
+        if type(prior) is cls:
+            return fam
+    raise TypeError(f"The PyMC backend has no translation for the prior {prior!r} of {name!r}.")
+
+
+def _structure(prior_set: PriorSet, y: FloatArray) -> tuple:
+    """What the compiled graph depends on beyond data values: changes force a recompile."""
+    fams = () if prior_set.jeffreys else tuple(
+        _family(p, nm) for p, nm in zip(prior_set.priors, prior_set.names, strict=True))
+    binary = bool(np.all((y == 0) | (y == 1)))
+    return (prior_set.names, prior_set.intercept_index, prior_set.jeffreys, fams, binary)
+
+
+def prior_data(prior_set: PriorSet) -> dict[str, FloatArray]:
+    """Values of the prior ``pm.Data`` containers (hyper-parameter vectors and ``center``)."""
+    out: dict[str, FloatArray] = {}
+    if not prior_set.jeffreys:
+        for fam, (_, params) in FAMILIES.items():
+            members = [p for p in prior_set.priors if type(p) is FAMILIES[fam][0]]
+            for par in params if members else ():
+                out[f"prior_{fam}_{par}"] = np.array([p.params()[par] for p in members])
+    if prior_set.intercept_index is not None and not prior_set.jeffreys:
+        out["center"] = np.asarray(prior_set.center, dtype=float).copy()
+    return out
+
+
+def _check_data(X, y, offset, names, prior_set) -> tuple[FloatArray, FloatArray, FloatArray]:
+    if len(names) != prior_set.k or tuple(prior_set.names) != tuple(names):
+        raise ValueError(f"names={tuple(names)} but the prior set covers "
+                         f"{tuple(prior_set.names)}; rebuild the priors for this design.")
+    # copies: the compiled model keeps the data and never aliases caller arrays
+    X, y, offset = check_arrays(X, y, offset, prior_set.k, copy=True)
+    return X, y, np.zeros(len(y)) if offset is None else offset
+
+
+def _unique_endog(endog_name: str) -> str:
+    name = str(endog_name)
+    taken = _RESERVED | {f"theta_{f}" for f in FAMILIES} | {f"coef_{f}" for f in FAMILIES}
+    while name in taken or name.startswith("prior_"):
+        name += "_"
+    return name
+
+
+def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Model:
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    n, k = X.shape
+    names = tuple(names)
+    endog = _unique_endog(endog_name)
+    if bernoulli is None:
+        bernoulli = _structure(prior_set, y)[-1]
+    fams = ["flat"] * k if prior_set.jeffreys else [
+        _family(p, nm) for p, nm in zip(prior_set.priors, names, strict=True)]
+    present = [f for f in FAMILIES if f in fams]
+    coords: dict[str, Any] = {"coef": names, "obs": np.arange(n)}
+    for f in present:
+        coords[f"coef_{f}"] = [nm for nm, g in zip(names, fams, strict=True) if g == f]
+    hyper = prior_data(prior_set)
+    with pm.Model(coords=coords) as model:
+        Xd = pm.Data("X", X, dims=("obs", "coef"))
+        yd = pm.Data("y_data", y, dims="obs")
+        od = pm.Data("offset", offset, dims="obs")
+        parts, order = [], []
+        for f in present:
+            dims = f"coef_{f}"
+            h = {par: pm.Data(f"prior_{f}_{par}", hyper[f"prior_{f}_{par}"], dims=dims)
+                 for par in FAMILIES[f][1]} if not prior_set.jeffreys else {}
+            if f == "normal":
+                rv = pm.Normal("theta_normal", mu=h["mu"], sigma=h["sigma"], dims=dims)
+            elif f == "laplace":
+                rv = pm.Laplace("theta_laplace", mu=h["mu"], b=h["b"], dims=dims)
+            elif f == "studentt":
+                rv = pm.StudentT("theta_studentt", nu=h["nu"], mu=h["mu"], sigma=h["sigma"],
+                                 dims=dims)
+            elif f == "cauchy":
+                rv = pm.Cauchy("theta_cauchy", alpha=h["mu"], beta=h["gamma"], dims=dims)
+            else:
+                rv = pm.Flat("theta_flat", dims=dims)
+            parts.append(rv)
+            order.extend(j for j in range(k) if fams[j] == f)
+        theta = parts[0] if len(parts) == 1 else pt.concatenate(parts)
+        if order != list(range(k)):
+            theta = theta[np.argsort(order)]
+        if "center" in hyper:
+            c = pm.Data("center", hyper["center"], dims="coef")
+            onehot = np.eye(k)[prior_set.intercept_index]
+            beta = pm.Deterministic("beta", theta - onehot * pt.dot(c, theta), dims="coef")
+        else:
+            beta = pm.Deterministic("beta", theta, dims="coef")
+        eta = pt.dot(Xd, beta) + od
+        if prior_set.jeffreys:
+            w = pt.sigmoid(eta) * pt.sigmoid(-eta)
+            info = pt.dot((Xd * w[:, None]).T, Xd)
+            chol = pt.linalg.cholesky(info)  # NaN (rejected proposal) if not positive definite
+            pm.Potential("jeffreys", pt.sum(pt.log(pt.diag(chol))))  # = 0.5 log|X'WX|
+        if bernoulli:
+            pm.Bernoulli(endog, logit_p=eta, observed=yd, dims="obs")
+        else:
+            pm.Potential(endog, pt.sum(yd * eta - pm.math.log1pexp(eta)))
+    return model
+
+
+def build_pymc_model(X: FloatArray, y: FloatArray, offset: FloatArray | None,
+                     names: tuple[str, ...], prior_set: PriorSet,
+                     endog_name: str = "y") -> pm.Model:
+    """Compile the spec to a ``pm.Model`` (see the module docstring for its variables).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, k)
+        Design matrix (copied).
+    y : ndarray, shape (n,)
+        Response in [0, 1]; 0/1 gives a Bernoulli likelihood, fractional values a Potential
+        with the Bernoulli quasi-log-likelihood.
+    offset : ndarray, shape (n,), or None
+        Added to the linear predictor.
+    names : tuple of str
+        Coefficient names (the ``coef`` coordinate).
+    prior_set : PriorSet
+        Priors on the working coefficients.
+    endog_name : str
+        Name of the likelihood term (suffixed with ``_`` if it collides with a reserved name).
+    """
+    X, y, offset = _check_data(X, y, offset, names, prior_set)
+    return _build(X, y, offset, names, prior_set, endog_name)
+
+
+@dataclass
+class NutsDraws:
+    """Output of :meth:`NutsSampler.sample`.
+
+    ``beta`` (chain, draw, k) are the reported coefficients; ``sample_stats`` maps ArviZ names
+    (``diverging``, ``energy``, ``tree_depth``, ``step_size``, ``n_steps``, ``lp``,
+    ``acceptance_rate``, ...) to (chain, draw) arrays. Times are wall-clock seconds;
+    ``compile_time`` is zero when the compiled model was reused.
+    """
+
+    beta: FloatArray
+    sample_stats: dict[str, np.ndarray]
+    sampling_time: float
+    compile_time: float
+    tune: int
+    sampler: str = "nuts (nutpie)"
+
+
+def _seed(random_seed: Any) -> int | None:
+    if random_seed is None:
+        return int(np.random.default_rng().integers(2**63))
+    if isinstance(random_seed, np.random.Generator):
+        return int(random_seed.integers(2**63))
+    if isinstance(random_seed, (int, np.integer)) and random_seed >= 0:
+        return int(random_seed)
+    raise TypeError(f"random_seed must be None, a non-negative int or a numpy Generator, "
+                    f"got {random_seed!r}.")
+
+
+class NutsSampler:
+    """Compiles the model once with ``nutpie.compile_pymc_model`` and reuses it.
+
+    Later calls to :meth:`sample` may pass a new ``prior_set`` and/or new ``X``, ``y``,
+    ``offset``. When the prior families, the coefficient names, the intercept position and
+    the kind of response (0/1 or fractional) are unchanged, the new values are swapped into
+    the compiled model with ``with_data`` (no recompilation; the number of rows may change);
+    otherwise the model is rebuilt and recompiled (counted in :attr:`n_compilations`). The new
+    values stay in effect for later calls. The centring vector belongs to the prior set: new
+    ``X`` without a new ``prior_set`` keeps the old centring, i.e. the same prior. New ``X``
+    with a different number of rows and no ``offset`` gets a zero offset.
+
+    Attributes
+    ----------
+    n_compilations : int
+        How many times the model was compiled (0 before the first :meth:`sample`).
+    """
+
+    def __init__(self, X: FloatArray, y: FloatArray, offset: FloatArray | None,
+                 names: tuple[str, ...], prior_set: PriorSet, endog_name: str = "y") -> None:
+        self._names = tuple(names)
+        self._endog_name = endog_name
+        self._X, self._y, self._offset = _check_data(X, y, offset, self._names, prior_set)
+        self._prior_set = prior_set
+        self._structure = _structure(prior_set, self._y)
+        self._model = _build(self._X, self._y, self._offset, self._names, prior_set, endog_name)
+        self._compiled: Any = None
+        self.n_compilations = 0
+
+    def model(self) -> pm.Model:
+        """The built ``pm.Model``, with the data and prior values of the latest call."""
+        return self._model
+
+    def _update(self, prior_set, X, y, offset) -> None:
+        ps = self._prior_set if prior_set is None else prior_set
+        new_x = self._X if X is None else X
+        new_y = self._y if y is None else y
+        if offset is None and X is not None and len(new_x) != len(self._X):
+            offset = np.zeros(len(new_x))
+        new_off = self._offset if offset is None else offset
+        Xc, yc, oc = _check_data(new_x, new_y, new_off, self._names, ps)
+        structure = _structure(ps, yc)
+        self._X, self._y, self._offset, self._prior_set = Xc, yc, oc, ps
+        if structure != self._structure:
+            self._structure = structure
+            self._model = _build(Xc, yc, oc, self._names, ps, self._endog_name)
+            self._compiled = None
+            return
+        updates: dict[str, np.ndarray] = {}
+        if prior_set is not None:
+            updates.update(prior_data(ps))
+        if X is not None:
+            updates["X"] = Xc
+        if y is not None or X is not None:
+            updates["y_data"] = yc
+        if offset is not None or X is not None:
+            updates["offset"] = oc
+        if not updates:
+            return
+        import pymc as pm
+
+        pm.set_data(updates, model=self._model, coords={"obs": np.arange(len(Xc))})
+        if self._compiled is not None:
+            # with_data raises KeyError for data the compiled graph does not read
+            known = {var.name for var in self._compiled.shared_var_keys}
+            self._compiled = self._compiled.with_data(
+                **{k: v for k, v in updates.items() if k in known})
+
+    def sample(self, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
+               random_seed: Any = None, progressbar: bool = False,
+               target_accept: float | None = None, prior_set: PriorSet | None = None,
+               X: FloatArray | None = None, y: FloatArray | None = None,
+               offset: FloatArray | None = None, **sampler_kwargs: Any) -> NutsDraws:
+        """Run nutpie's NUTS; warm-up draws are discarded.
+
+        Parameters
+        ----------
+        draws, tune, chains : int
+            Kept draws per chain, adaptation steps per chain, number of chains.
+        random_seed : int, numpy Generator or None
+            Same integer -> identical draws.
+        progressbar : bool
+            Show nutpie's progress bar.
+        target_accept : float, optional
+            Step-size adaptation target (nutpie's default 0.8).
+        prior_set, X, y, offset : optional
+            New priors / data for this and later calls (see the class docstring).
+        **sampler_kwargs
+            Passed to ``nutpie.sample`` (e.g. ``cores``, ``maxdepth``, ``adaptation``).
+            ``cores`` defaults to ``min(chains, os.cpu_count())``.
+        """
+        import nutpie
+
+        for label, val, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+            if int(val) != val or val < low:
+                raise ValueError(f"{label} must be an integer >= {low}, got {val!r}.")
+        if target_accept is not None:
+            if not 0 < target_accept < 1:
+                raise ValueError(f"target_accept must be in (0, 1), got {target_accept!r}.")
+            sampler_kwargs["target_accept"] = float(target_accept)
+        if any(v is not None for v in (prior_set, X, y, offset)):
+            self._update(prior_set, X, y, offset)
+        compile_time = 0.0
+        if self._compiled is None:
+            t0 = time.perf_counter()
+            self._compiled = nutpie.compile_pymc_model(self._model)
+            compile_time = time.perf_counter() - t0
+            self.n_compilations += 1
+        cores = sampler_kwargs.pop("cores", None) or min(int(chains), os.cpu_count() or 1)
+        t0 = time.perf_counter()
+        try:
+            trace = nutpie.sample(self._compiled, draws=int(draws), tune=int(tune),
+                                  chains=int(chains), cores=int(cores),
+                                  seed=_seed(random_seed), save_warmup=False,
+                                  progress_bar=bool(progressbar), **sampler_kwargs)
+        except AttributeError as err:  # nutpie's message for an unknown keyword
+            if "Unknown settings attribute" not in str(err):
+                raise
+            raise TypeError(f"{err}; NUTS options include target_accept, maxdepth, "
+                            "adaptation and cores.") from None
+        sampling_time = time.perf_counter() - t0
+        beta = trace["posterior"]["beta"].transpose("chain", "draw", "coef").values
+        raw = trace["sample_stats"]
+        stats = {new: np.asarray(raw[old].values) for old, new in _STAT_NAMES.items()
+                 if old in raw.data_vars and raw[old].dims == ("chain", "draw")}
+        return NutsDraws(beta=np.ascontiguousarray(beta, dtype=float), sample_stats=stats,
+                         sampling_time=sampling_time, compile_time=compile_time,
+                         tune=int(tune))
+
+
+def sample_prior_predictive(X: FloatArray, y: FloatArray, offset: FloatArray | None,
+                            names: tuple[str, ...], prior_set: PriorSet, draws: int = 500,
+                            random_seed: Any = None) -> dict[str, np.ndarray]:
+    """Forward draws from the prior: ``{"beta": (1, draws, k), "y": (1, draws, n)}``.
+
+    ``y`` are 0/1 Bernoulli draws with ``p = expit(X beta + offset)`` (also for a fractional
+    response, whose quasi-likelihood has no generative form).
+
+    Raises
+    ------
+    ValueError
+        Some prior is improper (Flat) or is the Jeffreys prior, which PyMC cannot draw from.
+    """
+    import pymc as pm
+
+    X, y, offset = _check_data(X, y, offset, names, prior_set)
+    if prior_set.jeffreys:
+        raise ValueError("The Jeffreys prior cannot be sampled forward (coefficients "
+                         f"{list(names)}); use proper priors such as Normal(0, 2.5).")
+    flat = [nm for nm, p in zip(names, prior_set.priors, strict=True) if isinstance(p, Flat)]
+    if flat:
+        raise ValueError(f"Flat priors are improper and cannot be sampled for {flat}; give "
+                         "these coefficients proper priors such as Normal(0, 2.5).")
+    if int(draws) != draws or draws < 1:
+        raise ValueError(f"draws must be an integer >= 1, got {draws!r}.")
+    model = _build(X, (y > 0.5).astype(float), offset, names, prior_set, "y", bernoulli=True)
+    pp = pm.sample_prior_predictive(draws=int(draws), model=model, var_names=["beta", "y"],
+                                    random_seed=random_seed)
+    beta = pp["prior"]["beta"].transpose("chain", "draw", "coef").values
+    yy = pp["prior_predictive"]["y"].transpose("chain", "draw", "obs").values
+    return {"beta": np.asarray(beta, dtype=float), "y": np.asarray(yy, dtype=float)}

@@ -1,0 +1,260 @@
+"""Point estimation for a model spec: MLE, MAP and the Laplace approximation.
+
+These functions are what ``Logit.fit(method=...)`` calls.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..conditioning import collinearity, collinearity_message, scaled_inverse
+from ..engines.newton import newton_mle
+from ..errors import ConvergenceWarning, PerfectSeparationWarning
+from ..logistic import expit
+from ..spec.priors import Cauchy, Normal, StudentT
+
+if TYPE_CHECKING:
+    from ..results.map import LaplaceResults, MAPResults
+    from ..results.mle import MLEResults
+    from ..spec.model_spec import ModelLike
+
+__all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings"]
+
+
+def _inverse(info: np.ndarray) -> np.ndarray:
+    inv, _ = scaled_inverse(info)
+    return np.full_like(info, np.nan) if inv is None else inv
+
+
+def check_settings(**settings: Any) -> None:
+    """Refuse invalid solver settings up front, naming the argument and its value.
+
+    ``tol`` must be positive and finite; ``ridge_factor`` non-negative and finite;
+    ``maxiter`` an integer >= 0; ``draws`` and ``chains`` integers >= 1.
+
+    Raises
+    ------
+    ValueError
+    """
+    for name, value in settings.items():
+        if name in ("tol", "ridge_factor"):
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                v = np.nan
+            low_ok = v > 0 if name == "tol" else v >= 0
+            if isinstance(value, bool) or not (np.isfinite(v) and low_ok):
+                need = "a positive finite number" if name == "tol" else "a finite number >= 0"
+                default = "1e-8" if name == "tol" else "1e-10"
+                raise ValueError(f"{name} must be {need}, got {value!r}; the default is "
+                                 f"{name}={default}.")
+        else:
+            low = 0 if name == "maxiter" else 1
+            ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            if not ok or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+
+
+def _suspect_separation(eta: np.ndarray, converged: bool) -> bool:
+    """Cheap screen before the exact LP. Under (quasi-)separation the MLE does not exist and
+    Newton cannot meet its tolerance, so a converged fit is only re-checked when some fitted
+    probability is pinned at 0 or 1 (|eta| > 30, i.e. within 1e-13)."""
+    return (not converged) or bool(np.max(np.abs(eta), initial=0.0) > 30.0)
+
+
+def _no_separation_on_subset(X, y, eta, names, rows_per_coef=10):
+    """Exact shortcut: if the cone {b: s_i x_i'b >= 0, i in S} is {0} for a subset S of rows
+    (LP optimum 0 and X_S of full column rank), the full data are not separated either, since
+    more rows only add constraints. S = the rows fitted least confidently. Returns the
+    'not separated' report, or None when the subset proves nothing."""
+    from ..engines.separation import detect_separation
+
+    n, k = X.shape
+    m = rows_per_coef * k
+    if m >= n // 2:
+        return None
+    idx = np.argpartition(-np.abs(eta), -m)[-m:]  # smallest |eta|
+    Xs = X[idx]
+    if np.linalg.matrix_rank(Xs / np.maximum(np.abs(Xs).max(axis=0), 1e-300)) < k:
+        return None
+    report = detect_separation(Xs, y[idx], names)
+    return None if report.separated else report
+
+
+def fit_mle(
+    model: ModelLike,
+    cov_type: str = "nonrobust",
+    cov_kwds: dict[str, Any] | None = None,
+    maxiter: int = 35,
+    tol: float = 1e-8,
+    ridge_factor: float = 1e-10,
+    start_params: Any = None,
+    check_separation: bool = True,
+) -> MLEResults:
+    """Maximum likelihood by statsmodels-compatible Newton iterations.
+
+    Parameters
+    ----------
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}
+        Covariance of the estimates; "cluster" needs ``cov_kwds={"groups": g}``.
+    maxiter, tol, ridge_factor : statsmodels' Newton settings (35, 1e-8, 1e-10).
+    start_params : array-like, optional
+        Starting values (zeros by default).
+    check_separation : bool
+        When fitted probabilities reach 0 or 1, test exactly for (quasi-)separation and warn
+        with :class:`~bayeslogit.errors.PerfectSeparationWarning`.
+
+    Warns
+    -----
+    PerfectSeparationWarning, ConvergenceWarning
+    """
+    from ..engines.separation import detect_separation
+    from ..inference.covariance import covariance
+    from ..results.mle import MLEResults
+
+    check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)
+    d = model.design
+    start = None
+    if start_params is not None:
+        start = np.asarray(start_params, dtype=float).ravel()
+        if start.shape[0] != len(d.exog_names):
+            raise ValueError(f"start_params has {start.shape[0]} values; the model has "
+                             f"{len(d.exog_names)} coefficients {list(d.exog_names)}.")
+        if not np.all(np.isfinite(start)):
+            raise ValueError(f"start_params must be finite, got {start.tolist()}.")
+    res = newton_mle(d.X, d.y, d.offset, start=start, maxiter=maxiter, tol=tol,
+                     ridge=ridge_factor)
+    eta = d.X @ res.params + (0 if d.offset is None else d.offset)
+    separation = None
+    if check_separation and _suspect_separation(eta, res.converged):
+        separation = _no_separation_on_subset(d.X, d.y, eta, d.exog_names)
+        if separation is None:
+            separation = detect_separation(d.X, d.y, d.exog_names)
+        if separation.separated:
+            warnings.warn(separation.message(), PerfectSeparationWarning, stacklevel=3)
+    info_inv = _inverse(res.information)
+    finite = bool(np.all(np.isfinite(res.params)) and np.isfinite(res.llf))
+    singular = not np.all(np.isfinite(info_inv))
+    if separation is not None and separation.separated:
+        # the MLE does not exist; the separation warning names cause and remedy
+        res = replace(res, converged=False)
+    elif singular and finite:
+        p_hat = expit(eta)
+        cond, cols = collinearity(res.information, d.exog_names, d.X, p_hat * (1 - p_hat))
+        warnings.warn(collinearity_message(cond, cols, "information X'WX at the estimate")
+                      + " (Also try check_separation=True if it was off.)"
+                      * (not check_separation), ConvergenceWarning, stacklevel=3)
+        res = replace(res, converged=False)
+    elif not res.converged:
+        warnings.warn(
+            f"Newton stopped after {res.iterations} iterations without meeting tol={tol:g}: "
+            f"the last step still moved a coefficient by {res.last_step:.3g}"
+            + ("" if finite else " and the log-likelihood is not finite")
+            + f". Raise maxiter (e.g. fit(maxiter={max(2 * maxiter, 100)})) or start "
+            "closer: fit(start_params=...).", ConvergenceWarning, stacklevel=3)
+    p = expit(eta)
+    cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
+    if res.converged and not np.all(np.isfinite(np.diag(cov))):
+        warnings.warn(f"The {description} covariance is not finite at the estimate, so it is "
+                      "not reported as converged; use cov_type='nonrobust'.",
+                      ConvergenceWarning, stacklevel=3)
+        res = replace(res, converged=False)
+    result = MLEResults(model, res, cov, cov_type, description, separation)
+    result._fit_settings = {"cov_type": cov_type, "cov_kwds": cov_kwds, "maxiter": maxiter,
+                            "tol": tol, "ridge_factor": ridge_factor,
+                            "start_params": start_params, "check_separation": False}
+    return result
+
+
+def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
+            start_params: Any = None) -> MAPResults:
+    """Posterior mode under the model's priors.
+
+    Smooth priors: Newton on the log posterior. Laplace priors: an exact L1 solver (exact
+    zeros; standard errors as statsmodels' L1 results, NaN for zeros). Jeffreys: Firth's
+    bias-reduced estimate with standard errors from the inverse Fisher information.
+    StudentT and Cauchy priors make the log posterior non-concave: the solver starts from
+    zero and from the mode under normal priors of the same scales and keeps the better mode
+    (a global optimum is not guaranteed).
+    """
+    from ..engines.map import fit_map as solve_map
+    from ..results.map import MAPResults
+
+    check_settings(maxiter=maxiter, tol=tol)
+    d = model.design
+    start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
+    ps = model.prior_set
+    res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter)
+    if start is None and any(isinstance(p, StudentT | Cauchy) for p in ps.priors):
+        # heavy-tailed priors make the log posterior non-concave: also start from the mode
+        # under normal priors of the same scales and keep the better mode
+        from ..spec.prior_set import PriorSet
+
+        normal = tuple(Normal(p.mu, p.sigma if isinstance(p, StudentT) else p.gamma)
+                       if isinstance(p, StudentT | Cauchy) else p for p in ps.priors)
+        proxy = PriorSet(ps.names, normal, ps.center, ps.intercept_index, ps.is_default,
+                         ps.autoscale_factor)
+        warm = solve_map(d.X, d.y, d.offset, proxy, tol=tol, maxiter=maxiter)
+        alt = solve_map(d.X, d.y, d.offset, ps, start=warm.params, tol=tol, maxiter=maxiter)
+        if alt.converged and (not res.converged or alt.objective < res.objective - 1e-9):
+            res = alt
+    if not res.converged:
+        warnings.warn(f"MAP solver did not converge: {res.message}", ConvergenceWarning,
+                      stacklevel=3)
+    flat = [type(p).__name__ == "Flat" for p in model.prior_set.priors]
+    if any(flat) and not model.prior_set.jeffreys:
+        from ..engines.separation import detect_separation
+
+        eta = d.X @ res.params + (0 if d.offset is None else d.offset)
+        if _suspect_separation(eta, res.converged):
+            report = detect_separation(d.X, d.y, d.exog_names)
+            if report.separated:
+                warnings.warn(report.message() + " Some coefficients here have Flat priors, "
+                              "which do not fix this.", PerfectSeparationWarning, stacklevel=3)
+    result = MAPResults(model, res)
+    result._fit_settings = {"maxiter": maxiter, "tol": tol, "start_params": start_params}
+    return result
+
+
+def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_seed: Any = None,
+                maxiter: int = 100, tol: float = 1e-8) -> LaplaceResults:
+    r"""Gaussian approximation at the posterior mode: :math:`N(\hat\beta_{MAP}, H^{-1})` with
+    :math:`H` the Hessian of the negative log posterior, represented by draws of shape
+    (chains, draws) so it compares and plots like a posterior.
+
+    Under Laplace (L1) priors the coefficients exactly at their kink have no prior curvature;
+    they are drawn from their exact one-dimensional conditional instead, and the Gaussian
+    covers only the others (:mod:`bayeslogit.laplace_draws`).
+
+    Raises
+    ------
+    ValueError
+        Invalid ``draws``, ``chains``, ``maxiter`` or ``tol``; or no approximation exists
+        (singular Hessian at the mode: the message says to sample instead).
+    """
+    from ..engines.map import neg_log_posterior_hessian
+    from ..results.map import LaplaceResults
+
+    check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol)
+    mode = fit_map(model, maxiter=maxiter, tol=tol)
+    d = model.design
+    ps = model.prior_set
+    if ps.any_laplace:
+        from ..engines.laplace_draws import l1_laplace_draws
+
+        beta = l1_laplace_draws(d.X, d.y, d.offset, ps, mode._params, chains, draws,
+                                random_seed)
+        return LaplaceResults(model, mode, None, draws=draws, chains=chains, beta=beta)
+    hess = neg_log_posterior_hessian(d.X, d.y, d.offset, ps, mode._params)
+    cov = _inverse(hess)
+    if not np.all(np.isfinite(cov)):
+        cond, cols = collinearity(hess, d.exog_names)
+        raise ValueError(
+            "There is no Laplace approximation: "
+            + collinearity_message(cond, cols, "Hessian of the negative log posterior at the "
+                                   "mode") + " Or sample the posterior: model.sample().")
+    return LaplaceResults(model, mode, cov, draws=draws, chains=chains, random_seed=random_seed)

@@ -1,0 +1,148 @@
+"""The interface every result shares, whatever produced it.
+
+``params`` and ``bse`` (pandas Series indexed by coefficient), ``summary(ci_prob)`` (a
+DataFrame whose first columns are always ``estimate, std_error, ci_lower, ci_upper``),
+``predict(data, kind, offset, ci_prob)``, ``to_arviz()`` (an ArviZ DataTree), ``save(path)`` and
+a text report via ``print(result)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ColumnMismatchError, DataWarning
+from ..spec.columns import align_to_index, offset_to_float
+from ..spec.design import Design
+from ..spec.newdata import encode_new_data
+from .save import save_result
+
+if TYPE_CHECKING:
+    from ..spec.model_spec import ModelLike
+
+__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset"]
+
+SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
+PREDICT_KINDS = ("mean", "linear")
+
+
+def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) -> float:
+    """``ci_prob`` as a float in (0, 1), or a ValueError naming the argument."""
+    try:
+        value = float(ci_prob)
+    except (TypeError, ValueError):
+        value = np.nan
+    if not 0 < value < 1 or isinstance(ci_prob, bool):
+        raise ValueError(f"{name} must be a probability in (0, 1), got {ci_prob!r}; e.g. "
+                         f"{name}={example}.")
+    return value
+
+
+def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | None,
+                    index: pd.Index) -> np.ndarray | None:
+    """The offset for predictions on new data.
+
+    An explicit ``offset`` wins (an array, a scalar, or the name of a column of ``data``);
+    otherwise the model's offset column (``offset="col"`` at fit) is read from ``data`` and
+    ``offset(...)`` formula terms are added. A model fitted with an array offset predicts new
+    data with offset 0, with a :class:`~bayeslogit.errors.DataWarning`.
+    """
+    m = len(index)
+    frame = data if isinstance(data, pd.DataFrame) else None
+    if offset is not None:
+        if isinstance(offset, str):
+            if frame is None or offset not in frame.columns:
+                cols = f" (columns {list(frame.columns)})" if frame is not None else ""
+                raise ColumnMismatchError(
+                    f"offset={offset!r} is not a column of the new data{cols}; pass the name "
+                    f"of a column of a DataFrame, or an array of {m} values.")
+            return offset_to_float(frame[offset], m, f"offset column {offset!r}")
+        if frame is not None:
+            offset = align_to_index(offset, frame.index, "offset", "data")
+        return offset_to_float(offset, m)
+    col = design.offset_column
+    if col is not None:
+        if frame is None or col not in frame.columns:
+            raise ColumnMismatchError(
+                f"The model was fitted with offset={col!r}, but the new data have no column "
+                f"{col!r}; add it, or pass offset= explicitly (offset=0 for none).")
+        base = offset_to_float(frame[col], m, f"offset column {col!r}")
+        return base if term is None else base + term
+    if term is not None:
+        return term
+    if design.offset is not None:
+        warnings.warn("The model was fitted with an offset array; the new data are predicted "
+                      "with offset 0. Pass offset= (one value per new row, or offset=0) to say "
+                      "which offset applies.", DataWarning, stacklevel=4)
+    return None
+
+
+class LogitResultsBase:
+    """Shared base: data access for prediction, persistence, and the result interface.
+
+    Subclasses set ``model``, ``method`` and implement ``params``, ``bse``, ``summary``,
+    ``_predict_frame`` and ``to_arviz``.
+    """
+
+    model: ModelLike
+    method: str
+    #: whether the result is its draws (restored from the file by ``load``) or is re-estimated
+    stores_draws: bool = False
+
+    # -- prediction helpers --------------------------------------------------------------
+    def _prediction_inputs(self, data: Any, offset: Any) -> tuple[np.ndarray, np.ndarray | None,
+                                                                  pd.Index]:
+        d = self.model.design
+        if data is None:
+            if offset is None:
+                return d.X, d.offset, d.row_labels
+            if isinstance(offset, str):
+                raise ColumnMismatchError(
+                    f"offset={offset!r} names a column, but no data were passed; pass the new "
+                    f"data too, or an array of {d.nobs} values.")
+            off = offset_to_float(align_to_index(offset, d.row_labels, "offset", "the data"),
+                                  d.nobs)
+            return d.X, off, d.row_labels
+        if isinstance(data, dict):
+            data = pd.DataFrame(data)
+        X, term = encode_new_data(d, data)
+        index = pd.Index(data.index) if isinstance(data, pd.DataFrame | pd.Series) else \
+            pd.RangeIndex(X.shape[0])
+        return X, new_data_offset(d, data, offset, term, index), index
+
+    def _data_attrs(self) -> dict[str, Any]:
+        """Metadata attached to ``summary().attrs``: the data behind the estimates."""
+        d = self.model.design
+        return {"nobs": d.nobs, "n_dropped": d.n_dropped, "dropped": dict(d.dropped),
+                "dropped_note": d.drop_note, "endog_name": d.endog_name, "event": d.event}
+
+    @staticmethod
+    def _check_kind(kind: str, allowed: tuple[str, ...] = PREDICT_KINDS) -> str:
+        if kind not in allowed:
+            raise ValueError(f"kind={kind!r} not understood; use one of {list(allowed)}.")
+        return kind
+
+    # -- interface -----------------------------------------------------------------------
+    @property
+    def params(self) -> pd.Series:
+        raise NotImplementedError
+
+    @property
+    def bse(self) -> pd.Series:
+        raise NotImplementedError
+
+    def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def to_arviz(self):
+        raise NotImplementedError
+
+    def save(self, path: str) -> None:
+        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it."""
+        save_result(self, path)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} method={self.method!r} nobs={self.model.nobs}>"

@@ -1,0 +1,157 @@
+"""Build ArviZ DataTrees from coefficient draws, the same way for every inference method.
+
+Every sampler (NUTS, Gibbs, importance sampling) and every approximation (Laplace, the
+asymptotic normal of an MLE/MAP fit) produces coefficient draws of shape (chain, draw, k);
+:func:`posterior_tree` turns them into a DataTree with the groups
+
+* ``posterior``: ``beta`` with dims (chain, draw, coef);
+* ``log_likelihood``: ``y`` with dims (chain, draw, obs), the pointwise Bernoulli
+  log-likelihood (stored when the array is small enough, see ``log_likelihood``; samplers
+  add it on first use, see :func:`add_log_likelihood`);
+* ``log_prior``: ``beta`` with dims (chain, draw, coef), per-coefficient log prior densities
+  as documented in :mod:`bayeslogit.priors` (the intercept entry is the density of the
+  centred intercept), or ``jeffreys`` (chain, draw) for the joint Jeffreys prior; absent when
+  every prior is flat;
+* ``observed_data`` (``y``) and ``constant_data`` (``X`` and ``offset``);
+* ``sample_stats``: the sampler's statistics, plus ``lp`` (the unnormalised log posterior of
+  each draw) when the sampler does not report it.
+
+Computing the log-likelihood and log-prior in numpy from the draws keeps them identical
+across methods and avoids recompiling PyMC functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..blocks import loglike_sums, pointwise_loglike
+from ..logistic import information, weights
+from ..spec.prior_set import PriorSet
+
+FloatArray = NDArray[np.float64]
+
+#: pointwise log-likelihood is stored when chains * draws * n is at most this (~160 MB)
+MAX_LOGLIK_ELEMENTS = 20_000_000
+
+__all__ = ["posterior_tree", "add_log_likelihood", "loglik_fits", "pointwise_loglike",
+           "log_prior_terms", "MAX_LOGLIK_ELEMENTS"]
+
+
+def jeffreys_logpdf(
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None
+) -> FloatArray:
+    r"""Unnormalised Jeffreys log prior :math:`\tfrac12\log|X^\top W(\beta) X|`, per draw."""
+    flat = beta.reshape(-1, beta.shape[-1])
+    out = np.empty(flat.shape[0])
+    for i, b in enumerate(flat):
+        eta = X @ b if offset is None else X @ b + offset
+        out[i] = 0.5 * np.linalg.slogdet(information(X, weights(eta)))[1]
+    return out.reshape(beta.shape[:-1])
+
+
+def log_prior_terms(
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet
+) -> dict[str, FloatArray] | None:
+    """The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat)."""
+    if prior_set.jeffreys:
+        return {"jeffreys": jeffreys_logpdf(beta, X, offset)}
+    if prior_set.all_flat:
+        return None
+    return {"beta": prior_set.logpdf_terms(beta)}
+
+
+def posterior_tree(
+    beta: FloatArray,
+    X: FloatArray,
+    y: FloatArray,
+    offset: FloatArray | None,
+    names: tuple[str, ...],
+    prior_set: PriorSet | None,
+    *,
+    sample_stats: Mapping[str, FloatArray] | None = None,
+    attrs: Mapping[str, Any] | None = None,
+    log_likelihood: bool | str = "auto",
+    extra_posterior: Mapping[str, FloatArray] | None = None,
+):
+    """Assemble the DataTree for coefficient draws.
+
+    Parameters
+    ----------
+    beta : ndarray, shape (chain, draw, k)
+        Draws of the reported coefficients.
+    X, y, offset : arrays
+        The training design, response and offset (None for no offset).
+    names : tuple of str
+        Coefficient names (the ``coef`` coordinate).
+    prior_set : PriorSet or None
+        Priors for the ``log_prior`` group (None: no ``log_prior`` group, e.g. for an MLE).
+    sample_stats : mapping, optional
+        Arrays of shape (chain, draw) for the ``sample_stats`` group.
+    attrs : mapping, optional
+        Attributes for the ``posterior`` group (``inference_method``, ``sampler``, ...).
+    log_likelihood : bool or "auto"
+        Whether to store the pointwise log-likelihood; "auto" stores it when
+        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS` (False leaves it to
+        :func:`add_log_likelihood`).
+    extra_posterior : mapping, optional
+        Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
+    """
+    import arviz_base as az  # the light part of ArviZ: no plotting imports
+
+    beta = np.asarray(beta, dtype=float)
+    if beta.ndim != 3 or beta.shape[-1] != len(names):
+        raise ValueError(f"beta must have shape (chain, draw, {len(names)}), got {beta.shape}.")
+    n = X.shape[0]
+    data: dict[str, dict[str, Any]] = {"posterior": {"beta": beta}}
+    if extra_posterior:
+        data["posterior"].update(extra_posterior)
+    store_ll = log_likelihood is True or (
+        log_likelihood == "auto" and loglik_fits(beta.shape, n))
+    if store_ll:
+        data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
+    terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
+    if terms is not None:
+        data["log_prior"] = terms
+    stats = dict(sample_stats or {})
+    if "lp" not in stats:
+        # unnormalised log posterior of each draw, as samplers report it
+        ll = data["log_likelihood"]["y"].sum(axis=-1) if store_ll else loglike_sums(
+            beta, X, y, offset)
+        stats["lp"] = ll + (0.0 if terms is None else sum(
+            v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
+    data["sample_stats"] = stats
+    data["observed_data"] = {"y": y}
+    data["constant_data"] = {
+        "X": X,
+        "offset": np.zeros(n) if offset is None else offset,
+    }
+    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], "offset": ["obs"],
+            "tau2": ["coef"], "lambda": ["coef"]}
+    coords = {"coef": list(names), "obs": np.arange(n)}
+    group_attrs = {"posterior": dict(attrs or {})}
+    return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)
+
+
+def loglik_fits(beta_shape: tuple[int, ...], n: int) -> bool:
+    """Whether chains * draws * n is within :data:`MAX_LOGLIK_ELEMENTS`."""
+    return int(np.prod(beta_shape[:-1])) * n <= MAX_LOGLIK_ELEMENTS
+
+
+def add_log_likelihood(tree, beta: FloatArray, X: FloatArray, y: FloatArray,
+                       offset: FloatArray | None) -> bool:
+    """Add the ``log_likelihood`` group (``y``, dims chain, draw, obs) to ``tree`` in place
+    when it fits in :data:`MAX_LOGLIK_ELEMENTS`; returns whether it was added."""
+    import arviz_base as az
+
+    if "log_likelihood" in tree.children:
+        return True
+    if not loglik_fits(beta.shape, X.shape[0]):
+        return False
+    group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset)}},
+                         dims={"y": ["obs"]}, coords={"obs": np.arange(X.shape[0])})
+    tree["log_likelihood"] = group["log_likelihood"]
+    return True

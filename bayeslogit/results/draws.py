@@ -1,0 +1,244 @@
+"""Results represented by coefficient draws: posteriors (NUTS, Gibbs, importance sampling)
+and the Laplace approximation.
+
+Point summaries come from the draws (``params`` = posterior mean, ``bse`` = posterior sd);
+intervals, ESS, R-hat and MCSE come from ArviZ. Predictions are computed from the draws in
+numpy, in blocks of observations so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SamplingWarning
+from ..logistic import expit
+from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+
+if TYPE_CHECKING:
+    from ..spec.model_spec import ModelLike
+
+__all__ = ["DrawResults", "PosteriorResults"]
+
+_PREDICT_BLOCK_ELEMENTS = 5_000_000
+
+
+class DrawResults(LogitResultsBase):
+    """Base for results made of draws of shape (chain, draw, coef) in a DataTree."""
+
+    method = "draws"
+    stores_draws = True
+
+    def __init__(self, model: ModelLike, tree: Any, info: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self._tree = tree
+        self.info = dict(info or {})
+        self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
+        self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
+
+    @property
+    def draws(self) -> np.ndarray:
+        """Coefficient draws, shape (chain, draw, k)."""
+        return self._beta
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._beta.mean(axis=(0, 1)), index=self.model.exog_names,
+                         name="params")
+
+    @property
+    def bse(self) -> pd.Series:
+        flat = self._beta.reshape(-1, self._beta.shape[-1])
+        return pd.Series(flat.std(axis=0, ddof=1), index=self.model.exog_names, name="bse")
+
+    def cov_params(self) -> pd.DataFrame:
+        flat = self._beta.reshape(-1, self._beta.shape[-1])
+        names = self.model.exog_names
+        return pd.DataFrame(np.cov(flat, rowvar=False).reshape(len(names), len(names)),
+                            index=names, columns=names)
+
+    def summary(self, ci_prob: float = 0.95, ci_kind: str = "eti") -> pd.DataFrame:
+        """estimate (mean), std_error (sd), ci_lower, ci_upper (equal-tailed or HDI), then
+        ess_bulk, ess_tail, r_hat, mcse_mean from ArviZ; ``attrs`` holds nobs and the rows
+        dropped for missing values."""
+        import arviz_stats as az  # statistics only; avoids importing matplotlib
+
+        ci_prob = check_ci_prob(ci_prob)
+        if ci_kind not in ("eti", "hdi"):
+            raise ValueError(f"ci_kind={ci_kind!r} not understood; use 'eti' or 'hdi'.")
+        # the draws never change, so each (ci_prob, ci_kind) is computed once
+        if (ci_prob, ci_kind) in self._summaries:
+            return self._summaries[ci_prob, ci_kind].copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            s = az.summary(self._tree, var_names=["beta"], ci_prob=ci_prob, ci_kind=ci_kind,
+                           round_to="none")
+        lb = [c for c in s.columns if c.endswith("_lb")][0]
+        ub = [c for c in s.columns if c.endswith("_ub")][0]
+        table = pd.DataFrame({
+            "estimate": self.params.to_numpy(), "std_error": self.bse.to_numpy(),
+            "ci_lower": s[lb].to_numpy(float), "ci_upper": s[ub].to_numpy(float),
+            "ess_bulk": s["ess_bulk"].to_numpy(float), "ess_tail": s["ess_tail"].to_numpy(float),
+            "r_hat": s["r_hat"].to_numpy(float), "mcse_mean": s["mcse_mean"].to_numpy(float),
+        }, index=pd.Index(self.model.exog_names, name="term"))
+        table = table[SUMMARY_COLUMNS + ["ess_bulk", "ess_tail", "r_hat", "mcse_mean"]]
+        table.attrs.update(self._data_attrs())
+        self._summaries[ci_prob, ci_kind] = table
+        return table.copy()
+
+    # -- prediction --------------------------------------------------------------------
+    def _eta_blocks(self, X: np.ndarray, off: np.ndarray | None):
+        flat = self._beta.reshape(-1, self._beta.shape[-1])
+        block = max(1, _PREDICT_BLOCK_ELEMENTS // max(1, flat.shape[0]))
+        for start in range(0, X.shape[0], block):
+            eta = flat @ X[start:start + block].T
+            if off is not None:
+                eta += off[start:start + block]
+            yield start, eta
+
+    def predict(self, data: Any = None, kind: str = "mean", offset: Any = None,
+                ci_prob: float | None = None):
+        """Posterior predictions from the draws (no recompilation).
+
+        Parameters
+        ----------
+        data : DataFrame or array, optional
+            New raw data (formula models) or exog array; None uses the training data.
+        kind : {"mean", "linear", "draws"}
+            Posterior mean of the probability, of the linear predictor, or (``"draws"``) the
+            array of probability draws with shape (chain, draw, obs).
+        offset : array-like, optional
+            Offset for new data.
+        ci_prob : float, optional
+            Add equal-tailed posterior intervals: DataFrame ``estimate, ci_lower, ci_upper``.
+        """
+        self._check_kind(kind, ("mean", "linear", "draws"))
+        X, off, index = self._prediction_inputs(data, offset)
+        c, d, _ = self._beta.shape
+        if kind == "draws":
+            out = np.empty((c * d, X.shape[0]))
+            for start, eta in self._eta_blocks(X, off):
+                out[:, start:start + eta.shape[1]] = expit(eta)
+            return out.reshape(c, d, X.shape[0])
+        transform = expit if kind == "mean" else (lambda v: v)
+        est = np.empty(X.shape[0])
+        lo = np.empty(X.shape[0])
+        hi = np.empty(X.shape[0])
+        q = None if ci_prob is None else check_ci_prob(ci_prob)
+        for start, eta in self._eta_blocks(X, off):
+            vals = transform(eta)
+            stop = start + eta.shape[1]
+            est[start:stop] = vals.mean(axis=0)
+            if q is not None:
+                lo[start:stop], hi[start:stop] = np.quantile(vals, [(1 - q) / 2, (1 + q) / 2],
+                                                             axis=0)
+        if q is None:
+            return pd.Series(est, index=index, name=f"predicted_{kind}")
+        return pd.DataFrame({"estimate": est, "ci_lower": lo, "ci_upper": hi}, index=index)
+
+    def posterior_predictive(self, data: Any = None, offset: Any = None,
+                             random_seed: Any = None) -> np.ndarray:
+        """Draws of y (0/1), shape (chain, draw, obs), one per coefficient draw."""
+        rng = np.random.default_rng(random_seed)
+        p = self.predict(data, kind="draws", offset=offset)
+        return (rng.random(p.shape) < p).astype(np.int8)
+
+    # -- ArviZ -------------------------------------------------------------------------
+    def to_arviz(self):
+        """The DataTree (posterior, sample_stats, log_likelihood, log_prior, observed_data,
+        constant_data).
+
+        A missing ``log_likelihood`` group (samplers leave it out, as PyMC and bambi do) is
+        computed on the first call, when chains * draws * n is at most
+        ``bayeslogit.trees.MAX_LOGLIK_ELEMENTS``.
+        """
+        from .datatree import add_log_likelihood
+
+        d = self.model.design
+        add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
+        return self._tree
+
+    def loo(self, **kwargs: Any):
+        """PSIS leave-one-out cross-validation, :func:`arviz.loo`."""
+        import arviz_stats as az
+
+        tree = self.to_arviz()
+        if "log_likelihood" not in tree.children:
+            raise ValueError("No log_likelihood group stored (the data were too large); "
+                             "loo needs it.")
+        return az.loo(tree, **kwargs)
+
+    def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
+        """ArviZ power-scaling sensitivity (Kallioinen et al. 2024): prior and likelihood
+        sensitivity and a diagnosis per coefficient, from the ``log_prior`` and
+        ``log_likelihood`` groups (no refit)."""
+        import arviz_stats as az
+
+        if "log_prior" not in self._tree.children:
+            raise ValueError("Power scaling needs a log_prior group; flat priors have none.")
+        import contextlib
+        import io
+        import logging
+
+        # psense_summary logs and prints a reading guide; the returned table is the result
+        logger = logging.getLogger("arviz_stats.psense")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")
+                return az.psense_summary(self.to_arviz(), var_names=["beta"], **kwargs)
+        finally:
+            logger.setLevel(level)
+
+    def plot_power_scaling(self, **kwargs: Any):
+        """:func:`arviz.plot_psense_dist` of the coefficients; returns a matplotlib Figure."""
+        import arviz as az
+
+        tree = self.to_arviz()
+        post = tree["posterior"].to_dataset()
+        if len(post.data_vars) == 1:
+            # arviz 1.3 returns a DataArray (not a Dataset) for a one-variable posterior and
+            # then fails to plot it; a constant companion variable keeps it a Dataset.
+            tree = tree.copy()
+            tree["posterior"] = post.assign(_pad=post["beta"].isel(coef=0) * 0.0)
+        pc = az.plot_psense_dist(tree, var_names=["beta"], **kwargs)
+        return pc.viz["figure"].item() if hasattr(pc, "viz") else pc
+
+    # -- diagnostics -------------------------------------------------------------------
+    def diagnostics(self) -> dict[str, float]:
+        """Divergences, max R-hat and min bulk/tail ESS."""
+        s = self.summary()
+        out = {"max_r_hat": float(np.nanmax(s["r_hat"])) if s["r_hat"].notna().any() else np.nan,
+               "min_ess_bulk": float(np.nanmin(s["ess_bulk"])),
+               "min_ess_tail": float(np.nanmin(s["ess_tail"]))}
+        stats = self._tree.children.get("sample_stats")
+        if stats is not None and "diverging" in stats:
+            out["divergences"] = int(np.asarray(stats["diverging"].values).sum())
+        return out
+
+    def warn_if_unreliable(self) -> None:
+        diag = self.diagnostics()
+        problems = []
+        if diag.get("divergences", 0) > 0:
+            problems.append(f"{diag['divergences']} divergent transitions (raise target_accept "
+                            "or reparametrise)")
+        if np.isfinite(diag["max_r_hat"]) and diag["max_r_hat"] > 1.01:
+            problems.append(f"max R-hat {diag['max_r_hat']:.3f} > 1.01 (run longer chains)")
+        if problems:
+            warnings.warn("Sampling diagnostics: " + "; ".join(problems) + ".",
+                          SamplingWarning, stacklevel=3)
+
+    def __str__(self) -> str:
+        from .report import draws_report
+
+        return draws_report(self)
+
+
+class PosteriorResults(DrawResults):
+    """Posterior from a sampler (``Logit.sample``); ``info["sampler"]`` names it."""
+
+    method = "posterior"

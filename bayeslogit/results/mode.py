@@ -1,0 +1,148 @@
+r"""Results of point estimation: the MLE (statsmodels-compatible) and the posterior mode.
+
+Both carry an estimate and a covariance, predict with delta-method intervals (on the linear
+scale, then transformed), and export the asymptotic normal :math:`N(\hat\beta, \hat V)` as
+draws shaped like a posterior (4 chains x 1000 draws) so they overlay NUTS results in ArviZ.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..logistic import expit, log1pexp
+from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+
+if TYPE_CHECKING:
+    from ..spec.model_spec import ModelLike
+
+__all__ = ["ModeResults", "asymptotic_draws"]
+
+
+def asymptotic_draws(params: np.ndarray, cov: np.ndarray, chains: int, draws: int,
+                     random_seed: Any) -> np.ndarray:
+    """Draws (chains, draws, k) from N(params, cov); coefficients with NaN variance (L1 zeros)
+    are held at their estimate."""
+    rng = np.random.default_rng(random_seed)
+    k = params.shape[0]
+    free = np.isfinite(np.diag(cov))
+    out = np.broadcast_to(params, (chains, draws, k)).copy()
+    if free.any():
+        sub = cov[np.ix_(free, free)]
+        if not np.all(np.isfinite(sub)):
+            raise ValueError("The covariance matrix has non-finite entries; no draws possible.")
+        evals, evecs = np.linalg.eigh((sub + sub.T) / 2)
+        root = evecs * np.sqrt(np.clip(evals, 0, None))
+        z = rng.standard_normal((chains, draws, int(free.sum())))
+        out[..., free] += z @ root.T
+    return out
+
+
+class ModeResults(LogitResultsBase):
+    """A point estimate with a covariance matrix (base of MLE and MAP results)."""
+
+    method = "mode"
+
+    def __init__(self, model: ModelLike, params: np.ndarray, cov: np.ndarray) -> None:
+        self.model = model
+        self._params = np.asarray(params, dtype=float)
+        self._cov = np.asarray(cov, dtype=float)
+
+    # -- estimates ---------------------------------------------------------------------
+    @property
+    def _names(self) -> list[str]:
+        return self.model.exog_names
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._params, index=self._names, name="params")
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance matrix of the estimates (DataFrame indexed by coefficient)."""
+        return pd.DataFrame(self._cov, index=self._names, columns=self._names)
+
+    @property
+    def bse(self) -> pd.Series:
+        with np.errstate(invalid="ignore"):
+            return pd.Series(np.sqrt(np.diag(self._cov)), index=self._names, name="bse")
+
+    def _interval(self, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
+        q = stats.norm.ppf(0.5 + check_ci_prob(ci_prob) / 2)
+        se = self.bse.to_numpy()
+        return self._params - q * se, self._params + q * se
+
+    def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:
+        """estimate, std_error and the Wald interval (normal quantiles) per coefficient;
+        ``attrs`` holds nobs and the rows dropped for missing values."""
+        lo, hi = self._interval(ci_prob)
+        table = pd.DataFrame(
+            {"estimate": self._params, "std_error": self.bse.to_numpy(), "ci_lower": lo,
+             "ci_upper": hi}, index=pd.Index(self._names, name="term"))[SUMMARY_COLUMNS]
+        table.attrs.update(self._data_attrs())
+        return table
+
+    # -- prediction --------------------------------------------------------------------
+    def predict(self, data: Any = None, kind: str = "mean", offset: Any = None,
+                ci_prob: float | None = None):
+        r"""Predictions at the estimate.
+
+        Parameters
+        ----------
+        data : DataFrame or array, optional
+            New raw data for formula models (re-encoded exactly as in training) or a new
+            exog array; None predicts on the training data (with its offset).
+        kind : {"mean", "linear"}
+            Probability :math:`\Lambda(\eta)` or linear predictor :math:`\eta`.
+        offset : array-like, optional
+            Offset for new data (none by default).
+        ci_prob : float, optional
+            With a probability, return a DataFrame ``estimate, ci_lower, ci_upper``: a Wald
+            interval for :math:`\eta` (variance :math:`x^\top V x`) transformed to the
+            probability scale for ``kind="mean"``.
+        """
+        self._check_kind(kind)
+        X, off, index = self._prediction_inputs(data, offset)
+        eta = X @ self._params
+        if off is not None:
+            eta = eta + off
+        transform = expit if kind == "mean" else (lambda v: v)
+        if ci_prob is None:
+            return pd.Series(transform(eta), index=index, name=f"predicted_{kind}")
+        q = stats.norm.ppf(0.5 + check_ci_prob(ci_prob) / 2)
+        cov = np.nan_to_num(self._cov, nan=0.0)
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X, optimize=True))
+        return pd.DataFrame({"estimate": transform(eta), "ci_lower": transform(eta - q * se),
+                             "ci_upper": transform(eta + q * se)}, index=index)
+
+    # -- ArviZ -------------------------------------------------------------------------
+    def to_arviz(self, draws: int = 1000, chains: int = 4, random_seed: Any = 0):
+        """DataTree whose ``posterior`` holds draws from the asymptotic normal
+        :math:`N(\\hat\\beta, \\hat V)` (labelled ``approximation="asymptotic normal"``), with
+        ``log_likelihood``, ``observed_data`` and ``constant_data`` (and ``log_prior`` for MAP)."""
+        from .datatree import posterior_tree
+
+        d = self.model.design
+        beta = asymptotic_draws(self._params, self._cov, chains, draws, random_seed)
+        attrs = {"inference_method": self.method,
+                 "approximation": "asymptotic normal N(estimate, cov_params)"}
+        return posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, self._tree_priors(),
+                              attrs=attrs)
+
+    def _tree_priors(self):
+        return None
+
+    # -- shared statistics -------------------------------------------------------------
+    def _eta(self) -> np.ndarray:
+        d = self.model.design
+        eta = d.X @ self._params
+        return eta if d.offset is None else eta + d.offset
+
+    @property
+    def llf(self) -> float:
+        """Log-likelihood :math:`\\sum y\\eta - \\log(1+e^\\eta)` at the estimate."""
+        d = self.model.design
+        eta = self._eta()
+        return float(d.y @ eta - log1pexp(eta).sum())

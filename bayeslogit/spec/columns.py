@@ -1,0 +1,212 @@
+"""Columns of user data as float arrays: dtypes, outcomes, index alignment, missing values.
+
+Shared by the array path (:mod:`bayeslogit.design`) and the formula path
+(:mod:`bayeslogit.formula`), so that both treat a value the same way: NaN, None and ``pd.NA``
+are missing in every dtype; numbers (numpy, nullable ``Int64``/``Float64``, ``bool``,
+``boolean``, object columns holding numbers) convert to float; anything else is refused with
+a message naming the column and the offending values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ColumnMismatchError, MissingDataError
+
+__all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
+           "series_to_float", "outcome_to_float", "align_to_index", "offset_to_float",
+           "check_missing_policy", "apply_missing_policy", "drop_reason",
+           "check_unique_columns"]
+
+MissingPolicy = Literal["none", "drop", "raise"]
+MISSING_POLICIES: tuple[str, ...] = ("none", "drop", "raise")
+
+
+def describe_values(values: Any, limit: int = 5) -> str:
+    """The first ``limit`` distinct values, as a readable comma-separated list."""
+    uniq = pd.unique(pd.Series(np.ravel(np.asarray(values, dtype=object))))
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in uniq[:limit])
+    return shown + (", ..." if uniq.size > limit else "")
+
+
+def format_labels(labels: pd.Index, mask: np.ndarray, limit: int = 5) -> str:
+    """The index labels of the rows where ``mask`` is true, e.g. ``[4, 17, ...]``."""
+    picked = labels[np.asarray(mask, dtype=bool)]
+    shown = [v.item() if hasattr(v, "item") else v for v in picked[:limit]]
+    return repr(shown)[:-1] + (", ...]" if picked.size > limit else "]")
+
+
+def check_missing_policy(missing: Any) -> None:
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing={missing!r} not understood; use one of "
+                         f"{list(MISSING_POLICIES)}.")
+
+
+def check_unique_columns(frame: pd.DataFrame, what: str) -> None:
+    dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if dup:
+        raise ColumnMismatchError(
+            f"{what} has duplicate column names {dup}; each column needs its own name. "
+            f"Rename them, e.g. {what}.columns = [...], or drop the copies with "
+            f"{what}.loc[:, ~{what}.columns.duplicated()]."
+        )
+
+
+def series_to_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """Float values (NaN where missing) and the mask of non-numeric entries.
+
+    The mask is None when the dtype itself is not numeric (categorical, string, dates):
+    then the values are all NaN and the caller refuses the column.
+    """
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return np.full(len(s), np.nan), None
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return s.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_object_dtype(dtype):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = (conv.isna() & s.notna()).to_numpy()
+        return np.asarray(conv, dtype=float), bad
+    return np.full(len(s), np.nan), None
+
+
+def outcome_to_float(values: Any, name: str, event: Any, remedy: str) -> np.ndarray:
+    """The response as float 0/1 (or proportions), NaN where missing.
+
+    ``event`` (any value of the response) codes the response as ``values == event``; it is
+    required for categorical and string responses. ``remedy`` is the call to show with
+    ``event=...`` filled in, e.g. ``"bl.Logit(y, X, event={event!r})"``.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    null = s.isna().to_numpy()
+
+    def levels() -> list:
+        return pd.unique(s[~null]).tolist()
+
+    def fix() -> str:
+        return remedy.replace("{event!r}", repr(_pick_event(levels())))
+
+    if event is not None:
+        match = np.asarray((s == event).astype("boolean").fillna(False), dtype=bool)
+        if not match.any():
+            raise ValueError(
+                f"event={event!r} is not a value of the response {name!r}; its values are "
+                f"{describe_values(levels())}. Pass one of them, e.g. "
+                f"{fix()}."
+            )
+        y = match.astype(float)
+        y[null] = np.nan
+        return y
+    y, bad = series_to_float(s)
+    if bad is None or bad.any():
+        shown = describe_values(levels() if bad is None else s[bad])
+        raise ValueError(
+            f"endog {name!r} must be numeric 0/1 (or proportions in [0, 1]); it holds "
+            f"{'levels' if bad is None else 'non-numeric values'} {shown}. Say which value is "
+            f"the event: {fix()}."
+        )
+    return y
+
+
+def _pick_event(levels: list) -> Any:
+    """A plausible event level for a remedy: 'yes'-like when present, else the last level."""
+    for v in levels:
+        if str(v).strip().lower() in ("yes", "y", "true", "1", "event", "success"):
+            return v
+    try:
+        return sorted(levels)[-1] if levels else "<level>"
+    except TypeError:
+        return levels[-1]
+
+
+def align_to_index(obj: Any, target: pd.Index, what: str, target_what: str) -> Any:
+    """Reorder a pandas ``obj`` to ``target``'s labels, or raise naming the mismatch.
+
+    Objects without an index (arrays, lists) pair by position and are returned unchanged.
+    """
+    if not isinstance(obj, pd.Series | pd.DataFrame) or obj.index.equals(target):
+        return obj
+    index = obj.index
+    if len(index) != len(target) or index.has_duplicates or target.has_duplicates or \
+            not index.isin(target).all():
+        only_obj = index.difference(target)[:5].tolist() if not index.has_duplicates else []
+        only_target = target.difference(index)[:5].tolist() if not target.has_duplicates else []
+        dup = " (an index has duplicate labels)" if index.has_duplicates or \
+            target.has_duplicates else ""
+        raise ColumnMismatchError(
+            f"The index of {what} does not match the index of {target_what}{dup}: labels "
+            f"{only_obj} are only in {what}, {only_target} only in {target_what} "
+            f"({len(index)} vs {len(target)} rows). If the rows are in the same order, pass "
+            f"{what}.to_numpy() to pair them by position; otherwise give both the same index "
+            "labels."
+        )
+    return obj.reindex(target)
+
+
+def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | None:
+    """A float offset of shape (n,) from a scalar, (n,) or (n, 1) input; None stays None."""
+    if offset is None:
+        return None
+    if isinstance(offset, pd.DataFrame):
+        if offset.shape[1] != 1:
+            raise ValueError(f"{what} must be one column; got a DataFrame with columns "
+                             f"{list(offset.columns)}.")
+        offset = offset.iloc[:, 0]
+    if isinstance(offset, pd.Series):
+        values, bad = series_to_float(offset)
+    else:
+        arr = np.asarray(offset)
+        if arr.ndim == 0:
+            arr = np.full(n, arr.item() if arr.dtype != object else arr.item(), dtype=object)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"{what} must have shape ({n},); got shape {arr.shape}. Pass one "
+                             "value per row.")
+        values, bad = series_to_float(pd.Series(arr))
+    if bad is None or bad.any():
+        shown = describe_values(offset if bad is None else np.asarray(offset, dtype=object)
+                                .ravel()[bad])
+        raise ValueError(f"{what} must be numeric (a log exposure, for example); got values "
+                         f"{shown}. Convert it, e.g. np.asarray({what}, dtype=float).")
+    if values.shape[0] != n:
+        raise ValueError(f"{what} has length {values.shape[0]} but the data have {n} rows.")
+    return values
+
+
+def apply_missing_policy(nulls: dict[str, np.ndarray], labels: pd.Index,
+                         missing: str) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows to keep under ``missing`` and, per source, how many of its rows are missing.
+
+    ``nulls`` maps a description such as ``"exog 'x1'"`` to its boolean mask of missing rows.
+    "none" and "raise" raise :class:`MissingDataError` naming sources and index labels.
+    """
+    n = len(labels)
+    nulls = {k: np.asarray(m, dtype=bool) for k, m in nulls.items() if np.any(m)}
+    if not nulls:
+        return np.ones(n, dtype=bool), {}
+    any_null = np.logical_or.reduce(list(nulls.values()))
+    where = "; ".join(f"{k} rows {format_labels(labels, m)}" for k, m in nulls.items())
+    if missing != "drop":
+        raise MissingDataError(
+            f"Missing values (NaN, None or NA) in {where} ({int(any_null.sum())} rows). Pass "
+            "missing='drop' to drop incomplete rows, or impute them."
+        )
+    if any_null.all():
+        whole = [k for k, m in nulls.items() if m.all()]
+        cause = (f"{', '.join(whole)} {'is' if len(whole) == 1 else 'are'} missing in every "
+                 "row; drop that column" if whole else f"missing values in {where}")
+        raise ValueError(f"No observations left after dropping incomplete rows: {cause}.")
+    return ~any_null, {k: int(m.sum()) for k, m in nulls.items()}
+
+
+def drop_reason(n_dropped: int, counts: dict[str, int]) -> str:
+    """One sentence on the rows dropped for missing values ('' when none were)."""
+    if not n_dropped:
+        return ""
+    parts = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    rows = "row" if n_dropped == 1 else "rows"
+    return f"{n_dropped} {rows} with missing values dropped (missing='drop'; {parts})."

@@ -1,0 +1,89 @@
+"""Side-by-side comparison of fits: a table and a forest plot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..results.base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+
+__all__ = ["compare", "plot_compare"]
+
+
+def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
+    if not isinstance(fits, Mapping) or not fits:
+        raise TypeError("Pass a non-empty dict of results, e.g. {'MLE': r1, 'Posterior': r2}.")
+    for name, r in fits.items():
+        if not isinstance(r, LogitResultsBase):
+            raise TypeError(f"{name!r} is a {type(r).__name__}, not a bayeslogit result.")
+
+
+def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.DataFrame:
+    """One row per coefficient; for each fit its estimate, std_error, ci_lower and ci_upper.
+
+    Parameters
+    ----------
+    fits : dict of str to result
+        MLE, MAP, Laplace and posterior results in any mix; coefficients missing from a fit
+        show as NaN.
+    ci_prob : float
+        Interval probability (Wald intervals for MLE/MAP, equal-tailed posterior intervals
+        for draws).
+
+    Returns
+    -------
+    DataFrame with columns MultiIndex (fit, statistic).
+    """
+    _check_fits(fits)
+    ci_prob = check_ci_prob(ci_prob)
+    frames = {name: r.summary(ci_prob)[SUMMARY_COLUMNS] for name, r in fits.items()}
+    terms: list[str] = []
+    for f in frames.values():
+        terms += [t for t in f.index if t not in terms]
+    out = pd.concat({name: f.reindex(terms) for name, f in frames.items()}, axis=1)
+    out.index.name = "term"
+    out.columns.names = ["fit", "statistic"]
+    return out
+
+
+def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
+                 coefs: list[str] | None = None, figsize: tuple[float, float] | None = None):
+    """Forest plot: one panel per coefficient (own x scale), each fit's point and interval.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    table = compare(fits, ci_prob)
+    if coefs is not None:
+        missing = [c for c in coefs if c not in table.index]
+        if missing:
+            raise ValueError(f"Unknown coefficient(s) {missing}; known: {list(table.index)}.")
+        table = table.loc[coefs]
+    names = list(fits)
+    rows = len(table.index)
+    fig, axes = plt.subplots(rows, 1, figsize=figsize or (6.5, 0.55 * len(names) * rows + 0.8),
+                             squeeze=False, sharex=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, term in zip(axes[:, 0], table.index, strict=True):
+        for i, name in enumerate(names):
+            est, lo, hi = (table.loc[term, (name, c)] for c in ("estimate", "ci_lower",
+                                                                 "ci_upper"))
+            y = len(names) - 1 - i
+            color = colors[i % len(colors)]
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.hlines(y, lo, hi, color=color, lw=2)
+            ax.plot([est], [y], "o", color=color, label=name)
+        ax.set_yticks(range(len(names)), names[::-1])
+        ax.set_ylim(-0.7, len(names) - 0.3)
+        ax.set_title(str(term), fontsize=9, loc="left")
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Estimates with {ci_prob:.0%} intervals", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
