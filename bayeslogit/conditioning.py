@@ -28,7 +28,8 @@ from .errors import ColumnScaleError
 FloatArray = NDArray[np.float64]
 
 __all__ = ["MAX_MAGNITUDE", "MIN_MAGNITUDE", "COND_LIMIT", "pow2_scale", "check_magnitudes",
-           "collinearity", "scaled_inverse", "collinearity_message", "step_converged", "pd_factor"]
+           "collinearity", "scaled_inverse", "collinearity_message", "step_converged", "pd_factor",
+           "covariance_root"]
 
 MAX_MAGNITUDE = 1e150
 MIN_MAGNITUDE = 1e-150
@@ -164,3 +165,20 @@ def pd_factor(H: FloatArray):
         except np.linalg.LinAlgError:
             tau = max(2.0 * tau, beta, beta - float(np.min(diag)))
     raise np.linalg.LinAlgError("Could not make the Newton matrix positive definite.")
+
+
+def covariance_root(cov: FloatArray) -> FloatArray:
+    r"""A square root :math:`L` with :math:`LL^\top =` ``cov``, computed units-free.
+
+    The eigendecomposition is taken of the correlation matrix :math:`S^{-1}\,\mathrm{cov}\,
+    S^{-1}` (:math:`S` the standard deviations) and scaled back, so coefficients whose
+    variances differ by many orders of magnitude (columns in very different units) keep their
+    own spread; an eigendecomposition of ``cov`` itself would lose the small variances to
+    rounding. Tiny negative eigenvalues from rounding are clipped to zero.
+    """
+    cov = 0.5 * (cov + cov.T)
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    scale = np.where(sd > 0, sd, 1.0)
+    corr = cov / scale[:, None] / scale[None, :]
+    evals, evecs = np.linalg.eigh(corr)
+    return scale[:, None] * (evecs * np.sqrt(np.clip(evals, 0.0, None)))

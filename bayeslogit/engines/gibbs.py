@@ -153,13 +153,14 @@ def _inverse_gaussian(mean: FloatArray, shape: FloatArray, nrm: FloatArray,
     r"""Inverse-Gaussian draws from standard normals and uniforms (Michael, Schucany & Haas 1976).
 
     With :math:`v = \mu\,z^2` and :math:`s = \sqrt{4\lambda v + v^2}` the smaller root is
-    :math:`x = \mu (s - v)/(s + v) = 4\lambda\mu v/(s + v)^2` (the second form avoids the
-    cancellation of numpy's ``wald`` when :math:`\mu \gg \lambda`); return :math:`x` with
-    probability :math:`\mu/(\mu + x)`, else :math:`\mu^2/x`.
+    :math:`x = \mu (s - v)/(s + v) = 4\lambda\mu/(v(1 + r)^2)`, :math:`r = \sqrt{1 +
+    4\lambda/v}` (this form avoids the cancellation of numpy's ``wald`` when
+    :math:`\mu \gg \lambda`, and never forms :math:`v^2`, which overflows); return :math:`x`
+    with probability :math:`\mu/(\mu + x)`, else :math:`\mu^2/x`.
     """
     v = mean * np.maximum(nrm * nrm, 1e-300)
-    s = np.sqrt(4.0 * shape * v + v * v)
-    x = 4.0 * shape * mean * v / (s + v) ** 2
+    r = np.sqrt(1.0 + 4.0 * shape / v)
+    x = 4.0 * shape * (mean / v) / (1.0 + r) ** 2
     return np.where(unif * (mean + x) <= mean, x, mean * (mean / x))
 
 
@@ -333,10 +334,13 @@ def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: in
         # mixing variables | theta
         if n_lap:
             delta = np.abs(theta[:, pv.lap] - pv.mu[pv.lap])
-            delta = np.maximum(delta, 1e-12 * pv.lap_b)  # |delta| = 0 has probability zero
+            # |delta| = 0 has probability zero; the floor only keeps b / delta finite
+            delta = np.maximum(delta, 1e-12 * np.minimum(pv.lap_b, 1.0))
+            # 1/tau^2 ~ IG(1/(b delta), 1/b^2) drawn as IG(b/delta, 1) / b^2 (IG scales as
+            # c IG(m, l) = IG(c m, c l)), so no intermediate over- or underflows for any b
             prec[:, pv.lap] = _inverse_gaussian(
-                1.0 / (pv.lap_b * delta), 1.0 / pv.lap_b**2, nrm_blk[b], unif_blk[b]
-            )
+                pv.lap_b / delta, np.ones_like(delta), nrm_blk[b], unif_blk[b]
+            ) / pv.lap_b**2
         if n_t:
             zt = (theta[:, pv.t] - pv.mu[pv.t]) / pv.t_sigma
             lam_t = gam_blk[b] / (0.5 * (pv.t_nu + zt * zt))

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special, stats
 
-from ..conditioning import scaled_inverse
+from ..conditioning import covariance_root, scaled_inverse
 from ..logistic import expit, information, weights
 from ..spec.prior_set import PriorSet
 from ..spec.priors import Laplace
@@ -106,8 +106,7 @@ def l1_laplace_draws(X: FloatArray, y: FloatArray, offset: FloatArray | None,
                              "coefficients off their Laplace kink, so there is no Laplace "
                              "approximation; use model.sample() (Gibbs handles Laplace "
                              "priors exactly).")
-        evals, evecs = np.linalg.eigh(cov)
-        root = evecs * np.sqrt(np.clip(evals, 0, None))
+        root = covariance_root(cov)
         z = rng.standard_normal((chains, draws, int(active.sum())))
         out[..., active] += z @ root.T
     for j in np.flatnonzero(kink):

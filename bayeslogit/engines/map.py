@@ -78,7 +78,11 @@ def _check_rank(X: FloatArray, cols: NDArray[np.intp], names, why: str) -> None:
     """Raise RankDeficiencyError naming the columns if ``X[:, cols]`` is rank deficient."""
     if cols.size == 0:
         return
-    R, piv = sla.qr(X[:, cols], mode="r", pivoting=True)
+    sub = X[:, cols]
+    # units-free: each column scaled to unit norm (a power of two), so the rank does not
+    # depend on the units a column is measured in
+    sub = sub / pow2_scale(np.sqrt(np.einsum("ij,ij->j", sub, sub)))
+    R, piv = sla.qr(sub, mode="r", pivoting=True)
     d = np.abs(np.diag(R))
     rank = int(np.sum(d > d[0] * max(X.shape) * _EPS)) if d.size and d[0] > 0 else 0
     if rank == cols.size:

@@ -15,6 +15,7 @@ from ..conditioning import collinearity, collinearity_message, scaled_inverse
 from ..engines.newton import newton_mle
 from ..errors import ConvergenceWarning, PerfectSeparationWarning
 from ..logistic import expit
+from ..spec.columns import align_groups
 from ..spec.priors import Cauchy, Normal, StudentT
 
 if TYPE_CHECKING:
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     from ..spec.model_spec import ModelLike
 
 __all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings"]
+
+#: largest log-likelihood gain one more Newton step may promise at a converged MLE; at a
+#: real optimum it is ~1e-16 or less, so this only catches a stopping rule met too early
+_MAX_GAIN = 1e-6
 
 
 def _inverse(info: np.ndarray) -> np.ndarray:
@@ -42,10 +47,8 @@ def check_settings(**settings: Any) -> None:
     """
     for name, value in settings.items():
         if name in ("tol", "ridge_factor"):
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                v = np.nan
+            number = isinstance(value, int | float | np.integer | np.floating)
+            v = float(value) if number else np.nan
             low_ok = v > 0 if name == "tol" else v >= 0
             if isinstance(value, bool) or not (np.isfinite(v) and low_ok):
                 need = "a positive finite number" if name == "tol" else "a finite number >= 0"
@@ -156,7 +159,19 @@ def fit_mle(
             + ("" if finite else " and the log-likelihood is not finite")
             + f". Raise maxiter (e.g. fit(maxiter={max(2 * maxiter, 100)})) or start "
             "closer: fit(start_params=...).", ConvergenceWarning, stacklevel=3)
+    elif finite and (gain := 0.5 * float(res.score @ info_inv @ res.score)) > _MAX_GAIN:
+        # the step rule was met, but the score is not zero: a huge ridge_factor or tol
+        warnings.warn(
+            f"The stopping rule was met after {res.iterations} iterations, but one more Newton "
+            f"step would still raise the log-likelihood by {gain:.3g}, so this is not the MLE: "
+            f"tol={tol!r} or ridge_factor={ridge_factor!r} is too large. Use the defaults: "
+            "fit(tol=1e-8, ridge_factor=1e-10).", ConvergenceWarning, stacklevel=3)
+        res = replace(res, converged=False)
     p = expit(eta)
+    if str(cov_type).lower() == "cluster" and isinstance(cov_kwds, dict) and \
+            cov_kwds.get("groups") is not None:
+        cov_kwds = {**cov_kwds, "groups": align_groups(cov_kwds["groups"], d.row_labels,
+                                                        d.n_dropped)}
     cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
     if res.converged and not np.all(np.isfinite(np.diag(cov))):
         warnings.warn(f"The {description} covariance is not finite at the estimate, so it is "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..conditioning import covariance_root
 from ..logistic import expit, log1pexp
 from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
 
@@ -34,8 +35,7 @@ def asymptotic_draws(params: np.ndarray, cov: np.ndarray, chains: int, draws: in
         sub = cov[np.ix_(free, free)]
         if not np.all(np.isfinite(sub)):
             raise ValueError("The covariance matrix has non-finite entries; no draws possible.")
-        evals, evecs = np.linalg.eigh((sub + sub.T) / 2)
-        root = evecs * np.sqrt(np.clip(evals, 0, None))
+        root = covariance_root(sub)
         z = rng.standard_normal((chains, draws, int(free.sum())))
         out[..., free] += z @ root.T
     return out

@@ -17,7 +17,8 @@ import pandas as pd
 from ..errors import ColumnMismatchError, MissingDataError
 
 __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
-           "series_to_float", "outcome_to_float", "align_to_index", "offset_to_float",
+           "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
+           "offset_to_float",
            "check_missing_policy", "apply_missing_policy", "drop_reason",
            "check_unique_columns"]
 
@@ -210,3 +211,38 @@ def drop_reason(n_dropped: int, counts: dict[str, int]) -> str:
     parts = ", ".join(f"{k}: {v}" for k, v in counts.items())
     rows = "row" if n_dropped == 1 else "rows"
     return f"{n_dropped} {rows} with missing values dropped (missing='drop'; {parts})."
+
+
+def align_groups(groups: Any, row_labels: pd.Index, n_dropped: int) -> Any:
+    """Cluster labels paired with the model's rows: by index label for pandas input.
+
+    A Series (or Index-carrying object) is matched on its index labels, so it may also cover
+    rows that ``missing="drop"`` removed; arrays pair by position and must have one label per
+    row the model kept.
+
+    Raises
+    ------
+    ColumnMismatchError
+        A Series lacks some of the model's row labels, or an array has one label per row of
+        the original data when rows were dropped.
+    """
+    if isinstance(groups, pd.Series):
+        if groups.index.equals(row_labels):
+            return groups.to_numpy()
+        index = groups.index
+        missing = row_labels.difference(index) if not index.has_duplicates else row_labels
+        if index.has_duplicates or len(missing):
+            raise ColumnMismatchError(
+                "cov_kwds['groups'] is a Series whose index does not cover the model's rows"
+                + (" (it has duplicate labels)" if index.has_duplicates else
+                   f": labels {missing[:5].tolist()} are missing")
+                + ". Give it the data's index, or pass groups.to_numpy() to pair by position.")
+        return groups.reindex(row_labels).to_numpy()
+    values = np.asarray(groups, dtype=object)
+    if n_dropped and values.ndim == 1 and len(values) == len(row_labels) + n_dropped:
+        raise ColumnMismatchError(
+            f"cov_kwds['groups'] has {len(values)} labels, one per row of the original data, "
+            f"but {n_dropped} rows were dropped for missing values. Pass the groups as a "
+            "pandas Series with the data's index (e.g. cov_kwds={'groups': df['g']}) so the "
+            "dropped rows are dropped from it too.")
+    return groups

@@ -241,12 +241,15 @@ class StudentT(Prior):
 
     def grad(self, x):
         d = np.asarray(x, dtype=float) - self.mu
-        return -(self.nu + 1) * d / (self.nu * self.sigma**2 + d * d)
+        # in z = d / sigma, so that sigma**2 and d**2 never under- or overflow
+        z = d / self.sigma
+        return -(self.nu + 1) * z / (self.nu + z * z) / self.sigma
 
     def hess(self, x):
         d = np.asarray(x, dtype=float) - self.mu
-        a = self.nu * self.sigma**2
-        return -(self.nu + 1) * (a - d * d) / (a + d * d) ** 2
+        z = d / self.sigma
+        q = self.nu + z * z
+        return -(self.nu + 1) * ((self.nu - z * z) / q) / q / self.sigma / self.sigma
 
     def params(self):
         return {"nu": self.nu, "mu": self.mu, "sigma": self.sigma}
