@@ -11,13 +11,13 @@ import arviz as az
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from bayeslogit.spec.prior_set import resolve_priors
 from reference import scipy_logpdf
 from scipy import stats
 
 from bayeslogit.engines.gibbs import GibbsDraws, _inverse_gaussian, gibbs_sample, gibbs_supported
 from bayeslogit.errors import UnsupportedPriorError
 from bayeslogit.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT
+from bayeslogit.spec.prior_set import resolve_priors
 
 Z = 4.0
 
