@@ -29,12 +29,14 @@ FloatArray = NDArray[np.float64]
 
 __all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "worker_count", "run_blocks",
            "bernoulli_loglik_inplace", "log1pexp_column_sums", "pointwise_loglike",
-           "loglike_sums"]
+           "loglike_sums", "information_logdets"]
 
 #: float64 elements per block temporary (2 MB)
 BLOCK_ELEMENTS = 2**18
 #: below this many (draw, observation) pairs the work runs in the calling thread
 THREAD_MIN_ELEMENTS = 2**22
+#: coefficient vectors evaluated together by information_logdets
+DRAW_CHUNK = 4096
 _MAX_WORKERS = 4
 
 
@@ -139,3 +141,70 @@ def loglike_sums(
     parts = run_blocks(total, slices, workers)
     out = np.concatenate(parts) if parts else np.zeros(0)
     return out.reshape(beta.shape[:-1])
+
+
+def information_logdets(
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None, *,
+    block_rows: int | None = None,
+) -> FloatArray:
+    r""":math:`\log|X^\top W(\beta_s) X|` for each coefficient vector, in bounded memory.
+
+    Parameters
+    ----------
+    beta : ndarray, shape (..., k)
+        Coefficient vectors.
+    X : ndarray, shape (n, k)
+        Design matrix.
+    offset : ndarray, shape (n,), or None
+        Added to the linear predictor.
+    block_rows : int, optional
+        Observations per block; by default the (rows, vectors) and (rows, k(k+1)/2)
+        temporaries stay near :data:`BLOCK_ELEMENTS`. The result does not depend on it
+        beyond floating-point summation order.
+
+    Returns
+    -------
+    ndarray, shape ``beta.shape[:-1]``
+        ``-inf`` where :math:`X^\top WX` is not positive definite.
+
+    Notes
+    -----
+    The upper triangle of :math:`X^\top WX` is accumulated over blocks of rows for chunks of
+    at most :data:`DRAW_CHUNK` vectors, with :math:`W = p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`;
+    chunks run on up to 4 threads when the work is large.
+    """
+    X = np.asarray(X, dtype=float)
+    n, k = X.shape
+    flat = np.ascontiguousarray(beta, dtype=float).reshape(-1, k)
+    P = flat.shape[0]
+    iu = np.triu_indices(k)
+    kk = len(iu[0])
+    workers = worker_count(P * n)
+    chunk = max(1, min(DRAW_CHUNK, -(-P // workers), BLOCK_ELEMENTS // kk))
+    rows = block_rows if block_rows is not None else max(
+        1, min(BLOCK_ELEMENTS // chunk, BLOCK_ELEMENTS // kk))
+    rows = min(rows, max(n, 1))
+
+    def logdets(B: FloatArray) -> FloatArray:
+        info = np.zeros((B.shape[0], kk))
+        for r0 in range(0, n, rows):
+            Xb = X[r0 : r0 + rows]
+            t = Xb @ B.T
+            if offset is not None:
+                t += offset[r0 : r0 + rows, None]
+            np.abs(t, out=t)
+            np.negative(t, out=t)
+            np.exp(t, out=t)
+            w = 1.0 + t
+            np.square(w, out=w)
+            np.divide(t, w, out=w)
+            info += w.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
+        full = np.zeros((B.shape[0], k, k))
+        full[:, iu[0], iu[1]] = info
+        full[:, iu[1], iu[0]] = info
+        sign, logdet = np.linalg.slogdet(full)
+        return np.where(sign > 0, logdet, -np.inf)
+
+    parts = run_blocks(logdets, [flat[p0 : p0 + chunk] for p0 in range(0, P, chunk)], workers)
+    out = np.concatenate(parts) if parts else np.zeros(0)
+    return out.reshape(np.shape(beta)[:-1])

@@ -20,13 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .spec.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, Prior, StudentT
+from .spec.priors import FAMILIES, Prior, prior_family
 
 __all__ = ["main", "parse_prior", "parse_event"]
 
-_PRIOR_FAMILIES = {"normal": (Normal, 2), "laplace": (Laplace, 2), "cauchy": (Cauchy, 2),
-                   "studentt": (StudentT, 3), "student_t": (StudentT, 3), "t": (StudentT, 3),
-                   "flat": (Flat, 0), "jeffreys": (Jeffreys, 0)}
 METHODS = ("mle", "map", "laplace", "nuts", "gibbs", "is", "auto")
 
 
@@ -34,18 +31,28 @@ class CLIError(Exception):
     """A user error reported as one line with a non-zero exit code."""
 
 
+def _families_usage() -> str:
+    return ", ".join(cls.usage() for cls in FAMILIES.values())
+
+
 def parse_prior(text: str) -> Prior:
-    """Parse ``"normal(0, 2.5)"``, ``"laplace(0, 1)"``, ``"student_t(3, 0, 2.5)"``,
-    ``"cauchy(0, 2.5)"``, ``"flat"`` or ``"jeffreys"`` (case-insensitive)."""
+    """Parse a prior family with its parameters in constructor order, case-insensitive:
+    ``"normal(0, 2.5)"``, ``"laplace(0, 1)"``, ``"student_t(3, 0, 2.5)"``,
+    ``"cauchy(0, 2.5)"``, ``"flat"``, ``"jeffreys"`` (the spellings of
+    :data:`bayeslogit.spec.priors.FAMILIES`)."""
     m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\((.*)\))?\s*", text)
-    if not m or m.group(1).lower() not in _PRIOR_FAMILIES:
-        raise CLIError(f"cannot parse prior {text!r}; use e.g. 'normal(0, 2.5)', "
-                       "'laplace(0, 1)', 'student_t(3, 0, 2.5)', 'cauchy(0, 2.5)', 'flat' or "
-                       "'jeffreys'")
-    cls, nargs = _PRIOR_FAMILIES[m.group(1).lower()]
+    try:
+        cls = prior_family(m.group(1)) if m else None
+    except ValueError:
+        cls = None
+    if cls is None:
+        raise CLIError(f"cannot parse prior {text!r}; use e.g. 'normal(0, 2.5)' (families: "
+                       f"{_families_usage()})")
+    nargs = len(cls.param_names)
     raw = [a for a in (m.group(2) or "").split(",") if a.strip()]
     if len(raw) != nargs:
-        raise CLIError(f"prior {text!r}: {m.group(1)} takes {nargs} numbers, got {len(raw)}")
+        raise CLIError(f"prior {text!r}: {m.group(1)} takes {nargs} numbers "
+                       f"({cls.usage()}), got {len(raw)}")
     try:
         return cls(*[float(a) for a in raw])
     except ValueError as exc:
@@ -172,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--offset", metavar="COLUMN", help="column added to the linear predictor")
     fit.add_argument("--prior", action="append", metavar="PRIOR",
                      help="'normal(0, 2.5)' for all coefficients, or NAME=PRIOR (repeatable); "
-                          "families: normal, laplace, student_t, cauchy, flat, jeffreys")
+                          f"families: {_families_usage()}")
     fit.add_argument("--draws", type=int, default=1000)
     fit.add_argument("--tune", type=int, default=1000)
     fit.add_argument("--chains", type=int, default=4)

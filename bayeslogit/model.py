@@ -19,7 +19,7 @@ from .spec.design import Design, design_from_arrays
 from .spec.design import check_rank as _check_full_rank
 from .spec.formula import design_from_formula
 from .spec.prior_set import PriorSet, resolve_priors
-from .spec.priors import Flat, Prior
+from .spec.priors import Prior
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -202,7 +202,7 @@ class Logit:
         if print_summary:
             print(f"Priors for {self.endog_name} ~ {' + '.join(self.exog_names)}")
             print(table.to_string())
-            if self.prior_set.intercept_index is not None and not self.prior_set.jeffreys:
+            if self.prior_set.centred:
                 print("The intercept prior applies to the centred intercept (log-odds at the "
                       "predictor means); the reported intercept is the raw one.")
         return table
@@ -236,7 +236,7 @@ class Logit:
         """
         from .estimation.posterior import sample
 
-        if self.prior_set.jeffreys or any(isinstance(p, Flat) for p in self.prior_set.priors):
+        if self.prior_set.flat_index.size:  # improper priors (Jeffreys: all flat) need rank
             self._ensure_rank()
         return sample(self, draws=draws, tune=tune, chains=chains, sampler=sampler,
                       random_seed=random_seed, progressbar=progressbar,

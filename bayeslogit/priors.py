@@ -2,6 +2,7 @@
 
 The definitions live in :mod:`bayeslogit.spec.priors` (what is modelled); this module only
 re-exports the public names, so that ``from bayeslogit.priors import Normal`` keeps working.
+``FAMILIES`` maps each family name (the CLI's ``--prior`` spelling) to its class.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from .spec.prior_set import PriorSet, resolve_priors
 from .spec.priors import (
     DEFAULT_INTERCEPT_SCALE,
     DEFAULT_SLOPE_SCALE,
+    FAMILIES,
     Cauchy,
     Flat,
     Jeffreys,
@@ -17,6 +19,7 @@ from .spec.priors import (
     Normal,
     Prior,
     StudentT,
+    prior_family,
 )
 
 __all__ = [
@@ -29,6 +32,8 @@ __all__ = [
     "Jeffreys",
     "DEFAULT_SLOPE_SCALE",
     "DEFAULT_INTERCEPT_SCALE",
+    "FAMILIES",
+    "prior_family",
     "PriorSet",
     "resolve_priors",
 ]

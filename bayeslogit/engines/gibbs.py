@@ -25,6 +25,8 @@ one sweep draws, for all chains at once,
 
 Priors as scale mixtures (:math:`\delta_j = \theta_j - \mu_j`)
 ------------------------------------------------------------
+Each prior states its mixture (:meth:`bayeslogit.spec.priors.Prior.scale_mixture`):
+
 * ``Normal(mu, sigma)``: fixed :math:`d_j = \sigma^2`.
 * ``Flat()``: :math:`d_j^{-1} = 0`.
 * ``Laplace(mu, b)`` (Park & Casella 2008, :math:`\lambda = 1/b`):
@@ -36,7 +38,7 @@ Priors as scale mixtures (:math:`\delta_j = \theta_j - \mu_j`)
   \nu/2)`, updated by :math:`\lambda_j \mid \theta_j \sim \mathrm{Gamma}((\nu+1)/2,
   \text{rate } (\nu + \delta_j^2/\sigma^2)/2)`.
 
-The joint Jeffreys prior has no such representation and is rejected
+A joint prior (Jeffreys) has no such representation and is rejected
 (:class:`~bayeslogit.errors.UnsupportedPriorError`); so are fractional responses, whose
 quasi-likelihood has no Polya-Gamma identity. Use NUTS for both.
 """
@@ -53,7 +55,7 @@ from numpy.typing import NDArray
 from ..blocks import single_threaded_blas
 from ..errors import UnsupportedPriorError
 from ..spec.prior_set import PriorSet
-from ..spec.priors import Cauchy, Flat, Laplace, Normal, StudentT
+from ..spec.priors import FAMILIES
 from ..validation import check_arrays
 
 FloatArray = NDArray[np.float64]
@@ -75,16 +77,17 @@ def gibbs_supported(prior_set: PriorSet) -> tuple[bool, str]:
     reason : str
         Empty when ``ok``; otherwise what is unsupported and what to use instead.
     """
-    if prior_set.jeffreys:
+    if prior_set.joint is not None:
         return False, (
-            "The Gibbs sampler cannot use the joint Jeffreys prior (it is not a normal scale "
-            'mixture); use sampler="nuts" (or "is") instead.'
+            f"The Gibbs sampler cannot use the joint {type(prior_set.joint).__name__} prior "
+            '(it is not a normal scale mixture); use sampler="nuts" (or "is") instead.'
         )
     for name, prior in zip(prior_set.names, prior_set.priors, strict=True):
-        if not isinstance(prior, Normal | Laplace | StudentT | Cauchy | Flat):
+        if prior.scale_mixture() is None:
+            supported = ", ".join(c.__name__ for c in FAMILIES.values() if c.mixture)
             return False, (
                 f"The Gibbs sampler has no exact update for the prior {prior.describe()} on "
-                f"{name!r} (supported: Normal, Laplace, StudentT, Cauchy, Flat); "
+                f"{name!r} (supported: {supported}); "
                 'use sampler="nuts" instead.'
             )
     return True, ""
@@ -133,17 +136,19 @@ class _PriorVectors:
         mu, prec = np.zeros(k), np.zeros(k)
         lap, lap_b, t, t_nu, t_sigma = [], [], [], [], []
         for j, p in enumerate(prior_set.priors):
-            if isinstance(p, Normal):
-                mu[j], prec[j] = p.mu, 1.0 / p.sigma**2
-            elif isinstance(p, Laplace):
-                mu[j] = p.mu
+            m = p.scale_mixture()
+            if m is None:
+                raise UnsupportedPriorError(gibbs_supported(prior_set)[1])
+            mu[j] = m.mu
+            if m.kind == "fixed":
+                prec[j] = 1.0 / m.scale**2
+            elif m.kind == "exponential":
                 lap.append(j)
-                lap_b.append(p.b)
-            elif isinstance(p, StudentT | Cauchy):
-                mu[j] = p.mu
+                lap_b.append(m.scale)
+            elif m.kind == "gamma":
                 t.append(j)
-                t_nu.append(p.nu if isinstance(p, StudentT) else 1.0)
-                t_sigma.append(p.sigma if isinstance(p, StudentT) else p.gamma)
+                t_nu.append(m.nu)
+                t_sigma.append(m.scale)
         return cls(mu, prec, np.array(lap, dtype=np.intp), np.array(lap_b),
                    np.array(t, dtype=np.intp), np.array(t_nu), np.array(t_sigma))
 
@@ -177,15 +182,8 @@ def _validate(X, y, offset, prior_set: PriorSet):
     return X, y, offset
 
 
-def _working_design(X: FloatArray, prior_set: PriorSet) -> FloatArray:
-    """:math:`X T^{-1} = X - x_0 c^\\top` (``T^{-1} = I - e_0 c^T`` because ``c_0 = 0``)."""
-    if prior_set.intercept_index is None:
-        return X.copy()
-    return X - np.outer(X[:, prior_set.intercept_index], prior_set.center)
-
-
 def _check_flat_identified(Xw: FloatArray, prior_set: PriorSet) -> None:
-    flat = [j for j, p in enumerate(prior_set.priors) if isinstance(p, Flat)]
+    flat = prior_set.flat_index.tolist()
     if flat and np.linalg.matrix_rank(Xw[:, flat]) < len(flat):
         names = [prior_set.names[j] for j in flat]
         raise UnsupportedPriorError(
@@ -285,7 +283,7 @@ def gibbs_sample(
         if int(value) != value or value < low:
             raise ValueError(f"{label} must be an integer >= {low}; got {value!r}.")
     X, y, offset = _validate(X, y, offset, prior_set)
-    Xw = _working_design(X, prior_set)
+    Xw = prior_set.working_design(X)
     _check_flat_identified(Xw, prior_set)
     gens = _chain_generators(random_seed, int(chains))
 

@@ -29,7 +29,6 @@ from scipy import special, stats
 from ..conditioning import covariance_root, scaled_inverse
 from ..logistic import expit, information, weights
 from ..spec.prior_set import PriorSet
-from ..spec.priors import Laplace
 
 FloatArray = NDArray[np.float64]
 
@@ -82,17 +81,16 @@ def l1_laplace_draws(X: FloatArray, y: FloatArray, offset: FloatArray | None,
     """
     rng = np.random.default_rng(random_seed)
     k = X.shape[1]
-    T = prior_set.transform_matrix()
-    Tinv = 2.0 * np.eye(k) - T
-    Xw = X @ Tinv
+    Xw = prior_set.working_design(X)
     theta = prior_set.to_working(params)
     eta = X @ params if offset is None else X @ params + offset
     g = -(Xw.T @ (y - expit(eta)))
     H = information(Xw, weights(eta))
     lam, mu = np.zeros(k), np.zeros(k)
     for j, prior in enumerate(prior_set.priors):
-        if isinstance(prior, Laplace):
-            lam[j], mu[j] = 1.0 / prior.b, prior.mu
+        l1 = prior.l1_term()
+        if l1 is not None:
+            mu[j], lam[j] = l1
         elif prior.smooth:
             g[j] -= float(prior.grad(theta[j]))
             H[j, j] -= float(prior.hess(theta[j]))

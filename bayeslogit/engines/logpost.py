@@ -37,16 +37,17 @@ def log_posterior(
     X, y, offset : arrays
         Design (n, k), response (n,) in [0, 1], offset (n,) or None.
     prior_set : PriorSet
-        Priors; the log prior is :meth:`PriorSet.logpdf` including its normalising constants
-        (0 for flat priors), or :math:`\tfrac12\log|X^\top W(\beta)X|` for Jeffreys.
+        Priors; the log prior is :meth:`PriorSet.log_density`: per-coefficient densities with
+        their normalising constants (0 for flat priors) plus the joint term, for Jeffreys
+        :math:`\tfrac12\log|X^\top W(\beta)X|` (computed in blocks too).
     beta : ndarray (P, k)
         Coefficient vectors (reported scale, raw intercept).
     block_rows : int, optional
-        Observations per block. The largest temporary is (block_rows, proposals per chunk),
-        per worker thread (chunks of at most 4096 proposals are evaluated in parallel by up to
-        4 threads when the work is large, see :mod:`bayeslogit.blocks`); by default
-        block_rows keeps it near 2**18 elements (2 MB). The result does not depend on it
-        beyond floating-point summation order.
+        Observations per block of the log-likelihood. The largest temporary is (block_rows,
+        proposals per chunk), per worker thread (chunks of at most 4096 proposals are
+        evaluated in parallel by up to 4 threads when the work is large, see
+        :mod:`bayeslogit.blocks`); by default block_rows keeps it near 2**18 elements
+        (2 MB). The result does not depend on it beyond floating-point summation order.
 
     Returns
     -------
@@ -57,42 +58,24 @@ def log_posterior(
     beta = np.asarray(beta, dtype=float)
     if beta.ndim != 2 or beta.shape[1] != X.shape[1]:
         raise ValueError(f"beta must have shape (P, {X.shape[1]}), got {beta.shape}.")
-    n, k = X.shape
+    n = X.shape[0]
     P = beta.shape[0]
-    jeff = prior_set.jeffreys
-    iu = np.triu_indices(k)
-    kk = len(iu[0])
     workers = worker_count(P * n)
     chunk = max(1, min(_PROPOSAL_CHUNK, -(-P // workers)))
-    if jeff:
-        chunk = max(1, min(chunk, BLOCK_ELEMENTS // kk))
     if block_rows is not None:
         rows = check_count("block_rows", block_rows, 1)
     else:
         rows = max(1, BLOCK_ELEMENTS // chunk)
-        if jeff:
-            rows = max(1, min(rows, BLOCK_ELEMENTS // kk))
     rows = min(rows, max(n, 1))
 
     def chunk_terms(B: FloatArray) -> FloatArray:
-        """-sum_i log(1 + e^eta_i) (+ Jeffreys term) for a chunk of proposals."""
+        """-sum_i log(1 + e^eta_i) for a chunk of proposals."""
         acc = np.zeros(B.shape[0])
-        info = np.zeros((B.shape[0], kk)) if jeff else None
         for r0 in range(0, n, rows):
-            Xb = X[r0 : r0 + rows]
-            eta = Xb @ B.T
+            eta = X[r0 : r0 + rows] @ B.T
             if offset is not None:
                 eta += offset[r0 : r0 + rows, None]
-            total, w = log1pexp_column_sums(eta, jeff)
-            acc -= total
-            if jeff:
-                info += w.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
-        if jeff:
-            full = np.zeros((B.shape[0], k, k))
-            full[:, iu[0], iu[1]] = info
-            full[:, iu[1], iu[0]] = info
-            sign, logdet = np.linalg.slogdet(full)
-            acc += np.where(sign > 0, 0.5 * logdet, -np.inf)
+            acc -= log1pexp_column_sums(eta)[0]
         return acc
 
     chunks = [beta[p0 : p0 + chunk] for p0 in range(0, P, chunk)]
@@ -100,7 +83,6 @@ def log_posterior(
     # sum_i y_i eta_i needs no blocking: beta @ X'y + y'o
     out = beta @ (X.T @ y) + (0.0 if offset is None else float(y @ offset))
     out += np.concatenate(parts) if parts else 0.0
-    if not jeff and not prior_set.all_flat:
-        out += prior_set.logpdf(beta)
+    out += prior_set.log_density(beta, X, offset)
     out[~np.isfinite(out)] = -np.inf
     return out

@@ -56,7 +56,6 @@ from ..conditioning import (
 from ..errors import RankDeficiencyError
 from ..logistic import expit, information, loglike_obs, weights
 from ..spec.prior_set import PriorSet
-from ..spec.priors import Flat, Laplace
 from ..validation import check_arrays
 from .outputs import ModeResult
 
@@ -105,13 +104,15 @@ class _Problem:
     def __init__(self, Xw, y, offset, prior_set: PriorSet, scale):
         self.Xw, self.y, self.offset, self.priors = Xw, y, offset, prior_set.priors
         self.s = scale
+        self.flat = bool(prior_set.flat_index.size)
         groups: dict = {}
         for j, prior in enumerate(self.priors):
             groups.setdefault(prior, []).append(j)
         self.groups = [(p, np.asarray(ix)) for p, ix in groups.items()]
-        self.l1 = np.array([isinstance(p, Laplace) for p in self.priors])
-        lam = np.array([1.0 / p.b if isinstance(p, Laplace) else 0.0 for p in self.priors])
-        mu = np.array([p.mu if isinstance(p, Laplace) else 0.0 for p in self.priors])
+        terms = [p.l1_term() for p in self.priors]
+        self.l1 = np.array([t is not None for t in terms])
+        mu = np.array([0.0 if t is None else t[0] for t in terms])
+        lam = np.array([0.0 if t is None else t[1] for t in terms])
         self.lam, self.mu = lam / scale, mu * scale
         self.ridge = _RIDGE * Xw.shape[0]
         floor = 64 * _EPS * float(np.max(np.abs(Xw).sum(axis=0), initial=0.0))
@@ -202,7 +203,7 @@ def _solve_pattern(H, c, lam, mu, l1, pattern) -> FloatArray | None:
 def _newton(prob: _Problem, theta, tol, maxiter):
     """Damped (proximal) Newton in working coordinates: (theta, it, ok, F, kkt, H, msg)."""
     use_l1 = bool(prob.l1.any())
-    flat = any(isinstance(p, Flat) for p in prob.priors)
+    flat = prob.flat
     F, g, H, kkt, eta = prob.state(theta)
     if not (np.isfinite(F) and np.all(np.isfinite(g))):
         raise ValueError("The log posterior is not finite at the start values; check `start`.")
@@ -292,19 +293,16 @@ def fit_map(
     b0 = np.zeros(k) if start is None else np.array(start, dtype=float).reshape(-1)
     if b0.shape != (k,) or not np.all(np.isfinite(b0)):
         raise ValueError(f"start must be {k} finite values, got {start!r}.")
-    if prior_set.jeffreys:
+    if prior_set.joint is not None:  # the Jeffreys term: Firth's estimate
         _check_rank(X, np.arange(k), prior_set.names, "all columns, as Jeffreys' prior needs")
         from .firth import firth_mode
 
         return firth_mode(X, y, offset, b0, tol, maxiter, prior_set.names)
-    Tinv = 2.0 * np.eye(k) - prior_set.transform_matrix()  # T = I + e_0 c' with c_0 = 0
-    Xw, i0 = X, prior_set.intercept_index
-    if i0 is not None and np.any(prior_set.center):
-        Xw = X - np.outer(X[:, i0], prior_set.center)
+    Tinv = prior_set.inverse_transform()
+    Xw = prior_set.working_design(X)
     scale = pow2_scale(np.sqrt(np.einsum("ij,ij->j", Xw, Xw) / max(len(y), 1)))
-    Xw = Xw / scale
-    flat = np.flatnonzero([isinstance(p, Flat) for p in prior_set.priors])
-    _check_rank(Xw, flat, prior_set.names, "the coefficients with flat priors")
+    Xw /= scale
+    _check_rank(Xw, prior_set.flat_index, prior_set.names, "the coefficients with flat priors")
     prob = _Problem(Xw, y, offset, prior_set, scale)
     theta, it, ok, F, kkt, H, msg = _newton(prob, prior_set.to_working(b0) * scale, tol,
                                             maxiter)
@@ -345,4 +343,4 @@ def neg_log_posterior_hessian(
     params = np.asarray(params, dtype=float)
     eta = X @ params if offset is None else X @ params + offset
     info = information(X, weights(eta))
-    return info if prior_set.jeffreys else info - prior_set.hess(params)
+    return info if prior_set.joint is not None else info - prior_set.hess(params)

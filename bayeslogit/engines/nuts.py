@@ -18,13 +18,14 @@ Names in the ``pm.Model`` (all deterministic, so that nutpie's ``with_data`` can
 
 * data: ``X`` (obs, coef), ``y_data`` (obs), ``offset`` (obs; zeros when absent),
   ``center`` (coef; only with an intercept);
-* per prior family ``f`` in ``normal, laplace, studentt, cauchy, flat`` that occurs: a free
-  vector ``theta_<f>`` with dims ``coef_<f>`` (the coefficient names of that family) and the
-  hyper-parameter vectors ``prior_<f>_<param>`` with the parameter names of
-  :meth:`bayeslogit.priors.Prior.params` (e.g. ``prior_normal_sigma``, ``prior_laplace_b``,
+* per prior family ``f`` (the registry name, :data:`bayeslogit.spec.priors.FAMILIES`:
+  ``normal, laplace, studentt, cauchy, flat``) that occurs: a free vector ``theta_<f>``
+  with dims ``coef_<f>`` (the coefficient names of that family), built by
+  :data:`PYMC_PRIORS`, and the hyper-parameter vectors ``prior_<f>_<param>`` named by the
+  family's ``param_names`` (e.g. ``prior_normal_sigma``, ``prior_laplace_b``,
   ``prior_studentt_nu``, ``prior_cauchy_gamma``);
-* the Jeffreys prior: ``theta_flat`` for every coefficient plus the Potential ``jeffreys``
-  :math:`= \tfrac12\log|X^\top W X|`;
+* the joint Jeffreys term (its coefficients are ``theta_flat``): the Potential ``jeffreys``
+  :math:`= \tfrac12\log|X^\top W X|`, built by :data:`PYMC_JOINT`;
 * the likelihood term, named ``endog_name``.
 """
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..spec.prior_set import PriorSet
-from ..spec.priors import Cauchy, Flat, Laplace, Normal, StudentT
+from ..spec.priors import FAMILIES
 from ..validation import check_arrays
 
 if TYPE_CHECKING:
@@ -48,16 +50,31 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 
 __all__ = ["build_pymc_model", "NutsSampler", "NutsDraws", "sample_prior_predictive",
-           "prior_data", "FAMILIES"]
+           "prior_data", "PYMC_PRIORS", "PYMC_JOINT"]
 
-#: family name -> (prior class, hyper-parameter names in Prior.params() order)
-FAMILIES: dict[str, tuple[type, tuple[str, ...]]] = {
-    "normal": (Normal, ("mu", "sigma")),
-    "laplace": (Laplace, ("mu", "b")),
-    "studentt": (StudentT, ("nu", "mu", "sigma")),
-    "cauchy": (Cauchy, ("mu", "gamma")),
-    "flat": (Flat, ()),
+#: per-coefficient prior family -> PyMC constructor ``(pm, name, hyper, dims)`` of the
+#: family's working coefficients; ``hyper`` maps the family's ``param_names`` to data
+PYMC_PRIORS: dict[str, Callable[..., Any]] = {
+    "normal": lambda pm, name, h, dims: pm.Normal(name, mu=h["mu"], sigma=h["sigma"],
+                                                  dims=dims),
+    "laplace": lambda pm, name, h, dims: pm.Laplace(name, mu=h["mu"], b=h["b"], dims=dims),
+    "studentt": lambda pm, name, h, dims: pm.StudentT(name, nu=h["nu"], mu=h["mu"],
+                                                      sigma=h["sigma"], dims=dims),
+    "cauchy": lambda pm, name, h, dims: pm.Cauchy(name, alpha=h["mu"], beta=h["gamma"],
+                                                  dims=dims),
+    "flat": lambda pm, name, h, dims: pm.Flat(name, dims=dims),
 }
+
+
+def _jeffreys_potential(pm, pt, Xd, eta) -> None:
+    w = pt.sigmoid(eta) * pt.sigmoid(-eta)
+    info = pt.dot((Xd * w[:, None]).T, Xd)
+    chol = pt.linalg.cholesky(info)  # NaN (rejected proposal) if not positive definite
+    pm.Potential("jeffreys", pt.sum(pt.log(pt.diag(chol))))  # = 0.5 log|X'WX|
+
+
+#: joint prior family -> ``(pm, pt, X data, eta) -> None``, adding its Potential to the model
+PYMC_JOINT: dict[str, Callable[..., None]] = {"jeffreys": _jeffreys_potential}
 _RESERVED = {"X", "y_data", "offset", "center", "beta", "jeffreys"}
 
 #: nutpie sample-stat name -> ArviZ / PyMC name
@@ -70,30 +87,34 @@ _STAT_NAMES = {
 }
 
 
-def _family(prior: Any, name: str) -> str:
-    for fam, (cls, _) in FAMILIES.items():
-        if type(prior) is cls:
-            return fam
-    raise TypeError(f"The PyMC backend has no translation for the prior {prior!r} of {name!r}.")
+def _families(prior_set: PriorSet) -> tuple[str, ...]:
+    """The PyMC family of each coefficient's prior (TypeError if there is none)."""
+    for prior, name in zip(prior_set.priors, prior_set.names, strict=True):
+        if prior.family not in PYMC_PRIORS:
+            raise TypeError(f"The PyMC backend has no translation for the prior {prior!r} of "
+                            f"{name!r}.")
+    joint = prior_set.joint
+    if joint is not None and joint.family not in PYMC_JOINT:
+        raise TypeError(f"The PyMC backend has no translation for the joint prior {joint!r}.")
+    return tuple(p.family for p in prior_set.priors)
 
 
 def _structure(prior_set: PriorSet, y: FloatArray) -> tuple:
     """What the compiled graph depends on beyond data values: changes force a recompile."""
-    fams = () if prior_set.jeffreys else tuple(
-        _family(p, nm) for p, nm in zip(prior_set.priors, prior_set.names, strict=True))
     binary = bool(np.all((y == 0) | (y == 1)))
-    return (prior_set.names, prior_set.intercept_index, prior_set.jeffreys, fams, binary)
+    joint = None if prior_set.joint is None else prior_set.joint.family
+    return (prior_set.names, prior_set.intercept_index, prior_set.centred, joint,
+            _families(prior_set), binary)
 
 
 def prior_data(prior_set: PriorSet) -> dict[str, FloatArray]:
     """Values of the prior ``pm.Data`` containers (hyper-parameter vectors and ``center``)."""
     out: dict[str, FloatArray] = {}
-    if not prior_set.jeffreys:
-        for fam, (_, params) in FAMILIES.items():
-            members = [p for p in prior_set.priors if type(p) is FAMILIES[fam][0]]
-            for par in params if members else ():
-                out[f"prior_{fam}_{par}"] = np.array([p.params()[par] for p in members])
-    if prior_set.intercept_index is not None and not prior_set.jeffreys:
+    for fam in PYMC_PRIORS:
+        members = [p for p in prior_set.priors if p.family == fam]
+        for par in FAMILIES[fam].param_names if members else ():
+            out[f"prior_{fam}_{par}"] = np.array([p.params()[par] for p in members])
+    if prior_set.centred:
         out["center"] = np.asarray(prior_set.center, dtype=float).copy()
     return out
 
@@ -109,7 +130,7 @@ def _check_data(X, y, offset, names, prior_set) -> tuple[FloatArray, FloatArray,
 
 def _unique_endog(endog_name: str) -> str:
     name = str(endog_name)
-    taken = _RESERVED | {f"theta_{f}" for f in FAMILIES} | {f"coef_{f}" for f in FAMILIES}
+    taken = _RESERVED | {f"theta_{f}" for f in PYMC_PRIORS} | {f"coef_{f}" for f in PYMC_PRIORS}
     while name in taken or name.startswith("prior_"):
         name += "_"
     return name
@@ -124,9 +145,8 @@ def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Mod
     endog = _unique_endog(endog_name)
     if bernoulli is None:
         bernoulli = _structure(prior_set, y)[-1]
-    fams = ["flat"] * k if prior_set.jeffreys else [
-        _family(p, nm) for p, nm in zip(prior_set.priors, names, strict=True)]
-    present = [f for f in FAMILIES if f in fams]
+    fams = _families(prior_set)
+    present = [f for f in PYMC_PRIORS if f in fams]
     coords: dict[str, Any] = {"coef": names, "obs": np.arange(n)}
     for f in present:
         coords[f"coef_{f}"] = [nm for nm, g in zip(names, fams, strict=True) if g == f]
@@ -139,19 +159,8 @@ def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Mod
         for f in present:
             dims = f"coef_{f}"
             h = {par: pm.Data(f"prior_{f}_{par}", hyper[f"prior_{f}_{par}"], dims=dims)
-                 for par in FAMILIES[f][1]} if not prior_set.jeffreys else {}
-            if f == "normal":
-                rv = pm.Normal("theta_normal", mu=h["mu"], sigma=h["sigma"], dims=dims)
-            elif f == "laplace":
-                rv = pm.Laplace("theta_laplace", mu=h["mu"], b=h["b"], dims=dims)
-            elif f == "studentt":
-                rv = pm.StudentT("theta_studentt", nu=h["nu"], mu=h["mu"], sigma=h["sigma"],
-                                 dims=dims)
-            elif f == "cauchy":
-                rv = pm.Cauchy("theta_cauchy", alpha=h["mu"], beta=h["gamma"], dims=dims)
-            else:
-                rv = pm.Flat("theta_flat", dims=dims)
-            parts.append(rv)
+                 for par in FAMILIES[f].param_names}
+            parts.append(PYMC_PRIORS[f](pm, f"theta_{f}", h, dims))
             order.extend(j for j in range(k) if fams[j] == f)
         theta = parts[0] if len(parts) == 1 else pt.concatenate(parts)
         if order != list(range(k)):
@@ -163,11 +172,8 @@ def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Mod
         else:
             beta = pm.Deterministic("beta", theta, dims="coef")
         eta = pt.dot(Xd, beta) + od
-        if prior_set.jeffreys:
-            w = pt.sigmoid(eta) * pt.sigmoid(-eta)
-            info = pt.dot((Xd * w[:, None]).T, Xd)
-            chol = pt.linalg.cholesky(info)  # NaN (rejected proposal) if not positive definite
-            pm.Potential("jeffreys", pt.sum(pt.log(pt.diag(chol))))  # = 0.5 log|X'WX|
+        if prior_set.joint is not None:
+            PYMC_JOINT[prior_set.joint.family](pm, pt, Xd, eta)
         if bernoulli:
             pm.Bernoulli(endog, logit_p=eta, observed=yd, dims="obs")
         else:
@@ -375,10 +381,11 @@ def sample_prior_predictive(X: FloatArray, y: FloatArray, offset: FloatArray | N
     import pymc as pm
 
     X, y, offset = _check_data(X, y, offset, names, prior_set)
-    if prior_set.jeffreys:
-        raise ValueError("The Jeffreys prior cannot be sampled forward (coefficients "
-                         f"{list(names)}); use proper priors such as Normal(0, 2.5).")
-    flat = [nm for nm, p in zip(names, prior_set.priors, strict=True) if isinstance(p, Flat)]
+    if prior_set.joint is not None:
+        raise ValueError(f"The joint {prior_set.joint.describe()} prior cannot be sampled "
+                         f"forward (coefficients {list(names)}); use proper priors such as "
+                         "Normal(0, 2.5).")
+    flat = [names[j] for j in prior_set.flat_index]
     if flat:
         raise ValueError(f"Flat priors are improper and cannot be sampled for {flat}; give "
                          "these coefficients proper priors such as Normal(0, 2.5).")

@@ -16,7 +16,6 @@ from ..engines.newton import newton_mle
 from ..errors import ConvergenceWarning, PerfectSeparationWarning
 from ..logistic import expit
 from ..spec.columns import align_groups
-from ..spec.priors import Cauchy, Normal, StudentT
 
 if TYPE_CHECKING:
     from ..results.map import LaplaceResults, MAPResults
@@ -204,15 +203,10 @@ def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
     res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter)
-    if start is None and any(isinstance(p, StudentT | Cauchy) for p in ps.priors):
+    if start is None and not all(p.log_concave for p in ps.priors):
         # heavy-tailed priors make the log posterior non-concave: also start from the mode
         # under normal priors of the same scales and keep the better mode
-        from ..spec.prior_set import PriorSet
-
-        normal = tuple(Normal(p.mu, p.sigma if isinstance(p, StudentT) else p.gamma)
-                       if isinstance(p, StudentT | Cauchy) else p for p in ps.priors)
-        proxy = PriorSet(ps.names, normal, ps.center, ps.intercept_index, ps.is_default,
-                         ps.autoscale_factor)
+        proxy = ps.with_priors(p.log_concave_proxy() for p in ps.priors)
         warm = solve_map(d.X, d.y, d.offset, proxy, tol=tol, maxiter=maxiter)
         alt = solve_map(d.X, d.y, d.offset, ps, start=warm.params, tol=tol, maxiter=maxiter)
         if alt.converged and (not res.converged or alt.objective < res.objective - 1e-9):
@@ -220,8 +214,7 @@ def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
     if not res.converged:
         warnings.warn(f"MAP solver did not converge: {res.message}", ConvergenceWarning,
                       stacklevel=3)
-    flat = [type(p).__name__ == "Flat" for p in model.prior_set.priors]
-    if any(flat) and not model.prior_set.jeffreys:
+    if not ps.proper:  # flat priors do not keep a separated fit finite
         from ..engines.separation import detect_separation
 
         eta = d.X @ res.params + (0 if d.offset is None else d.offset)

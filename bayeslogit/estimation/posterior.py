@@ -152,7 +152,7 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
 def _check_proper_posterior(model: ModelLike) -> None:
     """With Flat priors on separated data the posterior is improper: refuse to sample it."""
     ps = model.prior_set
-    if ps.jeffreys or not any(type(p).__name__ == "Flat" for p in ps.priors):
+    if ps.proper:
         return
     from ..engines.separation import detect_separation
 
@@ -194,10 +194,11 @@ def prior_predictive(model: ModelLike, draws: int = 500, random_seed: Any = None
 
     ps = model.prior_set
     d = model.design
-    if ps.jeffreys:
-        raise ValueError("The Jeffreys prior is improper; prior predictive draws need proper "
-                         "priors.")
-    improper = [n for n, p in zip(ps.names, ps.priors, strict=True) if not p.proper]
+    if ps.joint is not None:
+        raise ValueError(f"The joint {ps.joint.describe()} prior cannot be drawn from "
+                         "directly; prior predictive draws need per-coefficient proper priors "
+                         "such as bl.Normal(0, 2.5).")
+    improper = [ps.names[j] for j in ps.flat_index]
     if improper:
         raise ValueError(f"Improper (Flat) priors on {improper}: cannot draw from the prior. "
                          "Give them proper priors, e.g. bl.Normal(0, 2.5).")

@@ -29,7 +29,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..blocks import loglike_sums, pointwise_loglike
-from ..logistic import information, weights
 from ..spec.prior_set import PriorSet
 
 FloatArray = NDArray[np.float64]
@@ -41,27 +40,12 @@ __all__ = ["posterior_tree", "add_log_likelihood", "loglik_fits", "pointwise_log
            "log_prior_terms", "MAX_LOGLIK_ELEMENTS"]
 
 
-def jeffreys_logpdf(
-    beta: FloatArray, X: FloatArray, offset: FloatArray | None
-) -> FloatArray:
-    r"""Unnormalised Jeffreys log prior :math:`\tfrac12\log|X^\top W(\beta) X|`, per draw."""
-    flat = beta.reshape(-1, beta.shape[-1])
-    out = np.empty(flat.shape[0])
-    for i, b in enumerate(flat):
-        eta = X @ b if offset is None else X @ b + offset
-        out[i] = 0.5 * np.linalg.slogdet(information(X, weights(eta)))[1]
-    return out.reshape(beta.shape[:-1])
-
-
 def log_prior_terms(
     beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet
 ) -> dict[str, FloatArray] | None:
-    """The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat)."""
-    if prior_set.jeffreys:
-        return {"jeffreys": jeffreys_logpdf(beta, X, offset)}
-    if prior_set.all_flat:
-        return None
-    return {"beta": prior_set.logpdf_terms(beta)}
+    """The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat):
+    :meth:`PriorSet.log_density_terms`, ``beta`` and/or the joint term (``jeffreys``)."""
+    return prior_set.log_density_terms(beta, X, offset) or None
 
 
 def posterior_tree(

@@ -6,21 +6,13 @@ See :mod:`bayeslogit.priors` for the conventions (centred intercept, defaults).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .priors import (
-    DEFAULT_INTERCEPT_SCALE,
-    DEFAULT_SLOPE_SCALE,
-    Flat,
-    Jeffreys,
-    Laplace,
-    Normal,
-    Prior,
-)
+from .priors import DEFAULT_INTERCEPT_SCALE, DEFAULT_SLOPE_SCALE, Flat, Normal, Prior
 
 FloatArray = NDArray[np.float64]
 
@@ -29,12 +21,31 @@ __all__ = ["PriorSet", "resolve_priors"]
 
 @dataclass(frozen=True)
 class PriorSet:
-    r"""Priors resolved for one design: one concrete prior per coefficient.
+    r"""Priors resolved for one design: one prior per coefficient and an optional joint term.
 
-    Priors apply to the *working* coefficients :math:`\theta = T\beta`, equal to
-    :math:`\beta` except at the intercept, where :math:`\theta_0 = \beta_0 + c^\top\beta`
+    Per-coefficient priors apply to the *working* coefficients :math:`\theta = T\beta`, equal
+    to :math:`\beta` except at the intercept, where :math:`\theta_0 = \beta_0 + c^\top\beta`
     with ``center`` :math:`c` (column means, zero at the intercept). ``center`` is all zeros
-    when the model has no intercept.
+    when the model has no intercept or a joint prior.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Coefficient names.
+    priors : tuple of Prior
+        One per coefficient (:class:`~bayeslogit.spec.priors.Flat` for every coefficient
+        under a joint prior).
+    center : ndarray, shape (k,)
+        Centring vector :math:`c`.
+    intercept_index : int or None
+        Column of the intercept.
+    is_default : tuple of bool
+        Whether each prior is the default one.
+    autoscale_factor : tuple of float
+        Factor applied to each prior's scale by autoscaling (1 when none).
+    joint : Prior or None
+        A joint prior term on all coefficients (:class:`~bayeslogit.spec.priors.Jeffreys`),
+        evaluated with the design by ``joint.log_density(beta, X, offset)``.
     """
 
     names: tuple[str, ...]
@@ -43,23 +54,57 @@ class PriorSet:
     intercept_index: int | None
     is_default: tuple[bool, ...]
     autoscale_factor: tuple[float, ...] = field(default=())
-    jeffreys: bool = False
+    joint: Prior | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.priors) != len(self.names):
+            raise ValueError(f"PriorSet needs one prior per coefficient {list(self.names)}, "
+                             f"got {len(self.priors)}.")
+        if any(p.joint for p in self.priors):
+            raise ValueError("A joint prior such as Jeffreys() belongs in joint=, not among "
+                             "the per-coefficient priors.")
+        if self.joint is not None and not self.joint.joint:
+            raise ValueError(f"joint= must be a joint prior such as bl.Jeffreys(), got "
+                             f"{self.joint.describe()}.")
 
     @property
     def k(self) -> int:
+        """Number of coefficients."""
         return len(self.names)
 
     @property
-    def all_flat(self) -> bool:
-        return not self.jeffreys and all(isinstance(p, Flat) for p in self.priors)
+    def jeffreys(self) -> bool:
+        """Whether the joint term is Jeffreys' prior (read-only convenience)."""
+        return self.joint is not None and self.joint.family == "jeffreys"
+
+    @property
+    def proper(self) -> bool:
+        """Whether the joint prior of all coefficients is proper: the joint term's propriety
+        when there is one, else whether every per-coefficient prior is proper."""
+        if self.joint is not None:
+            return self.joint.proper
+        return all(p.proper for p in self.priors)
+
+    @property
+    def flat_index(self) -> NDArray[np.intp]:
+        """Coefficients whose per-coefficient prior is improper (flat); all under a joint
+        prior. Their columns must be linearly independent for a unique mode."""
+        return np.flatnonzero([not p.proper for p in self.priors])
+
+    @property
+    def centred(self) -> bool:
+        """Whether the intercept prior applies to the centred intercept (an intercept and no
+        joint prior, which is invariant to the reparametrisation)."""
+        return self.intercept_index is not None and self.joint is None
 
     @property
     def any_laplace(self) -> bool:
-        return any(isinstance(p, Laplace) for p in self.priors)
+        """Whether some prior has an L1 kink (:meth:`Prior.l1_term`)."""
+        return any(p.l1_term() is not None for p in self.priors)
 
-    @property
-    def smooth(self) -> bool:
-        return all(p.smooth for p in self.priors)
+    def with_priors(self, priors: Sequence[Prior]) -> PriorSet:
+        """The same set with other per-coefficient priors (``dataclasses.replace``)."""
+        return replace(self, priors=tuple(priors))
 
     def to_working(self, beta: FloatArray) -> FloatArray:
         r"""Map reported coefficients (shape (..., k)) to working coefficients :math:`T\beta`."""
@@ -86,10 +131,21 @@ class PriorSet:
             T[self.intercept_index] += self.center
         return T
 
+    def inverse_transform(self) -> FloatArray:
+        r""":math:`T^{-1} = I - e_0 c^\top = 2I - T` (``c_0 = 0``), so ``beta = T^{-1} theta``."""
+        return 2.0 * np.eye(self.k) - self.transform_matrix()
+
+    def working_design(self, X: FloatArray) -> FloatArray:
+        r"""The design of the working coefficients, :math:`X T^{-1} = X - x_0 c^\top`
+        (a new array; ``x_0`` the intercept column)."""
+        X = np.asarray(X, dtype=float)
+        if self.intercept_index is None or not np.any(self.center):
+            return X.copy()
+        return X - np.outer(X[:, self.intercept_index], self.center)
+
     def logpdf_terms(self, beta: FloatArray) -> FloatArray:
-        """Per-coefficient log prior densities, shape (..., k) for ``beta`` of shape (..., k)."""
-        if self.jeffreys:
-            raise ValueError("The Jeffreys prior is joint; evaluate it with the design matrix.")
+        """Per-coefficient log prior densities, shape (..., k) for ``beta`` of shape (..., k)
+        (zeros for flat priors; the joint term is not included)."""
         theta = self.to_working(beta)
         out = np.empty_like(theta)
         for j, prior in enumerate(self.priors):
@@ -97,17 +153,62 @@ class PriorSet:
         return out
 
     def logpdf(self, beta: FloatArray) -> FloatArray:
-        """Joint log prior density of the reported coefficients."""
+        """Joint log prior density of the reported coefficients, for priors without a joint
+        term (which needs the design: use :meth:`log_density`)."""
+        if self.joint is not None:
+            raise ValueError(f"The {self.joint.describe()} prior is joint; evaluate it with the "
+                             "design matrix: prior_set.log_density(beta, X, offset).")
         return self.logpdf_terms(beta).sum(axis=-1)
 
+    def log_density_terms(
+        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
+    ) -> dict[str, FloatArray]:
+        """The log prior of ``beta`` (shape (..., k)) by term: ``"beta"`` the per-coefficient
+        densities (..., k), left out when every one is flat; the joint term (...) under its
+        family name (``"jeffreys"``). Empty when every prior is flat."""
+        terms: dict[str, FloatArray] = {}
+        if self.flat_index.size < self.k:
+            terms["beta"] = self.logpdf_terms(beta)
+        if self.joint is not None:
+            terms[self.joint.family] = self.joint.log_density(beta, X, offset)
+        return terms
+
+    def log_density(
+        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
+    ) -> FloatArray:
+        r"""Log prior density of the reported coefficients, shape ``beta.shape[:-1]``.
+
+        Parameters
+        ----------
+        beta : ndarray, shape (..., k)
+            Coefficient vectors (draws).
+        X : ndarray, shape (n, k)
+            The design (used by a joint term only).
+        offset : ndarray, shape (n,), or None
+            The offset (used by a joint term only).
+
+        Returns
+        -------
+        ndarray
+            Per-coefficient densities with their normalising constants (flat priors
+            contribute 0) plus the joint term, for Jeffreys the unnormalised
+            :math:`\tfrac12\log|X^\top W(\beta)X|`.
+        """
+        beta = np.asarray(beta, dtype=float)
+        out = np.zeros(beta.shape[:-1])
+        for value in self.log_density_terms(beta, X, offset).values():
+            out = out + (value if value.ndim == out.ndim else value.sum(axis=-1))
+        return out
+
     def grad(self, beta: FloatArray) -> FloatArray:
-        r"""Gradient of the joint log prior w.r.t. ``beta`` (:math:`T^\top g(\theta)`)."""
+        r"""Gradient of the per-coefficient log prior w.r.t. ``beta`` (:math:`T^\top g(\theta)`)."""
         theta = self.to_working(beta)
         g = np.array([p.grad(t) for p, t in zip(self.priors, theta, strict=True)], dtype=float)
         return self.transform_matrix().T @ g
 
     def hess(self, beta: FloatArray) -> FloatArray:
-        r"""Hessian of the joint log prior w.r.t. ``beta`` (:math:`T^\top D(\theta) T`)."""
+        r"""Hessian of the per-coefficient log prior w.r.t. ``beta``,
+        :math:`T^\top D(\theta) T`."""
         theta = self.to_working(beta)
         d = np.array([p.hess(t) for p, t in zip(self.priors, theta, strict=True)], dtype=float)
         T = self.transform_matrix()
@@ -117,9 +218,9 @@ class PriorSet:
         """One row per coefficient: prior, whether default, autoscale factor, applies-to."""
         rows = []
         for j, name in enumerate(self.names):
-            prior = self.priors[j]
-            on = "all coefficients (joint)" if self.jeffreys else "coefficient"
-            if j == self.intercept_index and not self.jeffreys:
+            prior = self.priors[j] if self.joint is None else self.joint
+            on = "coefficient" if self.joint is None else "all coefficients (joint)"
+            if j == self.intercept_index and self.centred:
                 on = "centred intercept" if np.any(self.center != 0) else "intercept"
             factor = self.autoscale_factor[j] if self.autoscale_factor else 1.0
             rows.append(
@@ -201,10 +302,9 @@ def resolve_priors(
             return autoscaled(prior, j, 1.0 / sd[j]), 1.0 / sd[j]
         return prior, 1.0
 
-    if isinstance(priors, Jeffreys):
-        flat = tuple(Jeffreys() for _ in names)
-        return PriorSet(names, flat, center * 0.0, intercept_index, (False,) * k,
-                        (1.0,) * k, jeffreys=True)
+    if isinstance(priors, Prior) and priors.joint:
+        return PriorSet(names, (Flat(),) * k, center * 0.0, intercept_index, (False,) * k,
+                        (1.0,) * k, joint=priors)
 
     resolved: list[Prior] = []
     factors: list[float] = []
@@ -221,10 +321,11 @@ def resolve_priors(
             raise ValueError(
                 f"priors names unknown coefficient(s) {unknown}; valid names are {list(names)}."
             )
-        if any(isinstance(p, Jeffreys) for p in priors.values()):
+        joint = [p for p in priors.values() if isinstance(p, Prior) and p.joint]
+        if joint:
             raise ValueError(
-                "Jeffreys() is a joint prior on all coefficients: pass priors=bl.Jeffreys(), "
-                "not inside a dict."
+                f"{joint[0].describe()} is a joint prior on all coefficients: pass "
+                f"priors=bl.{joint[0].describe()}, not inside a dict."
             )
         for j, name in enumerate(names):
             if name in priors:

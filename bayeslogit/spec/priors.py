@@ -2,9 +2,14 @@ r"""Backend-neutral prior descriptions and the default-prior policy.
 
 Every prior is a small frozen dataclass that knows its log density and, where smooth, the
 first and second derivatives of that log density (elementwise, for a scalar coefficient).
-The backends translate these descriptions: :mod:`bayeslogit.newton` uses the derivatives,
-:mod:`bayeslogit.backends.pymc` maps them onto PyMC distributions and
-:mod:`bayeslogit.backends.gibbs` onto normal scale mixtures.
+Each class declares its place in the family registry :data:`FAMILIES`: its ``family`` name
+(the CLI spelling and the PyMC variable suffix), ``param_names``, the ``scale_name`` that
+:meth:`Prior.from_scale` and autoscaling act on, and, through :meth:`Prior.scale_mixture`,
+how it is a normal scale mixture (what the Gibbs sampler needs). The engines read these:
+:mod:`bayeslogit.engines.map` uses the derivatives, :mod:`bayeslogit.engines.nuts` maps
+families onto PyMC distributions and :mod:`bayeslogit.engines.gibbs` onto scale mixtures.
+:class:`Cauchy` acts through :meth:`Cauchy.as_student_t` (Student-t with one degree of
+freedom) and keeps its own name and ``gamma`` for display.
 
 Where the intercept prior applies
 ---------------------------------
@@ -24,7 +29,9 @@ Default priors (rstanarm's weakly informative set)
 
 ``priors=`` accepts ``None`` (all defaults), one prior applied to every coefficient, or a dict
 keyed by coefficient name; coefficients a dict does not name keep their default.
-:class:`Jeffreys` is a joint prior and must be given alone.
+:class:`Jeffreys` is a joint prior and must be given alone: the resolved
+:class:`~bayeslogit.spec.prior_set.PriorSet` then holds it as its ``joint`` term, with
+:class:`Flat` per-coefficient priors.
 """
 
 from __future__ import annotations
@@ -33,10 +40,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy import special
 
-FloatArray = NDArray[np.float64]
+from ..blocks import information_logdets
+from .prior_base import FloatArray, Prior, ScaleMixture, check_finite, check_positive
 
 __all__ = [
     "Prior",
@@ -46,6 +53,9 @@ __all__ = [
     "Cauchy",
     "Flat",
     "Jeffreys",
+    "ScaleMixture",
+    "FAMILIES",
+    "prior_family",
     "DEFAULT_SLOPE_SCALE",
     "DEFAULT_INTERCEPT_SCALE",
 ]
@@ -55,86 +65,6 @@ DEFAULT_INTERCEPT_SCALE = 2.5
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-#: hyper-parameter range the solvers and samplers handle: a scale s enters as 1/s**2 and a
-#: location mu as (x - mu)**2, so both stay far from overflow inside [1e-100, 1e100]
-SCALE_RANGE = (1e-100, 1e100)
-
-
-def _check_positive(name: str, value: float, what: str) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: {what} must be a positive finite number, got {value!r}.")
-    low, high = SCALE_RANGE
-    if value < low:
-        raise ValueError(
-            f"{name}: {what}={value!r} is below {low:g}; such a prior pins the coefficient at "
-            "its location. Use a scale of at least 1e-100, or move the term into the offset "
-            "(offset = mu * x) and drop the column.")
-    if value > high:
-        fix = ("Normal" if what == "nu" else "bl.Flat()")
-        raise ValueError(
-            f"{name}: {what}={value!r} is above {high:g}; use a value of at most 1e100, or "
-            f"{fix} for the limit.")
-    return value
-
-
-def _check_finite(name: str, value: float, what: str) -> float:
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: {what} must be finite, got {value!r}.")
-    if abs(value) > SCALE_RANGE[1]:
-        raise ValueError(f"{name}: {what}={value!r} exceeds {SCALE_RANGE[1]:g} in magnitude; "
-                         "rescale the column so its coefficient is of moderate size.")
-    return value
-
-
-class Prior:
-    """Base of the prior descriptions. Subclasses are frozen dataclasses.
-
-    Attributes
-    ----------
-    smooth : bool
-        Whether ``grad`` and ``hess`` exist everywhere (False for :class:`Laplace`).
-    """
-
-    smooth: bool = True
-    proper: bool = True
-    autoscale: bool = False
-
-    def logpdf(self, x: FloatArray) -> FloatArray:
-        """Elementwise log density at ``x``."""
-        raise NotImplementedError
-
-    def grad(self, x: FloatArray) -> FloatArray:
-        """Elementwise first derivative of the log density."""
-        raise NotImplementedError
-
-    def hess(self, x: FloatArray) -> FloatArray:
-        """Elementwise second derivative of the log density."""
-        raise NotImplementedError
-
-    def params(self) -> dict[str, float]:
-        """Hyper-parameters by name (the names used for PyMC ``pm.Data`` too)."""
-        raise NotImplementedError
-
-    def scaled(self, factor: float) -> Prior:
-        """The same family with its scale multiplied by ``factor`` (location unchanged)."""
-        raise NotImplementedError
-
-    def rvs(self, size: int | tuple[int, ...], rng: np.random.Generator) -> FloatArray:
-        """Random draws (for prior predictive checks); improper priors raise ValueError."""
-        raise ValueError(f"{self.describe()} is improper: it cannot be sampled. Use a proper "
-                         "prior such as Normal(0, 2.5) for prior predictive checks.")
-
-    def describe(self) -> str:
-        """Short text such as ``Normal(mu=0, sigma=2.5)``."""
-        args = ", ".join(f"{k}={v:.4g}" for k, v in self.params().items())
-        return f"{type(self).__name__}({args})"
-
-    def __str__(self) -> str:
-        return self.describe()
-
-
 @dataclass(frozen=True)
 class Normal(Prior):
     r"""Normal prior :math:`\log p(x) = -\tfrac12\log(2\pi\sigma^2) - (x-\mu)^2/(2\sigma^2)`.
@@ -142,13 +72,17 @@ class Normal(Prior):
     With ``autoscale=True`` the scale is divided by ``sd(x_j)`` of the coefficient's column.
     """
 
+    family = "normal"
+    param_names = ("mu", "sigma")
+    scale_name = "sigma"
+    mixture = "fixed"
     mu: float = 0.0
     sigma: float = 1.0
     autoscale: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mu", _check_finite("Normal", self.mu, "mu"))
-        object.__setattr__(self, "sigma", _check_positive("Normal", self.sigma, "sigma"))
+        object.__setattr__(self, "mu", check_finite("Normal", self.mu, "mu"))
+        object.__setattr__(self, "sigma", check_positive("Normal", self.sigma, "sigma"))
 
     def logpdf(self, x):
         z = (np.asarray(x, dtype=float) - self.mu) / self.sigma
@@ -160,14 +94,11 @@ class Normal(Prior):
     def hess(self, x):
         return np.full(np.shape(x), -1.0 / self.sigma**2)
 
-    def params(self):
-        return {"mu": self.mu, "sigma": self.sigma}
-
     def rvs(self, size, rng):
         return rng.normal(self.mu, self.sigma, size)
 
-    def scaled(self, factor):
-        return Normal(self.mu, self.sigma * factor)
+    def scale_mixture(self):
+        return ScaleMixture("fixed", self.mu, self.sigma)
 
 
 @dataclass(frozen=True)
@@ -178,14 +109,18 @@ class Laplace(Prior):
     penalty weight :math:`1/b` on the summed log-likelihood scale.
     """
 
+    family = "laplace"
+    param_names = ("mu", "b")
+    scale_name = "b"
+    mixture = "exponential"
+    smooth = False
     mu: float = 0.0
     b: float = 1.0
     autoscale: bool = False
-    smooth = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mu", _check_finite("Laplace", self.mu, "mu"))
-        object.__setattr__(self, "b", _check_positive("Laplace", self.b, "b"))
+        object.__setattr__(self, "mu", check_finite("Laplace", self.mu, "mu"))
+        object.__setattr__(self, "b", check_positive("Laplace", self.b, "b"))
 
     def logpdf(self, x):
         return -np.abs(np.asarray(x, dtype=float) - self.mu) / self.b - math.log(2.0 * self.b)
@@ -197,14 +132,14 @@ class Laplace(Prior):
     def hess(self, x):
         return np.zeros(np.shape(x))
 
-    def params(self):
-        return {"mu": self.mu, "b": self.b}
-
     def rvs(self, size, rng):
         return rng.laplace(self.mu, self.b, size)
 
-    def scaled(self, factor):
-        return Laplace(self.mu, self.b * factor)
+    def scale_mixture(self):
+        return ScaleMixture("exponential", self.mu, self.b)
+
+    def l1_term(self):
+        return self.mu, 1.0 / self.b
 
 
 @dataclass(frozen=True)
@@ -214,16 +149,22 @@ class StudentT(Prior):
     :math:`\log p(x) = c - \tfrac{\nu+1}{2}\log(1 + z^2/\nu)`, :math:`z = (x-\mu)/\sigma`.
     """
 
+    family = "studentt"
+    spellings = ("student_t", "t")
+    param_names = ("nu", "mu", "sigma")
+    scale_name = "sigma"
+    mixture = "gamma"
+    log_concave = False
     nu: float = 3.0
     mu: float = 0.0
     sigma: float = 1.0
     autoscale: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "nu", _check_positive(type(self).__name__, self.nu, "nu"))
-        object.__setattr__(self, "mu", _check_finite(type(self).__name__, self.mu, "mu"))
+        object.__setattr__(self, "nu", check_positive(type(self).__name__, self.nu, "nu"))
+        object.__setattr__(self, "mu", check_finite(type(self).__name__, self.mu, "mu"))
         object.__setattr__(
-            self, "sigma", _check_positive(type(self).__name__, self.sigma, "sigma")
+            self, "sigma", check_positive(type(self).__name__, self.sigma, "sigma")
         )
 
     def _const(self) -> float:
@@ -251,54 +192,66 @@ class StudentT(Prior):
         q = self.nu + z * z
         return -(self.nu + 1) * ((self.nu - z * z) / q) / q / self.sigma / self.sigma
 
-    def params(self):
-        return {"nu": self.nu, "mu": self.mu, "sigma": self.sigma}
-
     def rvs(self, size, rng):
         return self.mu + self.sigma * rng.standard_t(self.nu, size)
 
-    def scaled(self, factor):
-        return StudentT(self.nu, self.mu, self.sigma * factor)
+    def scale_mixture(self):
+        return ScaleMixture("gamma", self.mu, self.sigma, self.nu)
+
+    def log_concave_proxy(self):
+        return Normal(self.mu, self.sigma)
 
 
 @dataclass(frozen=True)
 class Cauchy(Prior):
-    r"""Cauchy prior (Student-t with one degree of freedom), location ``mu``, scale ``gamma``."""
+    r"""Cauchy prior (Student-t with one degree of freedom), location ``mu``, scale ``gamma``.
 
+    Engines use it through :meth:`as_student_t`; it keeps its own name and ``gamma`` for
+    display.
+    """
+
+    family = "cauchy"
+    param_names = ("mu", "gamma")
+    scale_name = "gamma"
+    mixture = "gamma"
+    log_concave = False
     mu: float = 0.0
     gamma: float = 1.0
     autoscale: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mu", _check_finite("Cauchy", self.mu, "mu"))
-        object.__setattr__(self, "gamma", _check_positive("Cauchy", self.gamma, "gamma"))
+        object.__setattr__(self, "mu", check_finite("Cauchy", self.mu, "mu"))
+        object.__setattr__(self, "gamma", check_positive("Cauchy", self.gamma, "gamma"))
 
-    def _t(self) -> StudentT:
+    def as_student_t(self) -> StudentT:
+        """The same prior as ``StudentT(nu=1, mu, sigma=gamma)``."""
         return StudentT(1.0, self.mu, self.gamma)
 
     def logpdf(self, x):
-        return self._t().logpdf(x)
+        return self.as_student_t().logpdf(x)
 
     def grad(self, x):
-        return self._t().grad(x)
+        return self.as_student_t().grad(x)
 
     def hess(self, x):
-        return self._t().hess(x)
-
-    def params(self):
-        return {"mu": self.mu, "gamma": self.gamma}
+        return self.as_student_t().hess(x)
 
     def rvs(self, size, rng):
         return self.mu + self.gamma * rng.standard_cauchy(size)
 
-    def scaled(self, factor):
-        return Cauchy(self.mu, self.gamma * factor)
+    def scale_mixture(self):
+        return self.as_student_t().scale_mixture()
+
+    def log_concave_proxy(self):
+        return self.as_student_t().log_concave_proxy()
 
 
 @dataclass(frozen=True)
 class Flat(Prior):
     """Improper flat prior (log density 0). MAP under flat priors is the MLE."""
 
+    family = "flat"
+    mixture = "flat"
     proper = False
 
     def logpdf(self, x):
@@ -310,11 +263,8 @@ class Flat(Prior):
     def hess(self, x):
         return np.zeros(np.shape(x))
 
-    def params(self):
-        return {}
-
-    def scaled(self, factor):
-        return self
+    def scale_mixture(self):
+        return ScaleMixture("flat")
 
     def describe(self):
         return "Flat()"
@@ -325,18 +275,57 @@ class Jeffreys(Prior):
     r"""Jeffreys' joint prior :math:`p(\beta) \propto |X^\top W(\beta) X|^{1/2}`.
 
     A joint prior on all coefficients (it must be given alone, ``priors=Jeffreys()``); its
-    posterior mode is Firth's bias-reduced estimate, finite even under separation.
-    Its density depends on the design, so the per-coefficient methods are not defined.
+    posterior mode is Firth's bias-reduced estimate, finite even under separation. For
+    logistic regression it is proper (Ibrahim & Laud 1991). Its density depends on the
+    design, so the per-coefficient methods are not defined: use :meth:`log_density`.
     """
 
-    proper = True
+    family = "jeffreys"
+    joint = True
 
-    def params(self):
-        return {}
+    def log_density(
+        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
+    ) -> FloatArray:
+        r"""Unnormalised :math:`\tfrac12\log|X^\top W(\beta)X|` for each coefficient vector.
 
-    def scaled(self, factor):
-        return self
+        Parameters
+        ----------
+        beta : ndarray, shape (..., k)
+            Coefficient vectors (reported scale).
+        X : ndarray, shape (n, k)
+            Design matrix.
+        offset : ndarray, shape (n,), or None
+            Added to the linear predictor.
+
+        Returns
+        -------
+        ndarray, shape ``beta.shape[:-1]``
+            ``-inf`` where :math:`X^\top WX` is not positive definite. Computed in blocks
+            (:func:`bayeslogit.blocks.information_logdets`).
+        """
+        return 0.5 * information_logdets(beta, X, offset)
 
     def describe(self):
         return "Jeffreys()"
 
+
+#: the prior families by registry name, in display order
+FAMILIES: dict[str, type[Prior]] = {
+    cls.family: cls for cls in (Normal, Laplace, StudentT, Cauchy, Flat, Jeffreys)
+}
+
+
+def prior_family(name: str) -> type[Prior]:
+    """The prior class for a family name or one of its spellings (case-insensitive).
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the families with their parameters.
+    """
+    key = str(name).strip().lower()
+    for cls in FAMILIES.values():
+        if key == cls.family or key in cls.spellings:
+            return cls
+    known = ", ".join(cls.usage() for cls in FAMILIES.values())
+    raise ValueError(f"Unknown prior family {name!r}; the families are {known}.")

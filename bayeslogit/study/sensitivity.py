@@ -8,14 +8,14 @@ compilation), so a sweep costs little more than its sampling time.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..spec.priors import Cauchy, Laplace, Normal, Prior, StudentT
+from ..spec.priors import FAMILIES, Normal, Prior
 
 if TYPE_CHECKING:
     from ..model import Logit
@@ -23,18 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["prior_sensitivity", "SensitivityResult"]
 
 METHODS = ("map", "laplace", "sample")
-
-
-def _family_factory(prior: Any) -> Callable[[float], Prior]:
-    """Turn ``bl.Normal`` (etc.) into ``scale -> prior``; location 0, StudentT with nu=3."""
-    if prior in (Normal, Laplace, Cauchy):
-        return lambda s: prior(0.0, s)
-    if prior is StudentT:
-        return lambda s: StudentT(3.0, 0.0, s)
-    if callable(prior) and not isinstance(prior, type):
-        return prior
-    raise TypeError("prior must be bl.Normal, bl.Laplace, bl.StudentT, bl.Cauchy or a callable "
-                    f"mapping a scale to a prior; got {prior!r}.")
 
 
 @dataclass
@@ -92,7 +80,14 @@ class SensitivityResult:
 
 
 def _settings_from_scales(model: Logit, prior: Any, scales: Sequence[float]):
-    make = _family_factory(prior)
+    if isinstance(prior, type) and issubclass(prior, Prior) and prior.scale_name is not None:
+        make = prior.from_scale  # location 0, other parameters default (StudentT: nu=3)
+    elif callable(prior) and not isinstance(prior, type):
+        make = prior
+    else:
+        scaled = ", ".join(f"bl.{c.__name__}" for c in FAMILIES.values() if c.scale_name)
+        raise TypeError(f"prior must be a family with a scale ({scaled}) or a callable "
+                        f"mapping a scale to a prior; got {prior!r}.")
     ps = model.prior_set
     out = {}
     for s in scales:
