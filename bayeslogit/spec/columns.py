@@ -202,16 +202,17 @@ def check_outcome_range(y: np.ndarray, name: str, remedy: str, recode: str) -> N
     if not bad.any():
         return
     values = np.unique(y[~np.isnan(y)])
-    pick = values.max().item()
-    lit = event_literal(pick)
-    fix, rec = remedy.replace("{event!r}", lit), recode.replace("{event!r}", lit)
+    head = (f"endog {name!r} must lie in [0, 1] (binary 0/1, or proportions); found "
+            f"{describe_values(y[bad])}.")
+    if not np.all(values == np.round(values)):
+        raise EventLevelError(head + " Recode it to 0/1 or to proportions in [0, 1] (e.g. "
+                              "successes divided by trials).")
+    pick = int(values.max())
+    fix, rec = remedy.replace("{event!r}", repr(pick)), recode.replace("{event!r}", repr(pick))
     pm = " For -1/+1 coding, (y + 1) / 2 gives 0/1." if set(values) <= {-1.0, 1.0} else ""
     raise EventLevelError(
-        f"endog {name!r} must lie in [0, 1] (binary 0/1, or proportions); found "
-        f"{describe_values(y[bad])}. Say which value is the event (coded 1, every other value "
-        f"0): {fix}, or recode it, e.g. {rec}.{pm}", int(pick) if float(pick).is_integer()
-        else pick, fix
-    )
+        f"{head} Recode it, e.g. {rec}, or say which value is the event (coded 1, every "
+        f"other value 0): {fix}.{pm}", pick, fix)
 
 
 def pick_event(levels: list) -> Any:
