@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import expit
 
 import bayeslogit as bl
@@ -312,3 +314,21 @@ def test_cli_unwritable_output_refused_before_the_fit(yes_no_csv, tmp_path, caps
         assert out.out == ""  # refused before fitting: no report printed
         assert out.err.startswith(f"bayeslogit: error: {flag}") and out.err.count("\n") == 1
     assert not (tmp_path / "no").exists()
+
+
+# -- properties -----------------------------------------------------------------------------
+@settings(max_examples=12, deadline=None)
+@given(dtype=st.sampled_from(["uint8", "int8", "Int8", "UInt8", "int16", "float32"]),
+       op=st.sampled_from(["-", "*", "+"]), c=st.integers(-300, 300),
+       order=st.permutations(["const", "x1", "x2"]))
+def test_transforms_and_column_order_property(base, dtype, op, c, order):
+    formula = f"y ~ x + I(k {op} {c})"
+    data = base.assign(k=base.k.astype(dtype))
+    ours = bl.Logit.from_formula(formula, data).fit()
+    ref = smf.logit(formula, base.assign(k=base.k.astype(float))).fit(disp=0, tol=1e-12)
+    np.testing.assert_allclose(ours.predict(data.head(8)), ref.predict(base.head(8)),
+                               rtol=1e-6)
+    A = np.column_stack([np.ones(len(base)), base.x, base.k])
+    numpy_fit = bl.Logit(base.y.to_numpy(), A).fit()
+    new = pd.DataFrame(A[:5], columns=["const", "x1", "x2"])[list(order)]
+    np.testing.assert_allclose(numpy_fit.predict(new), numpy_fit.predict(A[:5]), rtol=1e-12)
