@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import EventLevelError
 from .spec.priors import FAMILIES, Prior, prior_family
 
 __all__ = ["main", "parse_prior", "parse_event"]
@@ -88,6 +91,39 @@ def parse_event(text: str | None) -> Any:
     return {"True": True, "False": False}.get(text, text)
 
 
+def _check_writable(path: str | None, flag: str) -> None:
+    """Refuse an output path that cannot be written, before the (possibly long) fit."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CLIError(f"{flag} {path}: is a directory; give a file name")
+    if not os.path.isdir(folder):
+        raise CLIError(f"{flag} {path}: no such directory {folder}; create it first")
+    existed = os.path.exists(path)
+    try:  # opening for append creates nothing new in an existing file and proves access
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"{flag} {path}: {exc.strerror or exc}; choose a writable location") \
+            from None
+    if not existed:
+        os.remove(path)
+
+
+def _event_message(exc: EventLevelError, given: str | None) -> str:
+    """The message with its Python ``event=`` remedy spelled as the ``--event`` option."""
+    text = str(exc).splitlines()[0]
+    if given is not None and text.startswith("event="):
+        text = f"--event {shlex.quote(given)}" + text[text.index(" is not"):]
+    if exc.remedy and exc.suggestion is not None and exc.remedy in text:
+        value = exc.suggestion
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = text.replace(exc.remedy, f"--event {shlex.quote(str(value))}")
+    return text
+
+
 def _fit(model, method: str, args) -> Any:
     if method in ("mle", "map", "laplace"):
         kwargs = {"random_seed": args.seed} if method == "laplace" else {}
@@ -106,10 +142,14 @@ def _cmd_fit(args) -> int:
     except Exception as exc:
         raise CLIError(f"cannot read {args.data}: {exc}") from None
     priors = _parse_priors(args.prior)
+    _check_writable(args.json, "--json")
+    _check_writable(args.save, "--save")
     try:
         model = Logit.from_formula(args.formula, data, priors=priors, offset=args.offset,
                                    event=parse_event(args.event))
         result = _fit(model, args.method, args)
+    except EventLevelError as exc:
+        raise CLIError(_event_message(exc, args.event)) from None
     except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
         raise CLIError(str(exc).splitlines()[0]) from None
     if model.n_dropped:
@@ -121,10 +161,16 @@ def _cmd_fit(args) -> int:
                    "n_dropped": model.n_dropped, "dropped": model.design.dropped,
                    "estimates": {k: float(v) for k, v in result.params.items()},
                    "summary": json.loads(summary.to_json(orient="index"))}
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=2)
+        try:
+            with open(args.json, "w") as fh:
+                json.dump(payload, fh, indent=2)
+        except OSError as exc:
+            raise CLIError(f"--json {args.json}: {exc.strerror or exc}") from None
     if args.save:
-        result.save(args.save)
+        try:
+            result.save(args.save)
+        except OSError as exc:
+            raise CLIError(f"--save {args.save}: {exc.strerror or exc}") from None
     return 0
 
 

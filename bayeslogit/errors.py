@@ -16,6 +16,8 @@ __all__ = [
     "MissingDataError",
     "UnseenLevelError",
     "ColumnMismatchError",
+    "UnsupportedDtypeError",
+    "EventLevelError",
     "UnsupportedPriorError",
     "DataWarning",
 ]
@@ -55,6 +57,26 @@ class UnseenLevelError(ValueError):
 
 class ColumnMismatchError(ValueError):
     """Data whose columns, index or offset do not match what the model was built from."""
+
+
+class UnsupportedDtypeError(ValueError):
+    """A date, time, duration or period column where a number is needed: its value as a
+    number would depend on the storage unit, so it is refused rather than converted."""
+
+
+class EventLevelError(ValueError):
+    """The response is not 0/1 and needs an event level (``event=...``), or the one given is
+    not a value of the response.
+
+    ``suggestion`` is the level the message proposes (a value of the response, or None) and
+    ``remedy`` the Python call shown in the message, so that a caller with another syntax
+    (the command line's ``--event``) can show its own spelling of the same remedy.
+    """
+
+    def __init__(self, message: str, suggestion: object = None, remedy: str = "") -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+        self.remedy = remedy
 
 
 class UnsupportedPriorError(ValueError):

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import ColumnMismatchError, DataWarning
 from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
-from ..spec.newdata import encode_new_data
+from ..spec.newdata import as_new_data, encode_new_data
 from .save import save_result
 
 if TYPE_CHECKING:
@@ -106,8 +106,7 @@ class LogitResultsBase:
             off = offset_to_float(align_to_index(offset, d.row_labels, "offset", "the data"),
                                   d.nobs)
             return d.X, off, d.row_labels
-        if isinstance(data, dict):
-            data = pd.DataFrame(data)
+        data = as_new_data(d, data)
         X, term = encode_new_data(d, data)
         index = pd.Index(data.index) if isinstance(data, pd.DataFrame | pd.Series) else \
             pd.RangeIndex(X.shape[0])

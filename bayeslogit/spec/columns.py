@@ -14,13 +14,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError, MissingDataError
+from ..errors import (
+    ColumnMismatchError,
+    EventLevelError,
+    MissingDataError,
+    UnsupportedDtypeError,
+)
 
 __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
            "offset_to_float",
            "check_missing_policy", "apply_missing_policy", "drop_reason",
-           "check_unique_columns"]
+           "check_unique_columns", "check_outcome_range", "datetime_kind", "datetime_error",
+           "event_literal", "pick_event"]
 
 MissingPolicy = Literal["none", "drop", "raise"]
 MISSING_POLICIES: tuple[str, ...] = ("none", "drop", "raise")
@@ -56,6 +62,62 @@ def check_unique_columns(frame: pd.DataFrame, what: str) -> None:
         )
 
 
+def datetime_kind(dtype: Any) -> Literal["dates", "durations", "periods"] | None:
+    """What a date-like dtype holds (datetime64 with or without a time zone, timedelta64,
+    Period), or None for any other dtype."""
+    if isinstance(dtype, pd.PeriodDtype):
+        return "periods"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "dates"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "durations"
+    return None
+
+
+def _literal(value: Any) -> str:
+    """Python source for a pandas or plain scalar (``pd.Timestamp('2020-01-01 00:00:00')``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp | pd.Timedelta | pd.Period):
+        return "pd." + repr(value)
+    return repr(value)
+
+
+def datetime_error(s: pd.Series, what: str, src: str, new: str,
+                   categorical: str = "") -> UnsupportedDtypeError:
+    """The refusal of a date-like column used as numbers, with a conversion that works.
+
+    ``what`` names the column in the message (``"column 'd'"``), ``src`` is the expression
+    that reads it (``"data['d']"``) and ``new`` the column the remedy creates; ``categorical``
+    is an alternative use to mention (``"C(d)"``), if any.
+    """
+    kind = datetime_kind(s.dtype)
+    if kind == "durations":
+        conv, unit = f'{src} / pd.Timedelta("1D")', "in days"
+    else:
+        stamps = s.dt.to_timestamp() if kind == "periods" else s
+        first = stamps.min()
+        first = first.normalize() if pd.notna(first) else pd.Timestamp("2000-01-01")
+        ref = _literal(first)
+        src_ts = f"{src}.dt.to_timestamp()" if kind == "periods" else src
+        conv, unit = f'({src_ts} - {ref}) / pd.Timedelta("1D")', f"in days since {first.date()}"
+    alt = f", or use it as categories with {categorical}" if categorical else ""
+    return UnsupportedDtypeError(
+        f"{what} has dtype {s.dtype}: {kind} are not numbers, and converting them silently "
+        f"would give a number that depends on the unit they are stored in. Convert it in the "
+        f"unit you mean, e.g. {new} = {conv} ({unit}), and use that{alt}."
+    )
+
+
+def event_literal(value: Any) -> str:
+    """``value`` as it is written after ``event=`` (``'Yes'``, ``2``, ``pd.Timestamp(...)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value))
+    return _literal(value)
+
+
 def series_to_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     """Float values (NaN where missing) and the mask of non-numeric entries.
 
@@ -74,29 +136,47 @@ def series_to_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     return np.full(len(s), np.nan), None
 
 
-def outcome_to_float(values: Any, name: str, event: Any, remedy: str) -> np.ndarray:
+def outcome_to_float(values: Any, name: str, event: Any, remedy: str,
+                     src: str = "y") -> np.ndarray:
     """The response as float 0/1 (or proportions), NaN where missing.
 
     ``event`` (any value of the response) codes the response as ``values == event``; it is
     required for categorical and string responses. ``remedy`` is the call to show with
-    ``event=...`` filled in, e.g. ``"bl.Logit(y, X, event={event!r})"``.
+    ``event=...`` filled in, e.g. ``"bl.Logit(y, X, event={event!r})"``; ``src`` is how the
+    user reads the response (``"y"``, ``"data['y']"``) in a recoding remedy.
+
+    Raises
+    ------
+    UnsupportedDtypeError
+        A date, duration or period response.
+    EventLevelError
+        A non-numeric response without ``event``, or an ``event`` that is not a value.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    kind = datetime_kind(s.dtype)
+    if kind is not None:
+        known = s.dropna()
+        cut = _literal(known.min()) if len(known) else "<value>"
+        raise UnsupportedDtypeError(
+            f"endog {name!r} has dtype {s.dtype}: {kind} are not an outcome. Code the event as "
+            f"0/1 first, e.g. ({src} > {cut}).astype(int), with the cut that defines the event."
+        )
     null = s.isna().to_numpy()
 
     def levels() -> list:
         return pd.unique(s[~null]).tolist()
 
-    def fix() -> str:
-        return remedy.replace("{event!r}", repr(_pick_event(levels())))
+    def fix(value: Any) -> str:
+        return remedy.replace("{event!r}", event_literal(value))
 
     if event is not None:
         match = np.asarray((s == event).astype("boolean").fillna(False), dtype=bool)
         if not match.any():
-            raise ValueError(
-                f"event={event!r} is not a value of the response {name!r}; its values are "
-                f"{describe_values(levels())}. Pass one of them, e.g. "
-                f"{fix()}."
+            pick = pick_event(levels())
+            raise EventLevelError(
+                f"event={event_literal(event)} is not a value of the response {name!r}; its "
+                f"values are {describe_values(levels())}. Pass one of them, e.g. "
+                f"{fix(pick)}.", pick, fix(pick)
             )
         y = match.astype(float)
         y[null] = np.nan
@@ -104,15 +184,39 @@ def outcome_to_float(values: Any, name: str, event: Any, remedy: str) -> np.ndar
     y, bad = series_to_float(s)
     if bad is None or bad.any():
         shown = describe_values(levels() if bad is None else s[bad])
-        raise ValueError(
+        pick = pick_event(levels())
+        raise EventLevelError(
             f"endog {name!r} must be numeric 0/1 (or proportions in [0, 1]); it holds "
             f"{'levels' if bad is None else 'non-numeric values'} {shown}. Say which value is "
-            f"the event: {fix()}."
+            f"the event: {fix(pick)}.", pick, fix(pick)
         )
     return y
 
 
-def _pick_event(levels: list) -> Any:
+def check_outcome_range(y: np.ndarray, name: str, remedy: str, recode: str) -> None:
+    """Refuse a numeric response outside [0, 1] with an ``event=`` remedy that works.
+
+    ``remedy`` and ``recode`` show the call and a recoding with ``{event!r}`` filled in by the
+    largest value found (``bl.Logit(y, X, event=2)``, ``y = (y == 2).astype(int)``).
+    """
+    bad = (y < 0) | (y > 1)
+    if not bad.any():
+        return
+    values = np.unique(y[~np.isnan(y)])
+    head = (f"endog {name!r} must lie in [0, 1] (binary 0/1, or proportions); found "
+            f"{describe_values(y[bad])}.")
+    if not np.all(values == np.round(values)):
+        raise EventLevelError(head + " Recode it to 0/1 or to proportions in [0, 1] (e.g. "
+                              "successes divided by trials).")
+    pick = int(values.max())
+    fix, rec = remedy.replace("{event!r}", repr(pick)), recode.replace("{event!r}", repr(pick))
+    pm = " For -1/+1 coding, (y + 1) / 2 gives 0/1." if set(values) <= {-1.0, 1.0} else ""
+    raise EventLevelError(
+        f"{head} Recode it, e.g. {rec}, or say which value is the event (coded 1, every "
+        f"other value 0): {fix}.{pm}", pick, fix)
+
+
+def pick_event(levels: list) -> Any:
     """A plausible event level for a remedy: 'yes'-like when present, else the last level."""
     for v in levels:
         if str(v).strip().lower() in ("yes", "y", "true", "1", "event", "success"):
@@ -157,7 +261,7 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
                              f"{list(offset.columns)}.")
         offset = offset.iloc[:, 0]
     if isinstance(offset, pd.Series):
-        values, bad = series_to_float(offset)
+        ser = offset
     else:
         arr = np.asarray(offset)
         if arr.ndim == 0:
@@ -167,7 +271,13 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
         if arr.ndim != 1:
             raise ValueError(f"{what} must have shape ({n},); got shape {arr.shape}. Pass one "
                              "value per row.")
-        values, bad = series_to_float(pd.Series(arr))
+        ser = pd.Series(arr)
+    values, bad = series_to_float(ser)
+    if bad is None and datetime_kind(ser.dtype) is not None:
+        col = ser.name if what != "offset" else None  # an offset read from a data column
+        src, new = (f"data[{col!r}]", f"data[{f'{col}_days'!r}]") if col is not None else \
+            ("offset", "offset_days")
+        raise datetime_error(ser, what, src, new)
     if bad is None or bad.any():
         shown = describe_values(offset if bad is None else np.asarray(offset, dtype=object)
                                 .ravel()[bad])

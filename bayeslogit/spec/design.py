@@ -16,12 +16,19 @@ import pandas as pd
 import scipy.linalg
 from numpy.typing import NDArray
 
-from ..errors import ColumnMismatchError, MissingDataError, RankDeficiencyError
+from ..errors import (
+    MissingDataError,
+    RankDeficiencyError,
+    UnsupportedDtypeError,
+)
 from .columns import (
     align_to_index,
     apply_missing_policy,
     check_missing_policy,
+    check_outcome_range,
     check_unique_columns,
+    datetime_error,
+    datetime_kind,
     describe_values,
     drop_reason,
     format_labels,
@@ -32,7 +39,7 @@ from .columns import (
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["Design", "design_from_arrays", "encode_array_data", "exog_to_float", "check_rank",
+__all__ = ["Design", "design_from_arrays", "exog_to_float", "check_rank",
            "find_intercept", "check_finite"]
 
 
@@ -139,6 +146,15 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
         if values.dtype == bool or np.issubdtype(values.dtype, np.number):
             X = np.array(values, dtype=float, order="C")
             return X, _numpy_names(X), False
+        if values.dtype.kind in "mM":
+            start = str(np.nanmin(values).astype("M8[D]")) if values.dtype.kind == "M" else ""
+            conv = "X / np.timedelta64(1, 'D')" if values.dtype.kind == "m" else \
+                f"(X - np.datetime64({start!r})) / np.timedelta64(1, 'D')"
+            kind = "durations" if values.dtype.kind == "m" else "dates"
+            raise UnsupportedDtypeError(
+                f"exog has dtype {values.dtype}: {kind} are not numbers, and converting them "
+                "silently would give a number that depends on the unit they are stored in. "
+                f"Convert it in the unit you mean, e.g. X = {conv} (days).")
         frame, named = pd.DataFrame(values), False
     X = np.empty(frame.shape, dtype=float)
     bads = []
@@ -149,6 +165,10 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
     problems = []
     for j, bad in enumerate(bads):
         col, label = frame.iloc[:, j], repr(names[j])
+        if bad is None and datetime_kind(col.dtype) is not None:
+            src = f"exog[{frame.columns[j]!r}]" if named else f"X[:, {j}]"
+            raise datetime_error(col, f"exog column {label}", src,
+                                 f"exog[{names[j] + '_days'!r}]" if named else "days")
         if bad is None:
             problems.append(f"column {label} has dtype {col.dtype} with values "
                             f"{describe_values(col.dropna())}")
@@ -177,16 +197,6 @@ def check_finite(arrays: dict[str, np.ndarray], labels: pd.Index) -> None:
         raise MissingDataError(
             f"Infinite values in {found[0]} (and {len(found) - 1} more places); infinite "
             "values are never dropped: fix or remove those rows."
-        )
-
-
-def _check_y(y: np.ndarray, endog_name: str) -> None:
-    bad = (y < 0) | (y > 1)
-    if bad.any():
-        raise ValueError(
-            f"endog {endog_name!r} must lie in [0, 1] (binary 0/1, or proportions); found "
-            f"{describe_values(y[bad])}. Recode it, e.g. y = (y == 2).astype(int) for 1/2 "
-            "coding (or pass event=2), or (y + 1) / 2 for -1/+1."
         )
 
 
@@ -315,47 +325,9 @@ def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str =
         off = off[keep] if off is not None else None
     if y.shape[0] == 0:
         raise ValueError("No observations left (empty data, or every row had missing values).")
-    _check_y(y, endog_name)
+    check_outcome_range(y, endog_name, "bl.Logit(y, X, event={event!r})",
+                        "y = (y == {event!r}).astype(int)")
     off = off.copy() if off is not None else None
     return Design(np.ascontiguousarray(X), y.copy(), off, names, endog_name, find_intercept(X),
                   pd.Index(labels), dropped, dropped=counts, dropped_labels=dropped_labels,
                   event=event, exog_named=named)
-
-
-def _select_named_columns(design: Design, data: pd.DataFrame) -> pd.DataFrame:
-    check_unique_columns(data, "data")
-    names = list(design.exog_names)
-    cols = [str(c) for c in data.columns]
-    missing = [c for c in names if c not in cols]
-    extra = [c for c in cols if c not in names]
-    if missing or extra:
-        raise ColumnMismatchError(
-            f"The new data's columns do not match the model's {names}: "
-            + "; ".join(p for p in (f"missing {missing}" if missing else "",
-                                    f"unexpected {extra}" if extra else "") if p)
-            + ". Columns are matched by name; select them with data[model.exog_names]."
-        )
-    return data.set_axis(cols, axis=1)[names]
-
-
-def encode_array_data(design: Design, data: Any) -> FloatArray:
-    """Design matrix for new exog of a model built from arrays (not a formula).
-
-    A model fitted on a named DataFrame selects the columns of a new DataFrame by name;
-    other input pairs columns by position.
-
-    Raises
-    ------
-    ColumnMismatchError
-        A DataFrame lacks some of the model's columns or has unexpected ones, or the number
-        of columns differs.
-    """
-    if isinstance(data, dict):
-        data = pd.DataFrame(data)
-    if design.exog_named and isinstance(data, pd.DataFrame):
-        data = _select_named_columns(design, data)
-    X, _, _ = exog_to_float(data)
-    if X.shape[1] != len(design.exog_names):
-        raise ColumnMismatchError(f"New exog has {X.shape[1]} columns; the model has "
-                                  f"{len(design.exog_names)}: {list(design.exog_names)}.")
-    return np.ascontiguousarray(X)

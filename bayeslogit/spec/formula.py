@@ -15,17 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError, UnseenLevelError
+from ..errors import ColumnMismatchError, EventLevelError, UnseenLevelError
 from .columns import (
     align_to_index,
     apply_missing_policy,
     check_missing_policy,
+    check_outcome_range,
     check_unique_columns,
     describe_values,
+    event_literal,
     offset_to_float,
     outcome_to_float,
+    pick_event,
 )
 from .design import Design, check_finite, find_intercept
+from .formula_frame import column_uses, prepare_frame
 
 __all__ = ["design_from_formula", "encode_formula_data", "offset", "FORMULA_CONTEXT"]
 
@@ -37,23 +41,7 @@ def offset(values: Any) -> Any:
 
 
 FORMULA_CONTEXT: dict[str, Any] = {"np": np, "numpy": np, "pd": pd, "offset": offset}
-_PLAIN_FACTOR = re.compile(r"\s*(?:C\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))\s*")
-
-
-def _prepare_frame(data: pd.DataFrame, fit: bool) -> pd.DataFrame:
-    """A shallow copy with positions as index, ``string`` (pd.NA) columns as object (which
-    formulaic treats as categorical, like ``str``) and, at fit, unused categories removed."""
-    frame = data.reset_index(drop=True)
-    for c in frame.columns:
-        dtype = frame[c].dtype
-        if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
-            col = frame[c]
-            frame[c] = col.astype(object).where(col.notna(), np.nan)
-        elif fit and isinstance(dtype, pd.CategoricalDtype):
-            frame[c] = frame[c].cat.remove_unused_categories()
-    return frame
-
-
+_PLAIN_FACTOR = re.compile(r"\s*(?:C\(\s*([A-Za-z_]\w*)\s*(?:,.*)?\)|([A-Za-z_]\w*))\s*", re.S)
 def _materialize(formula: str, frame: pd.DataFrame):
     import formulaic
 
@@ -114,22 +102,28 @@ def _outcome(lhs: Any, event: Any, formula: str) -> tuple[np.ndarray, str]:
         if len(structure) != 1 or len(levels) != lhs.shape[1]:
             raise ValueError(f"The response in {formula!r} must be one column; got "
                              f"{list(lhs.columns)}.")
+        pick = pick_event(levels)
+        fix = remedy.replace("{event!r}", event_literal(pick))
         if event is None:
-            raise ValueError(
+            raise EventLevelError(
                 f"The response {name!r} is categorical with levels {describe_values(levels)}; "
-                "say which level is the event (coded 1), e.g. "
-                f"{remedy.replace('{event!r}', repr(levels[-1]))}."
-            )
+                f"say which level is the event (coded 1), e.g. {fix}.", pick, fix)
         hits = [j for j, v in enumerate(levels) if v == event]
         if not hits:
-            raise ValueError(f"event={event!r} is not a level of the response {name!r}; its "
-                             f"levels are {describe_values(levels)}.")
+            raise EventLevelError(
+                f"event={event_literal(event)} is not a level of the response {name!r}; its "
+                f"levels are {describe_values(levels)}. Pass one of them, e.g. {fix}.",
+                pick, fix)
         return lhs.iloc[:, hits[0]].to_numpy(dtype=float), name
     if lhs.shape[1] != 1:
         raise ValueError(f"The response in {formula!r} evaluated to {lhs.shape[1]} columns "
                          f"{list(lhs.columns)}; it must be one 0/1 column.")
     col = lhs.iloc[:, 0]
-    return outcome_to_float(col, str(lhs.columns[0]), event, remedy), str(lhs.columns[0])
+    y = outcome_to_float(col, str(lhs.columns[0]), event, remedy)
+    left, right = formula.split("~", 1)
+    check_outcome_range(y, str(lhs.columns[0]), remedy,
+                        f"'I({left.strip()} == {{event!r}}) ~ {right.strip()}'")
+    return y, str(lhs.columns[0])
 
 
 def _categorical_levels(spec: Any) -> dict[str, list]:
@@ -186,7 +180,8 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
         off_all = offset_to_float(data[off_column], n, f"offset column {off_column!r}")
     else:
         off_all = offset_to_float(align_to_index(offset, labels, "offset", "data"), n)
-    frame = _prepare_frame(data, fit=True)
+    uses = column_uses(formula, data.columns)
+    frame = prepare_frame(data, fit=True, uses=uses)
     mm = _materialize(formula, frame)
     nulls = _formula_nulls(mm, frame)
     if off_all is not None:
@@ -195,7 +190,7 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     keep, counts = apply_missing_policy(nulls, labels, missing)
     rows = np.flatnonzero(keep)
     if rows.size < n:  # learn the encoding (levels, transforms) on the complete cases only
-        mm = _materialize(formula, _prepare_frame(data.iloc[rows], fit=True))
+        mm = _materialize(formula, prepare_frame(data.iloc[rows], fit=True, uses=uses))
     lhs, rhs = mm.lhs, mm.rhs
     if len(rhs) != rows.size or len(lhs) != rows.size:
         raise ValueError(f"formula {formula!r} dropped rows that have no missing values.")
@@ -215,10 +210,6 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
         term = rhs[off_cols].to_numpy(dtype=float).sum(axis=1)
         check_finite({"offset term": term}, kept_labels)
         off = term if off is None else off + term
-    if np.any((y < 0) | (y > 1)):
-        raise ValueError(f"endog {endog_name!r} must lie in [0, 1] (binary 0/1, or "
-                         f"proportions); found {describe_values(y[(y < 0) | (y > 1)])}. Recode "
-                         f"it, e.g. I(y == 2) ~ ... for 1/2 coding, or pass event=2.")
     return Design(np.ascontiguousarray(X), y.copy(), off, names, endog_name, find_intercept(X),
                   pd.Index(kept_labels), n - rows.size, formula, rhs.model_spec,
                   _categorical_levels(rhs.model_spec), dropped=counts,
@@ -272,7 +263,8 @@ def encode_formula_data(design: Design, data: Any) -> tuple[np.ndarray, np.ndarr
             f"A formula model predicts from a DataFrame of raw columns (those in "
             f"{design.formula!r}); got {type(data).__name__}.")
     check_unique_columns(data, "data")
-    frame = _prepare_frame(data, fit=False)
+    frame = prepare_frame(data, fit=False,
+                          uses=({}, column_uses(design.formula, data.columns)[1]))
     spec = design.model_spec
     absent = [v for v in _data_variables(spec) if v not in frame.columns]
     if absent:
@@ -293,7 +285,10 @@ def encode_formula_data(design: Design, data: Any) -> tuple[np.ndarray, np.ndarr
                 from exc
     for w in caught:
         if issubclass(w.category, DataMismatchWarning):
-            raise UnseenLevelError(f"Cannot predict: {w.message}")
+            raise UnseenLevelError(
+                f"Cannot predict: a categorical term of {design.formula!r} met values outside "
+                f"its levels ({str(w.message).split('. ')[0]}). Map them to a known level or "
+                "refit with them.")
         if not issubclass(w.category, DeprecationWarning | FutureWarning):
             warnings.warn(w.message, w.category, stacklevel=3)
     cols = [str(c) for c in mm.columns]
