@@ -68,8 +68,9 @@ def _parse_priors(items: Sequence[str] | None) -> Any:
     named: dict[str, Prior] = {}
     common = None
     for item in items:
-        name, sep, rest = item.partition("=")
-        if sep and "(" not in name:
+        # a prior has no "=", a coefficient name may ("C(x == 1)[T.True]"): split at the last
+        name, sep, rest = item.rpartition("=")
+        if sep and name.strip():
             named[name.strip()] = parse_prior(rest)
         else:
             common = parse_prior(item)

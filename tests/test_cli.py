@@ -90,3 +90,23 @@ def test_per_coefficient_priors(csv, capsys):
                  "map", "--prior", "temperature_f=laplace(0, 0.1)"])
     assert code == 0
     assert "Laplace(mu=0, b=0.1)" in capsys.readouterr().out
+
+
+def test_per_coefficient_priors_on_transformed_terms(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    n = 120
+    import pandas as pd
+
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b"], n)})
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-df.x))).astype(int)
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    code = main(["fit", str(path), "--formula", "y ~ x + I(x ** 2) + C(g)", "--method", "map",
+                 "--prior", "C(g)[T.b]=normal(0, 0.5)", "--prior", "I(x ** 2)=laplace(0, 1)"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Normal(mu=0, sigma=0.5)" in out and "Laplace(mu=0, b=1)" in out
+    # the same priors from Python give the same mode
+    m = bl.Logit.from_formula("y ~ x + I(x ** 2) + C(g)", df, priors={
+        "C(g)[T.b]": bl.Normal(0, 0.5), "I(x ** 2)": bl.Laplace(0, 1)})
+    assert f"{m.fit(method='map').params['C(g)[T.b]']:.4f}"[:6] in out
