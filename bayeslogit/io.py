@@ -13,6 +13,7 @@ to :data:`~bayeslogit.results.save.FORMAT_VERSION` are read.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import pickle
@@ -46,6 +47,24 @@ class _Unpickler(pickle.Unpickler):
 
 def _decode(text: str) -> Any:
     return _Unpickler(io.BytesIO(base64.b64decode(text.encode("ascii")))).load()
+
+
+def _fill_defaults(obj: Any) -> Any:
+    """A dataclass instance pickled before fields with defaults were added gets the defaults
+    (pickle restores ``__dict__`` as it was written); anything else is returned unchanged."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            if f.name in obj.__dict__:
+                continue
+            if f.default is not dataclasses.MISSING:
+                value = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            else:
+                raise ValueError(f"The stored {type(obj).__name__} lacks {f.name!r}, which "
+                                 "has no default; the file cannot be read by this version.")
+            object.__setattr__(obj, f.name, value)
+    return obj
 
 
 def _options(meta: Any, version: int, method: str, tree: Any, info: dict) -> FitOptions:
@@ -103,10 +122,14 @@ def load(path: str):
     if kind not in _METHODS:
         raise ValueError(f"{path!r} holds an unknown result kind {kind!r}.")
     spec = _decode(meta["spec"])
+    design = _fill_defaults(spec["design"])
+    priors = spec["priors"]
+    for prior in priors.values() if isinstance(priors, dict) else [priors]:
+        _fill_defaults(prior)
     info = json.loads(meta["info"])
     del tree["bayeslogit"]
     options = _options(meta, version, _METHODS[kind], tree, info)
-    model = Logit.from_design(spec["design"], priors=spec["priors"])
+    model = Logit.from_design(design, priors=priors)
     if kind in ("MLEResults", "MAPResults"):
         return model.fit(**options.fit_kwargs())
     if kind == "LaplaceResults":

@@ -102,9 +102,13 @@ def test_compile_reuse_and_prior_swap(model, nuts):
     assert sampler.n_compilations == 1
     assert second * 3 < nuts.first_call_seconds
     tight = model.with_priors({**MIXED, "PSI": bl.Normal(0, 0.1)})
+    assert tight.compiled_samplers["nuts"] is sampler  # shared, not recompiled
     r = tight.sample(draws=500, tune=300, chains=4, sampler="nuts", random_seed=1)
     assert sampler.n_compilations == 1
     assert r.bse["PSI"] < 0.2 < again.bse["PSI"]
+    # the shared sampler takes each model's own priors: the first model's draws are unchanged
+    back = model.sample(draws=500, tune=300, chains=4, sampler="nuts", random_seed=11)
+    np.testing.assert_array_equal(back.draws, again.draws)
 
 
 def test_seed_reproducible(model):
