@@ -268,8 +268,10 @@ class Logit:
         """Point estimates: ``"mle"`` (statsmodels-compatible Newton), ``"map"`` (posterior
         mode under the priors) or ``"laplace"`` (Gaussian approximation at the mode).
 
-        See :func:`bayeslogit.fitting.fit_mle`, :func:`~bayeslogit.fitting.fit_map` and
-        :func:`~bayeslogit.fitting.fit_laplace` for the keyword arguments.
+        See :func:`bayeslogit.estimation.point.fit_mle`,
+        :func:`~bayeslogit.estimation.point.fit_map` and
+        :func:`~bayeslogit.estimation.point.fit_laplace` for the keyword arguments; the
+        result's ``options`` records them.
         """
         from .estimation import point as fitting
 
@@ -288,7 +290,8 @@ class Logit:
                **kwargs: Any):
         """Sample the posterior with ``sampler`` in {"auto", "nuts", "gibbs", "is"}.
 
-        See :func:`bayeslogit.sampling.sample` for details.
+        See :func:`bayeslogit.estimation.posterior.sample` for details; the result's
+        ``options`` records the arguments and the sampler that ran.
         """
         from .estimation.posterior import sample
 
