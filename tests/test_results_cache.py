@@ -154,6 +154,13 @@ def test_options_are_public_frozen_and_repeat_the_fit(model):
         opts.maxiter = 5
     again = model.fit(**opts.fit_kwargs())
     np.testing.assert_array_equal(again.bse.to_numpy(), r.bse.to_numpy())
+    assert again.options == opts
+    groups = np.arange(model.nobs) % 7
+    clustered = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    groups[0] = 99  # the options keep their own copy of the arguments' containers
+    assert clustered.options == model.fit(cov_type="cluster",
+                                          cov_kwds={"groups": np.arange(model.nobs) % 7}).options
+    assert clustered.options != opts
     lap = model.fit(method="laplace", draws=40, chains=2, random_seed=9)
     assert lap.options.fit_kwargs() == {"method": "laplace", "draws": 40, "chains": 2,
                                         "random_seed": 9, "maxiter": 100, "tol": 1e-8}

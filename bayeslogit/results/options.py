@@ -8,6 +8,7 @@ posterior), so a saved result is rebuilt exactly (pyfixest publishes its ``optio
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
@@ -19,7 +20,22 @@ __all__ = ["FitOptions"]
 Method = Literal["mle", "map", "laplace", "posterior"]
 
 
-@dataclass(frozen=True)
+def _same(a: Any, b: Any) -> bool:
+    """Equality that also holds for arrays and containers of arrays (cluster labels)."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray | list | tuple) or isinstance(b, np.ndarray | list | tuple):
+        try:
+            return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+        except ValueError:
+            return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
+
+
+@dataclass(frozen=True, eq=False)
 class FitOptions:
     """The arguments a result was fitted with (frozen; ``None`` where one does not apply).
 
@@ -84,8 +100,15 @@ class FitOptions:
             values = np.asarray(self.start_params, dtype=float).ravel()
             object.__setattr__(self, "start_params", tuple(float(v) for v in values))
         if self.cov_kwds is not None:
-            object.__setattr__(self, "cov_kwds", dict(self.cov_kwds))
+            object.__setattr__(self, "cov_kwds", copy.deepcopy(dict(self.cov_kwds)))
         object.__setattr__(self, "sampler_kwargs", dict(self.sampler_kwargs))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FitOptions):
+            return NotImplemented
+        return all(_same(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts: not hashable
 
     def fit_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``Logit.fit`` / ``Logit.sample`` that repeat this fit.
