@@ -9,6 +9,7 @@ sampling, run by :mod:`bayeslogit.sampling`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -16,7 +17,6 @@ import pandas as pd
 from .conditioning import check_magnitudes
 from .spec.columns import MissingPolicy
 from .spec.design import Design, design_from_arrays
-from .spec.design import check_rank as _check_full_rank
 from .spec.formula import design_from_formula
 from .spec.prior_set import PriorSet, resolve_priors
 from .spec.priors import Prior
@@ -91,8 +91,10 @@ class Logit:
         self._rank_checked = not check_rank
         if check_rank and priors is None:
             self._ensure_rank()
-        self.priors = priors
+        self._priors = priors
         self._prior_set: PriorSet | None = None
+        # compiled samplers (the NUTS model), keyed by sampler name; shared with the models
+        # with_priors() derives from this one (see with_priors)
         self._samplers: dict[str, Any] = {}
 
     @classmethod
@@ -142,9 +144,29 @@ class Logit:
                                      event=event)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
+    @classmethod
+    def from_design(cls, design: Design, priors: PriorsArg = None,
+                    check_rank: bool = False) -> Logit:
+        """The model for an already validated :class:`~bayeslogit.spec.design.Design`.
+
+        Parameters
+        ----------
+        design : Design
+            Validated data (``model.design`` of another model, or one read from a file).
+        priors : Prior, dict of str to Prior, or None
+            As for :class:`Logit`.
+        check_rank : bool
+            As for :class:`Logit` (off by default: the design was checked when it was made).
+
+        Returns
+        -------
+        Logit
+        """
+        return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
+
     def _ensure_rank(self) -> None:
         if not self._rank_checked:
-            _check_full_rank(self.design.X, self.design.exog_names)
+            self.design.check_full_rank()
             self._rank_checked = True
 
     # -- names -------------------------------------------------------------------------
@@ -182,6 +204,17 @@ class Logit:
 
     # -- priors ------------------------------------------------------------------------
     @property
+    def priors(self) -> PriorsArg:
+        """The priors as given (read-only: ``with_priors`` makes a model with others)."""
+        return self._priors
+
+    @priors.setter
+    def priors(self, value: Any) -> None:
+        raise AttributeError("Logit.priors is read-only, so that the resolved prior_set "
+                             "cannot go stale; make a model with other priors instead: "
+                             "model = model.with_priors(bl.Normal(0, 1)).")
+
+    @property
     def prior_set(self) -> PriorSet:
         """The priors resolved for this design (defaults filled in, autoscaling applied)."""
         if self._prior_set is None:
@@ -189,11 +222,34 @@ class Logit:
             self._prior_set = resolve_priors(self.priors, d.exog_names, d.X, d.intercept_index)
         return self._prior_set
 
+    @property
+    def compiled_samplers(self) -> Mapping[str, Any]:
+        """The compiled samplers this model (and the models ``with_priors`` derived from it,
+        which share them) has built, by sampler name, e.g. ``{"nuts": NutsSampler}``
+        (read-only view; ``sample()`` fills it)."""
+        return MappingProxyType(self._samplers)
+
     def with_priors(self, priors: PriorsArg) -> Logit:
-        """A new model on the same data with other priors (the data are shared, not copied)."""
-        other = Logit(None, None, priors=priors, check_rank=False, _design=self.design)
+        """A new model on the same data with other priors (the data are shared, not copied).
+
+        The new model shares this one's compiled samplers, so a NUTS model compiled for one
+        prior setting is reused for the others (new prior values are swapped into it, a new
+        prior family recompiles). Each ``sample()`` call hands its own model's priors to the
+        shared sampler before drawing, so models may be sampled in any order; do not sample
+        models of one family from several threads at once.
+
+        Parameters
+        ----------
+        priors : Prior, dict of str to Prior, or None
+            As for :class:`Logit`.
+
+        Returns
+        -------
+        Logit
+        """
+        other = Logit.from_design(self.design, priors=priors)
         other.check_rank, other._rank_checked = self.check_rank, self._rank_checked
-        other._samplers = self._samplers  # compiled samplers are shared across prior settings
+        other._samplers = self._samplers
         return other
 
     def prior_summary(self, print_summary: bool = True) -> pd.DataFrame:
@@ -212,8 +268,10 @@ class Logit:
         """Point estimates: ``"mle"`` (statsmodels-compatible Newton), ``"map"`` (posterior
         mode under the priors) or ``"laplace"`` (Gaussian approximation at the mode).
 
-        See :func:`bayeslogit.fitting.fit_mle`, :func:`~bayeslogit.fitting.fit_map` and
-        :func:`~bayeslogit.fitting.fit_laplace` for the keyword arguments.
+        See :func:`bayeslogit.estimation.point.fit_mle`,
+        :func:`~bayeslogit.estimation.point.fit_map` and
+        :func:`~bayeslogit.estimation.point.fit_laplace` for the keyword arguments; the
+        result's ``options`` records them.
         """
         from .estimation import point as fitting
 
@@ -232,7 +290,8 @@ class Logit:
                **kwargs: Any):
         """Sample the posterior with ``sampler`` in {"auto", "nuts", "gibbs", "is"}.
 
-        See :func:`bayeslogit.sampling.sample` for details.
+        See :func:`bayeslogit.estimation.posterior.sample` for details; the result's
+        ``options`` records the arguments and the sampler that ran.
         """
         from .estimation.posterior import sample
 

@@ -14,7 +14,8 @@ import statsmodels.api as sm
 from reference import scipy_logpdf
 from scipy import stats
 
-from bayeslogit.engines.gibbs import GibbsDraws, _inverse_gaussian, gibbs_sample, gibbs_supported
+from bayeslogit.engines.gibbs import _inverse_gaussian, gibbs_sample, gibbs_supported
+from bayeslogit.engines.outputs import Draws
 from bayeslogit.errors import UnsupportedPriorError
 from bayeslogit.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, StudentT
 from bayeslogit.spec.prior_set import resolve_priors
@@ -226,8 +227,9 @@ def test_shapes_reproducibility_and_chains_differ(small):
     inputs = (X.copy(), y.copy(), offset.copy())
     kw = dict(draws=50, tune=20, chains=3)
     a = gibbs_sample(X, y, offset, ps, random_seed=42, **kw)
-    assert isinstance(a, GibbsDraws)
-    assert a.beta.shape == (3, 50, 2) and a.tune == 20 and a.sampling_time > 0
+    assert isinstance(a, Draws) and a.sample_stats is None
+    assert a.beta.shape == (3, 50, 2) and a.info["tune"] == 20 and a.info["sampling_time"] > 0
+    assert a.info["sampler"] == "gibbs (Polya-Gamma)"
     assert a.latent["tau2"].shape == (3, 50, 2) and a.latent["lambda"].shape == (3, 50, 2)
     b = gibbs_sample(X, y, offset, ps, random_seed=42, **kw)
     np.testing.assert_array_equal(a.beta, b.beta)

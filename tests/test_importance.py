@@ -16,11 +16,11 @@ from scipy import stats
 
 from bayeslogit.engines.importance import (
     KHAT_THRESHOLD,
-    ImportanceDraws,
     _t_proposals,
     importance_sample,
     log_posterior,
 )
+from bayeslogit.engines.outputs import Draws
 from bayeslogit.priors import Cauchy, Flat, Jeffreys, Laplace, Normal, resolve_priors
 
 # ----------------------------------------------------------------------------- references
@@ -64,17 +64,17 @@ def rwm(logpost, center, cov, rng, chains=64, steps=3000, burn=800):
     return out
 
 
-def assert_matches_reference(out: ImportanceDraws, ref):
+def assert_matches_reference(out: Draws, ref):
     """|mean_is - mean_ref| <= 4 sqrt(se_is^2 + se_ref^2), and the same for the sd."""
-    assert out.accepted, out.notes
+    assert out.info["accepted"], out.info["notes"]
     draws = out.beta.reshape(-1, out.beta.shape[-1])
     ref_t = np.moveaxis(ref, -1, 0)  # (k, chain, draw)
     assert np.all(array_stats.rhat(ref_t) < 1.01)
     assert np.all(array_stats.rhat(np.moveaxis(out.beta, -1, 0)) < 1.01)  # random order
     mean, sd = draws.mean(axis=0), draws.std(axis=0, ddof=1)
-    se_mean = sd / np.sqrt(out.ess)
+    se_mean = sd / np.sqrt(out.info["ess_is"])
     dev2 = (draws - mean) ** 2
-    se_sd = dev2.std(axis=0, ddof=1) / (2.0 * sd * np.sqrt(out.ess))
+    se_sd = dev2.std(axis=0, ddof=1) / (2.0 * sd * np.sqrt(out.info["ess_is"]))
     ref_mean = ref_t.reshape(ref_t.shape[0], -1).mean(axis=1)
     ref_sd = ref_t.reshape(ref_t.shape[0], -1).std(axis=1, ddof=1)
     ref_se_mean = array_stats.mcse(ref_t, method="mean")
@@ -176,7 +176,8 @@ def test_blocked_sampler_gives_identical_weights(offset_data):
     np.testing.assert_array_equal(a.beta, b.beta)
     np.testing.assert_allclose(a.sample_stats["log_weight"], b.sample_stats["log_weight"],
                                rtol=1e-11)
-    assert a.khat == pytest.approx(b.khat, rel=1e-9) and a.ess == pytest.approx(b.ess, rel=1e-9)
+    assert a.info["khat"] == pytest.approx(b.info["khat"], rel=1e-9)
+    assert a.info["ess_is"] == pytest.approx(b.info["ess_is"], rel=1e-9)
 
 
 def test_t_proposal_density_matches_scipy():
@@ -204,9 +205,9 @@ def test_quasi_separation_with_wide_cauchy_is_rejected():
     X = np.column_stack([np.ones(n), d, x])
     ps = resolve_priors(Cauchy(0, 10), ("c", "d", "x"), X, 0)
     out = importance_sample(X, y, None, ps, draws=500, chains=4, random_seed=1)
-    assert out.khat >= KHAT_THRESHOLD
-    assert not out.accepted
-    assert any("k-hat" in note for note in out.notes)
+    assert out.info["khat"] >= KHAT_THRESHOLD
+    assert not out.info["accepted"]
+    assert any("k-hat" in note for note in out.info["notes"])
     assert out.beta.shape == (4, 500, 3)
 
 
@@ -215,8 +216,9 @@ def test_proposal_cap_reports_insufficient_ess(spector_xy):
     ps = resolve_priors(Normal(0, 2.5), NAMES, X, 0)
     out = importance_sample(X, y, None, ps, draws=100, chains=4, random_seed=1,
                             max_proposals=400)
-    assert out.n_proposals == 400 and out.ess < 400 and not out.accepted
-    assert any("ESS" in note for note in out.notes)
+    info = out.info
+    assert info["n_proposals"] == 400 and info["ess_is"] < 400 and not info["accepted"]
+    assert any("ESS" in note for note in out.info["notes"])
 
 
 def test_no_mode_raises_value_error():
@@ -241,8 +243,9 @@ def test_shapes_distinct_draws_and_stats(spector_xy):
     assert np.unique(out.beta.reshape(-1, 4), axis=0).shape[0] == 900
     lw = out.sample_stats["log_weight"]
     assert lw.shape == (3, 300) and np.all(np.isfinite(lw)) and np.all(lw < 0)
-    assert out.n_proposals >= 4000 and out.ess >= 900 and out.sampling_time > 0
-    assert out.accepted and out.notes == []
+    info = out.info
+    assert info["n_proposals"] >= 4000 and info["ess_is"] >= 900 and info["sampling_time"] > 0
+    assert info["accepted"] and info["notes"] == []
     # lp is each draw's unnormalised log posterior, against the independent reference
     lp = ref_log_posterior(X, y, None, [stats.norm(0, 2.5)] * 4)(out.beta.reshape(-1, 4))
     np.testing.assert_allclose(out.sample_stats["lp"], lp.reshape(3, 300), rtol=1e-11)

@@ -95,16 +95,20 @@ def test_log_prior_group_equals_scipy(nuts, model):
 
 
 def test_compile_reuse_and_prior_swap(model, nuts):
-    sampler = model._samplers["nuts"]
+    sampler = model.compiled_samplers["nuts"]
     t0 = time.perf_counter()
     again = model.sample(draws=500, tune=300, chains=4, sampler="nuts", random_seed=11)
     second = time.perf_counter() - t0
     assert sampler.n_compilations == 1
     assert second * 3 < nuts.first_call_seconds
     tight = model.with_priors({**MIXED, "PSI": bl.Normal(0, 0.1)})
+    assert tight.compiled_samplers["nuts"] is sampler  # shared, not recompiled
     r = tight.sample(draws=500, tune=300, chains=4, sampler="nuts", random_seed=1)
     assert sampler.n_compilations == 1
     assert r.bse["PSI"] < 0.2 < again.bse["PSI"]
+    # the shared sampler takes each model's own priors: the first model's draws are unchanged
+    back = model.sample(draws=500, tune=300, chains=4, sampler="nuts", random_seed=11)
+    np.testing.assert_array_equal(back.draws, again.draws)
 
 
 def test_seed_reproducible(model):
@@ -183,7 +187,7 @@ def test_auto_prefers_nuts_above_gibbs_size_limit(monkeypatch):
     m = quasi_separated_cauchy_model()
     n = m.nobs
     monkeypatch.setattr(sampling, "GIBBS_MAX_NOBS", n - 1)
-    choice, reason, drawn = sampling._auto_choice(m, 300, 4, 2)
+    choice, reason, drawn = sampling.choose_sampler(m, 300, 4, 2)
     assert choice == "nuts" and drawn is None
     assert "importance sampling rejected" in reason and f"n > {n - 1}" in reason
 

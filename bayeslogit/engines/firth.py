@@ -36,7 +36,7 @@ _BLOCK = 8192  # rows per block for the leverages
 
 
 def _firth_state(X, y, offset, b, full: bool = True):
-    """l*(b) = l + 0.5 logdet(X'WX); with ``full`` also U* and (X'WX)^{-1}."""
+    """l*(b) = l + 0.5 logdet(X'WX); with ``full`` also U*, (X'WX)^{-1} and X'WX."""
     eta = X @ b if offset is None else X @ b + offset
     if not full:
         try:
@@ -45,7 +45,8 @@ def _firth_state(X, y, offset, b, full: bool = True):
             return -np.inf
         return float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(L))))
     Xs = X * np.sqrt(weights(eta))[:, None]  # the one n-by-k temporary
-    fac = sla.cho_factor(Xs.T @ Xs, lower=True)
+    info = Xs.T @ Xs
+    fac = sla.cho_factor(info, lower=True)
     lstar = float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(fac[0]))))
     Iinv = sla.cho_solve(fac, np.eye(X.shape[1]))
     h = np.empty(X.shape[0])
@@ -53,7 +54,7 @@ def _firth_state(X, y, offset, b, full: bool = True):
         blk = Xs[s : s + _BLOCK]
         h[s : s + _BLOCK] = np.einsum("ij,ij->i", blk @ Iinv, blk)
     p = expit(eta)
-    return lstar, X.T @ (y - p + h * (0.5 - p)), 0.5 * (Iinv + Iinv.T)
+    return lstar, X.T @ (y - p + h * (0.5 - p)), 0.5 * (Iinv + Iinv.T), info
 
 
 def _firth_hessian(X, y, offset, b) -> FloatArray:
@@ -105,7 +106,7 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
     X = X / scale
     b = b * scale
     try:
-        lstar, U, Iinv = _firth_state(X, y, offset, b)
+        lstar, U, Iinv, info = _firth_state(X, y, offset, b)
     except np.linalg.LinAlgError:
         raise _singular_start(X, y, offset, b, names) from None
     cond, cols = collinearity(np.linalg.inv(Iinv) if np.all(np.isfinite(Iinv)) else Iinv,
@@ -137,7 +138,7 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
             break
         b = b + t * d
         try:
-            lstar, U, Iinv = _firth_state(X, y, offset, b)
+            lstar, U, Iinv, info = _firth_state(X, y, offset, b)
         except np.linalg.LinAlgError:
             cond, cols = collinearity(information(X, weights(X @ b if offset is None else
                                                              X @ b + offset)), names)
@@ -154,4 +155,5 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
         msg = (f"stopped after {it} Firth iterations ({msg or f'maxiter={maxiter} reached'}): "
                f"last max|step| {full:.3g}, max|U*| {kkt:.3g}")
     return ModeResult(b / scale, it, converged, -lstar, kkt, msg,
-                      Iinv / scale[:, None] / scale[None, :], None)
+                      Iinv / scale[:, None] / scale[None, :], None,
+                      info * scale[:, None] * scale[None, :])

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,10 +57,11 @@ from ..errors import UnsupportedPriorError
 from ..spec.prior_set import PriorSet
 from ..spec.priors import FAMILIES
 from ..validation import check_arrays
+from .outputs import Draws
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["GibbsDraws", "gibbs_sample", "gibbs_supported"]
+__all__ = ["gibbs_sample", "gibbs_supported"]
 
 #: iterations of auxiliary standard normals / gammas / uniforms drawn per block and chain
 _BLOCK = 512
@@ -91,31 +92,6 @@ def gibbs_supported(prior_set: PriorSet) -> tuple[bool, str]:
                 'use sampler="nuts" instead.'
             )
     return True, ""
-
-
-@dataclass
-class GibbsDraws:
-    """Output of :func:`gibbs_sample`.
-
-    Attributes
-    ----------
-    beta : ndarray, shape (chains, draws, k)
-        Draws of the reported coefficients (``prior_set.from_working`` of the working draws).
-    latent : dict of str to ndarray, shape (chains, draws, k)
-        Mixing variables of the scale-mixture priors, NaN for coefficients without one:
-        ``"tau2"`` (Laplace: the conditional prior variance :math:`\\tau_j^2`) and
-        ``"lambda"`` (StudentT / Cauchy: the precision multiplier :math:`\\lambda_j`).
-        Keys are present only when some coefficient has that prior.
-    sampling_time : float
-        Wall time of the sampling loop in seconds (tuning included).
-    tune : int
-        Number of burn-in iterations discarded per chain.
-    """
-
-    beta: FloatArray
-    latent: dict[str, FloatArray] = field(default_factory=dict)
-    sampling_time: float = 0.0
-    tune: int = 0
 
 
 @dataclass
@@ -233,7 +209,7 @@ def gibbs_sample(
     chains: int = 4,
     random_seed: int | np.random.Generator | np.random.SeedSequence | None = None,
     progressbar: bool = False,
-) -> GibbsDraws:
+) -> Draws:
     """Draw from the exact posterior of a logistic regression by Polya-Gamma Gibbs sampling.
 
     Parameters
@@ -256,7 +232,15 @@ def gibbs_sample(
 
     Returns
     -------
-    GibbsDraws
+    Draws
+        ``beta`` (chains, draws, k): draws of the reported coefficients
+        (``prior_set.from_working`` of the working draws). ``latent``: the mixing variables of
+        the scale-mixture priors, (chains, draws, k), NaN for coefficients without one:
+        ``"tau2"`` (Laplace: the conditional prior variance :math:`\tau_j^2`) and
+        ``"lambda"`` (StudentT / Cauchy: the precision multiplier :math:`\\lambda_j`), each
+        present only when some coefficient has that prior (None when neither is).
+        ``sample_stats`` is None. ``info``: ``sampler`` ("gibbs (Polya-Gamma)"),
+        ``sampling_time`` (wall seconds of the sampling loop, tuning included), ``tune``.
 
     Raises
     ------
@@ -292,7 +276,9 @@ def gibbs_sample(
         theta, latent = _run_chains(Xw, y - 0.5, offset, _PriorVectors.from_prior_set(prior_set),
                                     gens, int(draws), int(tune), progressbar)
     elapsed = time.perf_counter() - start
-    return GibbsDraws(prior_set.from_working(theta), latent, elapsed, int(tune))
+    return Draws(prior_set.from_working(theta), None, latent or None,
+                 {"sampler": "gibbs (Polya-Gamma)", "sampling_time": elapsed,
+                  "tune": int(tune)})
 
 
 def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: int,

@@ -3,8 +3,8 @@ r"""Posterior draws by Pareto-smoothed importance sampling (PSIS) from the Lapla
 Method
 ------
 1. The posterior mode :math:`\hat\beta` and the negative Hessian of the log posterior there,
-   :math:`H`, come from :func:`bayeslogit.penalized.fit_map` and
-   :func:`bayeslogit.penalized.neg_log_posterior_hessian` (for Laplace priors :math:`H` has no
+   :math:`H`, come from :func:`bayeslogit.engines.map.fit_map` (``ModeResult.neg_hessian``;
+   a caller that has the mode passes it, ``mode=``) (for Laplace priors :math:`H` has no
    curvature from the kink; for Jeffreys it is the Fisher information :math:`X^\top W X`).
 2. Proposals are drawn from a multivariate Student-t with ``df`` degrees of freedom
    (default 7), location :math:`\hat\beta` and scale matrix :math:`\Sigma = H^{-1}`:
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,11 +54,11 @@ from scipy.special import gammaln
 from ..spec.prior_set import PriorSet
 from ..validation import check_arrays, check_count
 from .logpost import log_posterior
+from .outputs import Draws, ModeResult
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["KHAT_THRESHOLD", "DEFAULT_DF", "ImportanceDraws", "importance_sample",
-           "log_posterior"]
+__all__ = ["KHAT_THRESHOLD", "DEFAULT_DF", "importance_sample", "log_posterior"]
 
 #: Pareto k-hat at or above which importance sampling is rejected (Vehtari et al. 2024)
 KHAT_THRESHOLD = 0.7
@@ -73,44 +72,6 @@ _MIN_PSIS = 100
 _MAX_PROPOSALS_FACTOR = 20
 #: tolerated capped posterior mass, times sqrt(draws * chains)
 _CAPPED_MASS_TOL = 0.05
-
-
-@dataclass
-class ImportanceDraws:
-    """Output of :func:`importance_sample`.
-
-    Attributes
-    ----------
-    beta : ndarray (chains, draws, k)
-        Resampled (distinct, equally weighted, randomly ordered) coefficient draws.
-    sample_stats : dict of str to ndarray (chains, draws), or None
-        ``log_weight``: the normalised Pareto-smoothed log importance weight of each
-        resampled proposal (among all proposals; they sum to 1 on the exp scale over the
-        ``n_proposals`` proposals, not over the draws); ``lp``: its unnormalised log
-        posterior (:func:`log_posterior`).
-    khat : float
-        Pareto k-hat of the importance ratios (NaN if ArviZ could not fit the tail).
-    ess : float
-        Importance effective sample size :math:`1/\\sum \\tilde w^2` of all smoothed weights.
-    n_proposals : int
-        Number of proposals drawn.
-    accepted : bool
-        ``khat < KHAT_THRESHOLD``, ``ess >= draws * chains`` and the posterior mass lost by
-        capping inclusion probabilities at most ``0.05 / sqrt(draws * chains)``.
-    sampling_time : float
-        Wall time in seconds, mode finding included.
-    notes : list of str
-        Why the draws were not accepted, or anything else worth reporting.
-    """
-
-    beta: FloatArray
-    sample_stats: dict[str, FloatArray] | None
-    khat: float
-    ess: float
-    n_proposals: int
-    accepted: bool
-    sampling_time: float
-    notes: list[str] = field(default_factory=list)
 
 
 def _psis(log_ratio: FloatArray) -> tuple[FloatArray, float]:
@@ -184,7 +145,8 @@ def importance_sample(
     df: float = DEFAULT_DF,
     max_proposals: int | None = None,
     block_rows: int | None = None,
-) -> ImportanceDraws:
+    mode: ModeResult | None = None,
+) -> Draws:
     """Posterior draws by PSIS from a multivariate-t proposal at the posterior mode.
 
     See the module docstring for the method.
@@ -206,10 +168,25 @@ def importance_sample(
         ``max(draws * chains, 100)``).
     block_rows : int, optional
         Observations per block when evaluating the log-likelihood (see :func:`log_posterior`).
+    mode : ModeResult, optional
+        The posterior mode under ``prior_set`` on these data, when the caller has it
+        (``fit(method="map").mode``); its ``neg_hessian`` is the proposal's precision, so
+        neither the mode nor the Hessian is computed again. By default both are computed.
 
     Returns
     -------
-    ImportanceDraws
+    Draws
+        ``beta`` (chains, draws, k): resampled (distinct, equally weighted, randomly ordered)
+        proposals. ``sample_stats``: ``log_weight``, the normalised Pareto-smoothed log
+        importance weight of each resampled proposal (they sum to 1 on the exp scale over all
+        ``n_proposals`` proposals, not over the draws), and ``lp``, its unnormalised log
+        posterior (:func:`log_posterior`). ``info``: ``sampler`` ("importance (PSIS)"),
+        ``khat`` (Pareto k-hat of the ratios, NaN if ArviZ could not fit the tail),
+        ``ess_is`` (importance ESS :math:`1/\\sum\tilde w^2` of all smoothed weights),
+        ``n_proposals``, ``accepted`` (``khat < KHAT_THRESHOLD``, ``ess_is >= draws *
+        chains`` and the posterior mass lost by capping inclusion probabilities at most
+        ``0.05 / sqrt(draws * chains)``), ``sampling_time`` (seconds, mode finding included)
+        and ``notes`` (why the draws were not accepted, or anything else worth reporting).
 
     Raises
     ------
@@ -237,13 +214,15 @@ def importance_sample(
     rng = np.random.default_rng(random_seed)
     tol = _CAPPED_MASS_TOL / math.sqrt(m)
 
-    fit = fit_map(X, y, offset, prior_set)
+    fit = fit_map(X, y, offset, prior_set) if mode is None else mode
     if not fit.converged or not np.all(np.isfinite(fit.params)):
         raise ValueError(f"Importance sampling needs the posterior mode: {fit.message}. With "
                          "Flat priors on nearly collinear or separated columns there may be no "
                          "mode: use proper priors (e.g. priors=bl.Normal(0, 2.5)) or an MCMC "
                          "sampler: model.sample(sampler='nuts').")
-    H = neg_log_posterior_hessian(X, y, offset, prior_set, fit.params)
+    H = fit.neg_hessian
+    if H is None:
+        H = neg_log_posterior_hessian(X, y, offset, prior_set, fit.params)
     try:
         chol = np.linalg.cholesky(0.5 * (H + H.T))
     except np.linalg.LinAlgError:
@@ -300,10 +279,11 @@ def importance_sample(
                      f"equally weighted distinct draws cannot represent (tolerance {tol:.2g}); "
                      "posterior probabilities from the draws may be off by that much.")
     accepted = bool(khat < KHAT_THRESHOLD and ess >= m and lost <= tol)
-    return ImportanceDraws(
+    return Draws(
         beta=beta_all[idx].reshape(chains, draws, X.shape[1]),
         sample_stats={"log_weight": lw[idx].reshape(chains, draws),
                       "lp": np.concatenate(logps)[idx].reshape(chains, draws)},
-        khat=khat, ess=ess, n_proposals=int(total), accepted=accepted,
-        sampling_time=time.perf_counter() - start, notes=notes,
+        info={"sampler": "importance (PSIS)", "sampling_time": time.perf_counter() - start,
+              "khat": float(khat), "ess_is": float(ess), "n_proposals": int(total),
+              "accepted": accepted, "notes": notes},
     )

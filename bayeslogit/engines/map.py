@@ -326,7 +326,11 @@ def fit_map(
         cov = Tinv @ cov_t @ Tinv.T
         cov[~keep, :] = np.nan
         cov[:, ~keep] = np.nan
-    return ModeResult(prior_set.from_working(theta), it, ok, F, kkt, msg, cov, active)
+    # the solver's negative Hessian in scaled working coordinates, mapped to beta = T^-1 theta
+    T = prior_set.transform_matrix()
+    neg_hessian = T.T @ (H * scale[:, None] * scale[None, :]) @ T
+    return ModeResult(prior_set.from_working(theta), it, ok, F, kkt, msg, cov, active,
+                      0.5 * (neg_hessian + neg_hessian.T))
 
 
 def neg_log_posterior_hessian(

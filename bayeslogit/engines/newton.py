@@ -25,12 +25,11 @@ temporary exists besides n-vectors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ..conditioning import pow2_scale, step_converged
+from .outputs import NewtonResult
 
 FloatArray = NDArray[np.float64]
 
@@ -39,56 +38,13 @@ __all__ = ["NewtonResult", "newton_mle", "evaluate"]
 _BLOCK_BYTES = 2**21
 
 
-@dataclass(frozen=True)
-class NewtonResult:
-    r"""Outcome of :func:`newton_mle`.
-
-    Attributes
-    ----------
-    params : ndarray
-        Final iterate.
-    iterations : int
-        Newton iterations taken (statsmodels' count).
-    converged : bool
-        ``iterations < maxiter`` and every quantity finite.
-    llf : float
-        Summed log-likelihood at ``params``.
-    score : ndarray
-        Gradient of the summed log-likelihood at ``params``.
-    information : ndarray
-        :math:`X^\top W X` at ``params`` (positive; no ridge).
-    last_step : float
-        :math:`\max|\Delta|` of the last iteration (how far from the tolerance it stopped).
-    halvings : int
-        Total number of step halvings performed.
-    rule : {"absolute", "scaled"}
-        "absolute": stopped exactly where statsmodels' absolute rule stops; "scaled": the
-        rule on the scaled problem decided (statsmodels would stop at ``statsmodels_iterations``
-        or never).
-    statsmodels_iterations : int or None
-        Iteration at which statsmodels' absolute rule alone was first met (None if never).
-    scale : ndarray
-        The column scales (powers of two) of the scaled problem.
-    """
-
-    params: FloatArray
-    iterations: int
-    converged: bool
-    llf: float
-    score: FloatArray
-    information: FloatArray
-    last_step: float
-    halvings: int
-    rule: str = "absolute"
-    statsmodels_iterations: int | None = None
-    scale: FloatArray | None = None
-
-
 def evaluate(
-    params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+    params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
+    eta_out: FloatArray | None = None,
 ) -> tuple[float, FloatArray, FloatArray]:
     r"""Log-likelihood, score and information :math:`X^\top W X` in one blocked pass over X.
 
+    With ``eta_out`` (shape (n,)) the linear predictor (offset included) is written into it.
     One exponential per row: with :math:`h = e^{-|\eta|/2}` and :math:`e = h^2`,
     :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e)`, :math:`p = 1/(1+e)` for
     :math:`\eta \ge 0` and :math:`e/(1+e)` otherwise, and :math:`\sqrt{p(1-p)} = h/(1+e)`.
@@ -104,6 +60,8 @@ def evaluate(
         eta = Xb @ params
         if offset is not None:
             eta += offset[start : start + block]
+        if eta_out is not None:
+            eta_out[start : start + block] = eta
         yb = y[start : start + block]
         a = np.abs(eta)
         h = np.exp(a * -0.5)
@@ -162,7 +120,9 @@ def newton_mle(
     """
     n, k = X.shape
     new = np.zeros(k) if start is None else np.asarray(start, dtype=float).copy()
-    llf, grad, info = evaluate(new, X, y, offset)
+    # two buffers for the linear predictor: the accepted iterate's and the candidate's
+    eta, eta_spare = np.empty(n), np.empty(n)
+    llf, grad, info = evaluate(new, X, y, offset, eta)
     # at the zero start w = 1/4, so 2 sqrt(diag/n) is the column's root mean square
     scale = _column_scale(info, n)
     outer = n * scale[:, None] * scale[None, :]
@@ -183,8 +143,9 @@ def newton_mle(
             step = np.linalg.lstsq(hess_s, rhs, rcond=None)[0] / scale
         new = old + step
         it += 1
-        llf_old, grad_old, info_old = llf, grad, info
-        llf, grad, info = evaluate(new, X, y, offset)
+        llf_old, grad_old, info_old, eta_old = llf, grad, info, eta
+        eta = eta_spare
+        llf, grad, info = evaluate(new, X, y, offset, eta)
         tries = 0
         # statsmodels takes the full step; halving only intervenes where it would go downhill.
         while (not np.isfinite(llf) or llf < llf_old - 1e-12 * max(1.0, abs(llf_old))) and (
@@ -192,11 +153,12 @@ def newton_mle(
         ):
             step = step / 2
             new = old + step
-            llf, grad, info = evaluate(new, X, y, offset)
+            llf, grad, info = evaluate(new, X, y, offset, eta)
             tries += 1
         halvings += tries
+        eta_spare = eta_old
         if not np.isfinite(llf):
-            new, llf, grad, info = old, llf_old, grad_old, info_old
+            new, llf, grad, info, eta = old, llf_old, grad_old, info_old, eta_old
             finite = False
             break
         delta = np.abs(new - old)
@@ -211,7 +173,7 @@ def newton_mle(
     converged = bool(done and it < maxiter and finite and np.isfinite(llf))
     rule = "absolute" if (not converged or sm_iter == it) else "scaled"
     return NewtonResult(new, it, converged, float(llf), grad, info, last_step, halvings,
-                        rule, sm_iter, scale)
+                        rule, sm_iter, scale, eta)
 
 
 def _column_scale(info: FloatArray, n: int) -> FloatArray:

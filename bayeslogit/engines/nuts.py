@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,13 +42,14 @@ from numpy.typing import NDArray
 from ..spec.prior_set import PriorSet
 from ..spec.priors import FAMILIES
 from ..validation import check_arrays
+from .outputs import Draws
 
 if TYPE_CHECKING:
     import pymc as pm
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["build_pymc_model", "NutsSampler", "NutsDraws", "sample_prior_predictive",
+__all__ = ["build_pymc_model", "NutsSampler", "sample_prior_predictive",
            "prior_data", "PYMC_PRIORS", "PYMC_JOINT"]
 
 #: per-coefficient prior family -> PyMC constructor ``(pm, name, hyper, dims)`` of the
@@ -206,24 +206,6 @@ def build_pymc_model(X: FloatArray, y: FloatArray, offset: FloatArray | None,
     return _build(X, y, offset, names, prior_set, endog_name)
 
 
-@dataclass
-class NutsDraws:
-    """Output of :meth:`NutsSampler.sample`.
-
-    ``beta`` (chain, draw, k) are the reported coefficients; ``sample_stats`` maps ArviZ names
-    (``diverging``, ``energy``, ``tree_depth``, ``step_size``, ``n_steps``, ``lp``,
-    ``acceptance_rate``, ...) to (chain, draw) arrays. Times are wall-clock seconds;
-    ``compile_time`` is zero when the compiled model was reused.
-    """
-
-    beta: FloatArray
-    sample_stats: dict[str, np.ndarray]
-    sampling_time: float
-    compile_time: float
-    tune: int
-    sampler: str = "nuts (nutpie)"
-
-
 def _seed(random_seed: Any) -> int | None:
     if random_seed is None:
         return int(np.random.default_rng().integers(2**63))
@@ -307,7 +289,7 @@ class NutsSampler:
                random_seed: Any = None, progressbar: bool = False,
                target_accept: float | None = None, prior_set: PriorSet | None = None,
                X: FloatArray | None = None, y: FloatArray | None = None,
-               offset: FloatArray | None = None, **sampler_kwargs: Any) -> NutsDraws:
+               offset: FloatArray | None = None, **sampler_kwargs: Any) -> Draws:
         """Run nutpie's NUTS; warm-up draws are discarded.
 
         Parameters
@@ -325,6 +307,15 @@ class NutsSampler:
         **sampler_kwargs
             Passed to ``nutpie.sample`` (e.g. ``cores``, ``maxdepth``, ``adaptation``).
             ``cores`` defaults to ``min(chains, os.cpu_count())``.
+
+        Returns
+        -------
+        Draws
+            ``beta`` (chain, draw, k), the reported coefficients; ``sample_stats`` maps ArviZ
+            names (``diverging``, ``energy``, ``tree_depth``, ``step_size``, ``n_steps``,
+            ``lp``, ``acceptance_rate``, ...) to (chain, draw) arrays; ``info``: ``sampler``
+            ("nuts (nutpie)"), ``sampling_time`` and ``compile_time`` (wall seconds; zero
+            when the compiled model was reused) and ``tune``.
         """
         import nutpie
 
@@ -360,9 +351,9 @@ class NutsSampler:
         raw = trace["sample_stats"]
         stats = {new: np.asarray(raw[old].values) for old, new in _STAT_NAMES.items()
                  if old in raw.data_vars and raw[old].dims == ("chain", "draw")}
-        return NutsDraws(beta=np.ascontiguousarray(beta, dtype=float), sample_stats=stats,
-                         sampling_time=sampling_time, compile_time=compile_time,
-                         tune=int(tune))
+        return Draws(beta=np.ascontiguousarray(beta, dtype=float), sample_stats=stats,
+                     info={"sampler": "nuts (nutpie)", "sampling_time": sampling_time,
+                           "compile_time": compile_time, "tune": int(tune)})
 
 
 def sample_prior_predictive(X: FloatArray, y: FloatArray, offset: FloatArray | None,

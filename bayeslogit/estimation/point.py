@@ -15,6 +15,7 @@ from ..conditioning import collinearity, collinearity_message, scaled_inverse
 from ..engines.newton import newton_mle
 from ..errors import ConvergenceWarning, PerfectSeparationWarning
 from ..logistic import expit
+from ..results.options import FitOptions
 from ..spec.columns import align_groups
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def fit_mle(
             raise ValueError(f"start_params must be finite, got {start.tolist()}.")
     res = newton_mle(d.X, d.y, d.offset, start=start, maxiter=maxiter, tol=tol,
                      ridge=ridge_factor)
-    eta = d.X @ res.params + (0 if d.offset is None else d.offset)
+    eta = res.eta  # the engine's, offset included
     separation = None
     if check_separation and _suspect_separation(eta, res.converged):
         separation = _no_separation_on_subset(d.X, d.y, eta, d.exog_names)
@@ -177,11 +178,10 @@ def fit_mle(
                       "not reported as converged; use cov_type='nonrobust'.",
                       ConvergenceWarning, stacklevel=3)
         res = replace(res, converged=False)
-    result = MLEResults(model, res, cov, cov_type, description, separation)
-    result._fit_settings = {"cov_type": cov_type, "cov_kwds": cov_kwds, "maxiter": maxiter,
-                            "tol": tol, "ridge_factor": ridge_factor,
-                            "start_params": start_params, "check_separation": False}
-    return result
+    options = FitOptions(method="mle", cov_type=cov_type, cov_kwds=cov_kwds, maxiter=maxiter,
+                         tol=tol, ridge_factor=ridge_factor, start_params=start_params,
+                         check_separation=check_separation)
+    return MLEResults(model, res, cov, cov_type, description, separation, options)
 
 
 def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
@@ -223,9 +223,8 @@ def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
             if report.separated:
                 warnings.warn(report.message() + " Some coefficients here have Flat priors, "
                               "which do not fix this.", PerfectSeparationWarning, stacklevel=3)
-    result = MAPResults(model, res)
-    result._fit_settings = {"maxiter": maxiter, "tol": tol, "start_params": start_params}
-    return result
+    options = FitOptions(method="map", maxiter=maxiter, tol=tol, start_params=start_params)
+    return MAPResults(model, res, options)
 
 
 def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_seed: Any = None,
@@ -244,25 +243,32 @@ def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_see
         Invalid ``draws``, ``chains``, ``maxiter`` or ``tol``; or no approximation exists
         (singular Hessian at the mode: the message says to sample instead).
     """
-    from ..engines.map import neg_log_posterior_hessian
+    from ..results.datatree import posterior_tree
     from ..results.map import LaplaceResults
+    from ..results.mode import asymptotic_draws
 
     check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol)
     mode = fit_map(model, maxiter=maxiter, tol=tol)
     d = model.design
     ps = model.prior_set
+    params = mode.mode.params
     if ps.any_laplace:
         from ..engines.laplace_draws import l1_laplace_draws
 
-        beta = l1_laplace_draws(d.X, d.y, d.offset, ps, mode._params, chains, draws,
-                                random_seed)
-        return LaplaceResults(model, mode, None, draws=draws, chains=chains, beta=beta)
-    hess = neg_log_posterior_hessian(d.X, d.y, d.offset, ps, mode._params)
-    cov = _inverse(hess)
-    if not np.all(np.isfinite(cov)):
-        cond, cols = collinearity(hess, d.exog_names)
-        raise ValueError(
-            "There is no Laplace approximation: "
-            + collinearity_message(cond, cols, "Hessian of the negative log posterior at the "
-                                   "mode") + " Or sample the posterior: model.sample().")
-    return LaplaceResults(model, mode, cov, draws=draws, chains=chains, random_seed=random_seed)
+        beta = l1_laplace_draws(d.X, d.y, d.offset, ps, params, chains, draws, random_seed)
+    else:
+        hess = mode.mode.neg_hessian  # the MAP engine's, at the mode
+        cov = _inverse(hess)
+        if not np.all(np.isfinite(cov)):
+            cond, cols = collinearity(hess, d.exog_names)
+            raise ValueError(
+                "There is no Laplace approximation: "
+                + collinearity_message(cond, cols, "Hessian of the negative log posterior at "
+                                       "the mode") + " Or sample the posterior: model.sample().")
+        beta = asymptotic_draws(params, cov, chains, draws, random_seed)
+    tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, ps,
+                          attrs={"inference_method": "laplace",
+                                 "approximation": "Gaussian (Laplace) at the posterior mode"})
+    options = FitOptions(method="laplace", draws=draws, chains=chains, random_seed=random_seed,
+                         maxiter=maxiter, tol=tol)
+    return LaplaceResults(model, mode, tree, options)

@@ -19,20 +19,20 @@ Samplers
 from __future__ import annotations
 
 import time
-from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ..engines.outputs import Draws
 from ..errors import UnsupportedPriorError
 from ..spec.model_spec import ModelLike
 
 if TYPE_CHECKING:
     from ..results.draws import PosteriorResults
 
-__all__ = ["sample", "prior_predictive", "SAMPLERS", "GIBBS_MAX_NOBS"]
+__all__ = ["sample", "choose_sampler", "prior_predictive", "SAMPLERS", "GIBBS_MAX_NOBS"]
 
-SAMPLERS = ("auto", "nuts", "gibbs", "is")
 #: above this many observations ``auto`` prefers NUTS to Gibbs: Gibbs reaches 1000 effective
 #: draws sooner than a first NUTS call (compilation included) up to n = 5000 and later from
 #: n = 10000 (``benchmarks/crossover.py``, k = 10; see README)
@@ -45,51 +45,56 @@ def _check_counts(draws: int, tune: int, chains: int) -> None:
             raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
 
 
-def _nuts(model: ModelLike, compiled: MutableMapping[str, Any], draws, tune, chains,
-          random_seed, progressbar, target_accept, **kw):
+def _nuts(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
+          progressbar: bool, target_accept: float | None,
+          compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.nuts import NutsSampler
 
     d = model.design
-    sampler = compiled.get("nuts")
+    cache: MutableMapping[str, Any] = {} if compiled is None else compiled
+    sampler = cache.get("nuts")
     if sampler is None:
         sampler = NutsSampler(d.X, d.y, d.offset, d.exog_names, model.prior_set,
                               endog_name=d.endog_name)
-        compiled["nuts"] = sampler
-    out = sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                         progressbar=progressbar, target_accept=target_accept,
-                         prior_set=model.prior_set, **kw)
-    info = {"sampler": out.sampler, "sampling_time": out.sampling_time,
-            "compile_time": out.compile_time, "tune": out.tune}
-    return out.beta, out.sample_stats, info, None
+        cache["nuts"] = sampler
+    # the cache may be shared by models with other priors: always pass this model's
+    return sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                          progressbar=progressbar, target_accept=target_accept,
+                          prior_set=model.prior_set, **kw)
 
 
-def _gibbs(model: ModelLike, draws, tune, chains, random_seed, progressbar, **kw):
+def _gibbs(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
+           progressbar: bool, target_accept: float | None,
+           compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.gibbs import gibbs_sample
 
-    d = model.design
     if kw:
         raise TypeError(f"Unknown arguments for the Gibbs sampler: {sorted(kw)}.")
-    out = gibbs_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, tune=tune,
-                       chains=chains, random_seed=random_seed, progressbar=progressbar)
-    info = {"sampler": "gibbs (Polya-Gamma)", "sampling_time": out.sampling_time,
-            "tune": out.tune}
-    return out.beta, None, info, out.latent or None
+    d = model.design
+    return gibbs_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, tune=tune,
+                        chains=chains, random_seed=random_seed, progressbar=progressbar)
 
 
-def _importance(model: ModelLike, draws, chains, random_seed, **kw):
+def _importance(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
+                progressbar: bool, target_accept: float | None,
+                compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.importance import importance_sample
 
     d = model.design
-    out = importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, chains=chains,
-                            random_seed=random_seed, **kw)
-    info = {"sampler": "importance (PSIS)", "sampling_time": out.sampling_time,
-            "khat": float(out.khat), "ess_is": float(out.ess),
-            "n_proposals": int(out.n_proposals), "notes": list(out.notes)}
-    return out.beta, out.sample_stats, info, None, out
+    return importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, chains=chains,
+                             random_seed=random_seed, **kw)
+
+
+#: the samplers by name; each takes the model and the keyword arguments of :func:`sample`
+#: (``draws, tune, chains, random_seed, progressbar, target_accept, compiled`` and the
+#: sampler's own) and returns :class:`~bayeslogit.engines.outputs.Draws`
+SAMPLERS: dict[str, Callable[..., Draws]] = {"nuts": _nuts, "gibbs": _gibbs,
+                                             "is": _importance}
+SamplerName = Literal["auto", "nuts", "gibbs", "is"]
 
 
 def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 4,
-           sampler: str = "auto", random_seed: Any = None, progressbar: bool = True,
+           sampler: SamplerName = "auto", random_seed: Any = None, progressbar: bool = True,
            target_accept: float | None = None, compiled: MutableMapping[str, Any] | None = None,
            **sampler_kwargs: Any) -> PosteriorResults:
     """Draw from the posterior of ``model`` and wrap the draws as a result.
@@ -111,39 +116,54 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
         data set) so that a NUTS model is compiled once; a fresh one compiles anew.
     **sampler_kwargs
         Passed to the sampler (e.g. NUTS ``maxdepth``; importance ``df``).
+
+    Returns
+    -------
+    PosteriorResults
+        With ``info`` (the sampler's report plus ``reason`` for "auto" and ``wall_time``)
+        and ``options`` (the sampler that ran and these arguments).
+
+    Raises
+    ------
+    ValueError
+        Bad counts or sampler name; Flat priors on separated data (improper posterior).
     """
     from ..results.datatree import posterior_tree
     from ..results.draws import PosteriorResults
+    from ..results.options import FitOptions
 
     _check_counts(draws, tune, chains)
     key = str(sampler).lower()
-    if key not in SAMPLERS:
-        raise ValueError(f"sampler={sampler!r} not understood; use one of {list(SAMPLERS)}.")
+    if key != "auto" and key not in SAMPLERS:
+        raise ValueError(f"sampler={sampler!r} not understood; use one of "
+                         f"{['auto', *SAMPLERS]}.")
     d = model.design
     _check_proper_posterior(model)
     start = time.perf_counter()
     reason = drawn = None
     if key == "auto":
-        key, reason, drawn = _auto_choice(model, draws, chains, random_seed)
-    if drawn is None and key == "nuts":
-        cache = {} if compiled is None else compiled
-        drawn = _nuts(model, cache, draws, tune, chains, random_seed, progressbar,
-                      target_accept, **sampler_kwargs)
-    elif drawn is None and key == "gibbs":
-        drawn = _gibbs(model, draws, tune, chains, random_seed, progressbar, **sampler_kwargs)
-    elif drawn is None:
-        drawn = _importance(model, draws, chains, random_seed, **sampler_kwargs)[:4]
-    beta, stats, info, latent = drawn
+        key, reason, drawn = choose_sampler(model, draws, chains, random_seed)
+    if drawn is None:
+        drawn = SAMPLERS[key](model, draws=draws, tune=tune, chains=chains,
+                              random_seed=random_seed, progressbar=progressbar,
+                              target_accept=target_accept, compiled=compiled,
+                              **sampler_kwargs)
+    info = dict(drawn.info)
+    info["notes"] = list(info.get("notes", []))
     if reason is not None:
         info["reason"] = reason
     info["wall_time"] = time.perf_counter() - start
-    info.setdefault("notes", [])
-    attrs = {"inference_method": "posterior", "sampler": info["sampler"]}
-    attrs.update({k: v for k, v in info.items() if isinstance(v, int | float | str)})
-    tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
-                          sample_stats=stats, attrs=attrs, extra_posterior=latent,
+    attrs = {k: v for k, v in info.items()
+             if isinstance(v, int | float | str) and not isinstance(v, bool)}
+    attrs.update(inference_method="posterior", sampler=info["sampler"])
+    tree = posterior_tree(drawn.beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
+                          sample_stats=drawn.sample_stats, attrs=attrs,
+                          extra_posterior=drawn.latent,
                           log_likelihood=False)  # added by to_arviz() on first use
-    result = PosteriorResults(model, tree, info)
+    options = FitOptions(method="posterior", draws=draws, tune=tune, chains=chains,
+                         sampler=key, random_seed=random_seed, target_accept=target_accept,
+                         sampler_kwargs=sampler_kwargs)
+    result = PosteriorResults(model, tree, info, options)
     if key in ("nuts", "gibbs"):
         result.warn_if_unreliable()
     return result
@@ -163,20 +183,45 @@ def _check_proper_posterior(model: ModelLike) -> None:
                          "it cannot be sampled: give the coefficients proper priors.")
 
 
-def _auto_choice(model: ModelLike, draws: int, chains: int, random_seed: Any):
-    """Pick the sampler for ``sampler="auto"``: returns (sampler, reason, draws), the draws
-    being the importance sampler's when it was accepted, else None."""
+def choose_sampler(model: ModelLike, draws: int, chains: int,
+                   random_seed: Any) -> tuple[str, str, Draws | None]:
+    """The sampler ``sampler="auto"`` runs, and why.
+
+    Importance sampling is tried first; its draws are kept when accepted (k-hat below
+    :data:`~bayeslogit.engines.importance.KHAT_THRESHOLD`, enough importance ESS). Otherwise
+    Gibbs when every prior has a Gibbs update, y is 0/1 and n <= :data:`GIBBS_MAX_NOBS`;
+    otherwise NUTS.
+
+    Parameters
+    ----------
+    model : ModelLike
+        The model to sample.
+    draws, chains : int
+        As for :func:`sample`.
+    random_seed : int, numpy Generator or None
+        Seed of the importance sampler.
+
+    Returns
+    -------
+    name : {"is", "gibbs", "nuts"}
+        The chosen sampler.
+    reason : str
+        Why, in words (stored as ``info["reason"]`` and printed).
+    draws : Draws or None
+        The importance sampler's draws when it was chosen (nothing to run again), else None.
+    """
     from ..engines.gibbs import gibbs_supported
     from ..engines.importance import KHAT_THRESHOLD
 
     d = model.design
     try:
-        *drawn, out = _importance(model, draws, chains, random_seed)
-        if out.accepted:
-            return "is", (f"importance sampling accepted: k-hat {out.khat:.2f} < "
-                          f"{KHAT_THRESHOLD}, importance ESS {out.ess:.0f}"), tuple(drawn)
-        tried = (f"importance sampling rejected (k-hat {out.khat:.2f}, importance ESS "
-                 f"{out.ess:.0f}); ")
+        drawn = _importance(model, draws=draws, tune=0, chains=chains, random_seed=random_seed,
+                            progressbar=False, target_accept=None, compiled=None)
+        khat, ess = drawn.info["khat"], drawn.info["ess_is"]
+        if drawn.info["accepted"]:
+            return "is", (f"importance sampling accepted: k-hat {khat:.2f} < "
+                          f"{KHAT_THRESHOLD}, importance ESS {ess:.0f}"), drawn
+        tried = f"importance sampling rejected (k-hat {khat:.2f}, importance ESS {ess:.0f}); "
     except (np.linalg.LinAlgError, UnsupportedPriorError, ValueError) as exc:
         tried = f"importance sampling unavailable ({exc}); "
     ok, why = gibbs_supported(model.prior_set)

@@ -2,8 +2,14 @@
 
 ``params`` and ``bse`` (pandas Series indexed by coefficient), ``summary(ci_prob)`` (a
 DataFrame whose first columns are always ``estimate, std_error, ci_lower, ci_upper``),
-``predict(data, kind, offset, ci_prob)``, ``to_arviz()`` (an ArviZ DataTree), ``save(path)`` and
-a text report via ``print(result)``.
+``predict(data, kind, offset, ci_prob)``, ``to_arviz()`` (an ArviZ DataTree), ``save(path)``,
+``options`` (the :class:`~bayeslogit.results.options.FitOptions` it was fitted with) and a text
+report via ``print(result)``.
+
+Results never change after construction, so what is derived from them is built once and
+cached: the DataTree (``to_arviz()`` returns a shallow copy of the cached tree each call, so
+adding or replacing groups in the copy leaves the result alone, while the arrays are shared
+and must not be modified in place) and the text report.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from ..errors import ColumnMismatchError, DataWarning
 from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
 from ..spec.newdata import as_new_data, encode_new_data
+from .options import FitOptions
 from .save import save_result
 
 if TYPE_CHECKING:
@@ -83,12 +90,14 @@ def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | N
 class LogitResultsBase:
     """Shared base: data access for prediction, persistence, and the result interface.
 
-    Subclasses set ``model``, ``method`` and implement ``params``, ``bse``, ``summary``,
-    ``_predict_frame`` and ``to_arviz``.
+    Subclasses set ``model``, ``method`` and ``options`` and implement ``params``, ``bse``,
+    ``summary``, ``predict``, ``to_arviz`` and ``_report`` (the text of ``print(result)``).
     """
 
     model: ModelLike
     method: str
+    #: the arguments the result was fitted with (read-only; see :class:`FitOptions`)
+    options: FitOptions
     #: whether the result is its draws (restored from the file by ``load``) or is re-estimated
     stores_draws: bool = False
 
@@ -138,6 +147,16 @@ class LogitResultsBase:
 
     def to_arviz(self):
         raise NotImplementedError
+
+    def _report(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        # the report of an immutable result: built on the first print, then reused
+        text = self.__dict__.get("_report_text")
+        if text is None:
+            text = self.__dict__["_report_text"] = self._report()
+        return text
 
     def save(self, path: str) -> None:
         """Write the result to a netCDF file; :func:`bayeslogit.load` restores it."""

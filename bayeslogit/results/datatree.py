@@ -60,6 +60,7 @@ def posterior_tree(
     attrs: Mapping[str, Any] | None = None,
     log_likelihood: bool | str = "auto",
     extra_posterior: Mapping[str, FloatArray] | None = None,
+    lp: bool = True,
 ):
     """Assemble the DataTree for coefficient draws.
 
@@ -83,6 +84,10 @@ def posterior_tree(
         :func:`add_log_likelihood`).
     extra_posterior : mapping, optional
         Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
+    lp : bool
+        Whether to add ``sample_stats.lp`` (the unnormalised log posterior of each draw) when
+        ``sample_stats`` lacks it; without a stored ``log_likelihood`` this is a pass over
+        the data per draw.
     """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
@@ -101,13 +106,14 @@ def posterior_tree(
     if terms is not None:
         data["log_prior"] = terms
     stats = dict(sample_stats or {})
-    if "lp" not in stats:
+    if lp and "lp" not in stats:
         # unnormalised log posterior of each draw, as samplers report it
         ll = data["log_likelihood"]["y"].sum(axis=-1) if store_ll else loglike_sums(
             beta, X, y, offset)
         stats["lp"] = ll + (0.0 if terms is None else sum(
             v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
-    data["sample_stats"] = stats
+    if stats:
+        data["sample_stats"] = stats
     data["observed_data"] = {"y": y}
     data["constant_data"] = {
         "X": X,

@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import SamplingWarning
 from ..logistic import expit
 from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+from .options import FitOptions
 
 if TYPE_CHECKING:
     from ..spec.model_spec import ModelLike
@@ -32,10 +33,12 @@ class DrawResults(LogitResultsBase):
     method = "draws"
     stores_draws = True
 
-    def __init__(self, model: ModelLike, tree: Any, info: dict[str, Any] | None = None) -> None:
+    def __init__(self, model: ModelLike, tree: Any, info: dict[str, Any] | None = None,
+                 options: FitOptions | None = None) -> None:
         self.model = model
         self._tree = tree
         self.info = dict(info or {})
+        self.options = FitOptions(method=self.method) if options is None else options
         self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
 
@@ -43,6 +46,11 @@ class DrawResults(LogitResultsBase):
     def draws(self) -> np.ndarray:
         """Coefficient draws, shape (chain, draw, k)."""
         return self._beta
+
+    @property
+    def approximation(self) -> str | None:
+        """What the draws approximate the posterior with (None for samplers that target it)."""
+        return self._tree["posterior"].attrs.get("approximation")
 
     @property
     def params(self) -> pd.Series:
@@ -153,13 +161,19 @@ class DrawResults(LogitResultsBase):
 
         A missing ``log_likelihood`` group (samplers leave it out, as PyMC and bambi do) is
         computed on the first call, when chains * draws * n is at most
-        ``bayeslogit.trees.MAX_LOGLIK_ELEMENTS``.
+        :data:`~bayeslogit.results.datatree.MAX_LOGLIK_ELEMENTS`, and kept.
+
+        Returns
+        -------
+        xarray.DataTree
+            A shallow copy of the result's tree: replacing or adding groups in it leaves the
+            result alone; the arrays are shared and must not be modified in place.
         """
         from .datatree import add_log_likelihood
 
         d = self.model.design
         add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
-        return self._tree
+        return self._tree.copy()
 
     def loo(self, **kwargs: Any):
         """PSIS leave-one-out cross-validation, :func:`arviz.loo`."""
@@ -203,7 +217,6 @@ class DrawResults(LogitResultsBase):
         if len(post.data_vars) == 1:
             # arviz 1.3 returns a DataArray (not a Dataset) for a one-variable posterior and
             # then fails to plot it; a constant companion variable keeps it a Dataset.
-            tree = tree.copy()
             tree["posterior"] = post.assign(_pad=post["beta"].isel(coef=0) * 0.0)
         pc = az.plot_psense_dist(tree, var_names=["beta"], **kwargs)
         return pc.viz["figure"].item() if hasattr(pc, "viz") else pc
@@ -232,7 +245,7 @@ class DrawResults(LogitResultsBase):
             warnings.warn("Sampling diagnostics: " + "; ".join(problems) + ".",
                           SamplingWarning, stacklevel=3)
 
-    def __str__(self) -> str:
+    def _report(self) -> str:
         from .report import draws_report
 
         return draws_report(self)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .draws import DrawResults
-from .mode import ModeResults, asymptotic_draws
+from .mode import ModeResults
+from .options import FitOptions
 
 if TYPE_CHECKING:
     from ..engines.map import ModeResult
@@ -28,8 +29,9 @@ class MAPResults(ModeResults):
 
     method = "map"
 
-    def __init__(self, model: ModelLike, mode: ModeResult) -> None:
-        super().__init__(model, mode.params, mode.cov)
+    def __init__(self, model: ModelLike, mode: ModeResult,
+                 options: FitOptions | None = None) -> None:
+        super().__init__(model, mode.params, mode.cov, options)
         self.mode = mode
         self.prior_set = model.prior_set
 
@@ -56,7 +58,7 @@ class MAPResults(ModeResults):
     def _tree_priors(self):
         return self.prior_set
 
-    def __str__(self) -> str:
+    def _report(self) -> str:
         from .report import mode_report
 
         return mode_report(self)
@@ -66,21 +68,26 @@ class LaplaceResults(DrawResults):
     r"""Gaussian approximation :math:`N(\hat\beta_{MAP}, H^{-1})` at the posterior mode,
     represented by draws shaped (chains, draws, k). ``params`` are the draw means; the exact
     mode is ``result.mode.params``. Under Laplace priors, coefficients at their kink are
-    drawn from their one-dimensional conditional (``beta`` holds the prepared draws)."""
+    drawn from their one-dimensional conditional.
+
+    Parameters
+    ----------
+    model : ModelLike
+        The model (``result.model``).
+    mode : MAPResults
+        The posterior mode the approximation is centred on (``result.mode``).
+    tree : xarray.DataTree
+        The draws' DataTree (:func:`~bayeslogit.results.datatree.posterior_tree`), built by
+        ``Logit.fit(method="laplace")`` or read back from a saved file.
+    options : FitOptions, optional
+        The arguments of the fit.
+    info : dict, optional
+        Defaults to ``{"sampler": "laplace approximation"}``.
+    """
 
     method = "laplace"
 
-    def __init__(self, model: ModelLike, mode: MAPResults, cov: np.ndarray | None,
-                 draws: int = 1000, chains: int = 4, random_seed: Any = None,
-                 beta: np.ndarray | None = None) -> None:
-        from .datatree import posterior_tree
-
-        d = model.design
-        if beta is None:
-            beta = asymptotic_draws(mode._params, cov, chains, draws, random_seed)
-        tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
-                              attrs={"inference_method": "laplace",
-                                     "approximation": "Gaussian (Laplace) at the posterior "
-                                                      "mode"})
-        super().__init__(model, tree, {"sampler": "laplace approximation"})
+    def __init__(self, model: ModelLike, mode: MAPResults, tree: Any,
+                 options: FitOptions | None = None, info: dict[str, Any] | None = None) -> None:
+        super().__init__(model, tree, info or {"sampler": "laplace approximation"}, options)
         self.mode = mode

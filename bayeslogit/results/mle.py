@@ -19,6 +19,7 @@ from scipy import stats
 from ..logistic import expit
 from .base import check_ci_prob
 from .mode import ModeResults
+from .options import FitOptions
 
 if TYPE_CHECKING:
     from ..engines.newton import NewtonResult
@@ -35,8 +36,9 @@ class MLEResults(ModeResults):
     method = "mle"
 
     def __init__(self, model: ModelLike, newton: NewtonResult, cov: np.ndarray, cov_type: str,
-                 cov_description: str, separation: SeparationReport | None) -> None:
-        super().__init__(model, newton.params, cov)
+                 cov_description: str, separation: SeparationReport | None,
+                 options: FitOptions | None = None) -> None:
+        super().__init__(model, newton.params, cov, options)
         self._newton = newton
         self.cov_type = cov_type
         self.cov_description = cov_description
@@ -107,6 +109,16 @@ class MLEResults(ModeResults):
         return table
 
     # -- likelihood statistics ---------------------------------------------------------
+    @property
+    def llf(self) -> float:
+        """Log-likelihood at the estimate, as the Newton engine computed it."""
+        return self._newton.llf
+
+    @cached_property
+    def _eta(self) -> np.ndarray:
+        eta = self._newton.eta
+        return super()._eta if eta is None else eta
+
     @cached_property
     def llnull(self) -> float:
         """Log-likelihood of the constant-only model with the same offset (as statsmodels)."""
@@ -130,9 +142,10 @@ class MLEResults(ModeResults):
         with np.errstate(divide="ignore"):
             return 1 - self.llf / self.llnull
 
-    @cached_property
+    @property
     def _rank(self) -> int:
-        return int(np.linalg.matrix_rank(self.model.design.X))
+        # the design's rank: k once the construction check proved full rank, else one SVD
+        return self.model.design.rank
 
     @property
     def df_model(self) -> float:
@@ -157,8 +170,12 @@ class MLEResults(ModeResults):
         d = self.model.design
         return pd.Series(d.X @ self._params, index=d.row_labels)
 
+    @cached_property
+    def _fitted_p(self) -> np.ndarray:
+        return expit(self._eta)
+
     def _p(self) -> np.ndarray:
-        return expit(self._eta())
+        return self._fitted_p
 
     @property
     def resid_response(self) -> pd.Series:
@@ -230,7 +247,7 @@ class MLEResults(ModeResults):
                        "quasi-log-likelihood.")
         return out
 
-    def __str__(self) -> str:
+    def _report(self) -> str:
         from .report import mle_report
 
         return mle_report(self)

@@ -7,6 +7,7 @@ draws shaped like a posterior (4 chains x 1000 draws) so they overlay NUTS resul
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from scipy import stats
 from ..conditioning import covariance_root
 from ..logistic import expit, log1pexp
 from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+from .options import FitOptions
 
 if TYPE_CHECKING:
     from ..spec.model_spec import ModelLike
@@ -46,10 +48,13 @@ class ModeResults(LogitResultsBase):
 
     method = "mode"
 
-    def __init__(self, model: ModelLike, params: np.ndarray, cov: np.ndarray) -> None:
+    def __init__(self, model: ModelLike, params: np.ndarray, cov: np.ndarray,
+                 options: FitOptions | None = None) -> None:
         self.model = model
         self._params = np.asarray(params, dtype=float)
         self._cov = np.asarray(cov, dtype=float)
+        self.options = FitOptions(method=self.method) if options is None else options
+        self._trees: dict[tuple[int, int, Any], Any] = {}
 
     # -- estimates ---------------------------------------------------------------------
     @property
@@ -119,30 +124,60 @@ class ModeResults(LogitResultsBase):
 
     # -- ArviZ -------------------------------------------------------------------------
     def to_arviz(self, draws: int = 1000, chains: int = 4, random_seed: Any = 0):
-        """DataTree whose ``posterior`` holds draws from the asymptotic normal
-        :math:`N(\\hat\\beta, \\hat V)` (labelled ``approximation="asymptotic normal"``), with
-        ``log_likelihood``, ``observed_data`` and ``constant_data`` (and ``log_prior`` for MAP)."""
-        from .datatree import posterior_tree
+        r"""The estimate as an ArviZ DataTree of draws from its asymptotic normal.
 
-        d = self.model.design
-        beta = asymptotic_draws(self._params, self._cov, chains, draws, random_seed)
-        attrs = {"inference_method": self.method,
-                 "approximation": "asymptotic normal N(estimate, cov_params)"}
-        return posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, self._tree_priors(),
-                              attrs=attrs)
+        Parameters
+        ----------
+        draws, chains : int
+            Draws per chain and chains of :math:`N(\hat\beta, \hat V)`.
+        random_seed : int, numpy Generator or None
+            Seed of the draws. Trees for an integer seed are built once and cached per
+            ``(draws, chains, random_seed)``.
+
+        Returns
+        -------
+        xarray.DataTree
+            ``posterior`` (``beta``, labelled ``approximation="asymptotic normal ..."``),
+            ``observed_data``, ``constant_data``, ``log_prior`` for MAP, and, while
+            chains * draws * n is at most
+            :data:`~bayeslogit.results.datatree.MAX_LOGLIK_ELEMENTS`, the pointwise
+            ``log_likelihood`` and ``sample_stats.lp`` (the log posterior of each draw).
+            Larger trees leave those two out: each costs a pass over the data per draw,
+            many times the fit itself; ``llf`` and ``log_posterior()`` give the values at the
+            estimate. A shallow copy of the cached tree: replacing groups in it leaves the
+            result alone; the arrays are shared and must not be modified in place.
+        """
+        from .datatree import loglik_fits, posterior_tree
+
+        key = (int(draws), int(chains), random_seed)
+        cacheable = isinstance(random_seed, int | np.integer) and not isinstance(
+            random_seed, bool)
+        tree = self._trees.get(key) if cacheable else None
+        if tree is None:
+            d = self.model.design
+            beta = asymptotic_draws(self._params, self._cov, chains, draws, random_seed)
+            attrs = {"inference_method": self.method,
+                     "approximation": "asymptotic normal N(estimate, cov_params)"}
+            store = loglik_fits(beta.shape, d.nobs)
+            tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, self._tree_priors(),
+                                  attrs=attrs, log_likelihood=store, lp=store)
+            if cacheable:
+                self._trees[key] = tree
+        return tree.copy()
 
     def _tree_priors(self):
         return None
 
     # -- shared statistics -------------------------------------------------------------
+    @cached_property
     def _eta(self) -> np.ndarray:
+        """Linear predictor at the estimate, offset included."""
         d = self.model.design
         eta = d.X @ self._params
         return eta if d.offset is None else eta + d.offset
 
-    @property
+    @cached_property
     def llf(self) -> float:
-        """Log-likelihood :math:`\\sum y\\eta - \\log(1+e^\\eta)` at the estimate."""
-        d = self.model.design
-        eta = self._eta()
-        return float(d.y @ eta - log1pexp(eta).sum())
+        r"""Log-likelihood :math:`\sum y\eta - \log(1+e^\eta)` at the estimate."""
+        eta = self._eta
+        return float(self.model.design.y @ eta - log1pexp(eta).sum())

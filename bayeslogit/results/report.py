@@ -126,7 +126,6 @@ def mode_report(r: Any) -> str:
 def draws_report(r: Any) -> str:
     m = r.model
     title = "Logit Posterior" if r.method == "posterior" else "Logit Laplace Approximation"
-    tree = r.to_arviz()
     c, d, _ = r.draws.shape
     diag = r.diagnostics()
     left = [("Dep. Variable", m.endog_name), ("Sampler", str(r.info.get("sampler", r.method))),
@@ -154,7 +153,7 @@ def draws_report(r: Any) -> str:
         flags.append(f"WARNING: {diag['divergences']} divergent transitions.")
     if np.isfinite(diag["max_r_hat"]) and diag["max_r_hat"] > 1.01:
         flags.append(f"WARNING: max R-hat {diag['max_r_hat']:.3f} > 1.01: chains disagree.")
-    approx = tree["posterior"].attrs.get("approximation")
+    approx = r.approximation
     if approx:
         flags.append(f"Note: draws from an approximation: {approx}.")
     for note in r.info.get("notes", []):

@@ -9,6 +9,7 @@ exactly as in training (:func:`bayeslogit.spec.newdata.encode_new_data`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -77,9 +78,27 @@ class Design:
     def nobs(self) -> int:
         return self.X.shape[0]
 
-    @property
+    @cached_property
     def binary(self) -> bool:
+        """Whether every response is 0 or 1 (else proportions: the quasi-likelihood)."""
         return bool(np.all((self.y == 0) | (self.y == 1)))
+
+    @cached_property
+    def rank(self) -> int:
+        """Column rank of ``X``: its column count once :meth:`check_full_rank` passed, else
+        computed (one SVD) on first use."""
+        return int(np.linalg.matrix_rank(self.X))
+
+    def check_full_rank(self) -> None:
+        """:func:`check_rank` on this design; on success ``rank`` is known without an SVD.
+
+        Raises
+        ------
+        RankDeficiencyError, ColumnScaleError
+            As :func:`check_rank`.
+        """
+        check_rank(self.X, self.exog_names)
+        self.__dict__["rank"] = self.X.shape[1]  # the cached_property's slot: proven here
 
     @property
     def drop_note(self) -> str:

@@ -1,0 +1,104 @@
+"""Files written by the previous release (saved-file format version 1) still load.
+
+tests/data/v1_*.nc were written by bayeslogit 0.1.0 from the data rebuilt in ``v1_data``:
+``m.fit()``, ``m.fit(method="laplace", draws=50, chains=2, random_seed=3)`` and
+``m.sample(sampler="is", draws=50, chains=2, random_seed=3)``. The references are
+statsmodels' Logit on the same data (the MLE) and the draws read from the files with xarray
+directly (the draw-based results).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import xarray as xr
+from scipy.special import expit
+
+import bayeslogit as bl
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def v1_data() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 40
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
+    eta = 0.3 + df.x - 0.5 * (df.g == "b")
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return df
+
+
+def design(df: pd.DataFrame) -> pd.DataFrame:
+    """The treatment-coded design of ``y ~ x + C(g)``, written out by hand."""
+    return pd.DataFrame({"Intercept": 1.0, "x": df["x"].astype(float),
+                         "C(g)[T.b]": (df["g"] == "b").astype(float),
+                         "C(g)[T.c]": (df["g"] == "c").astype(float)}, index=df.index)
+
+
+NEW = pd.DataFrame({"x": [-1.0, 0.0, 2.5], "g": ["c", "a", "b"]})
+
+
+def stored_beta(path: Path) -> np.ndarray:
+    tree = xr.open_datatree(path)
+    return tree["posterior"]["beta"].transpose("chain", "draw", "coef").values
+
+
+def test_v1_mle_equals_statsmodels(v1_data):
+    r = bl.load(DATA / "v1_mle.nc")
+    X = design(v1_data)[r.model.exog_names]
+    ref = sm.Logit(v1_data["y"].astype(float), X).fit(disp=0)
+    np.testing.assert_allclose(r.params.to_numpy(), ref.params.to_numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(r.bse.to_numpy(), ref.bse.to_numpy(), rtol=0, atol=1e-8)
+    assert r.llf == pytest.approx(ref.llf, abs=1e-8)
+    expected = expit(design(NEW)[r.model.exog_names].to_numpy() @ ref.params.to_numpy())
+    np.testing.assert_allclose(r.predict(NEW).to_numpy(), expected, rtol=1e-9)
+    assert r.options.method == "mle" and r.options.cov_type == "nonrobust"
+    assert r.options.maxiter == 35
+
+
+@pytest.mark.parametrize("name, kind, method", [("v1_laplace.nc", bl.load, "laplace"),
+                                                ("v1_posterior.nc", bl.load, "posterior")])
+def test_v1_draws_restored(v1_data, name, kind, method):
+    path = DATA / name
+    r = kind(path)
+    beta = stored_beta(path)
+    assert beta.shape == (2, 50, 4)
+    np.testing.assert_array_equal(r.draws, beta)
+    np.testing.assert_allclose(r.params.to_numpy(), beta.mean(axis=(0, 1)), rtol=1e-12)
+    X_new = design(NEW)[r.model.exog_names].to_numpy()
+    expected = expit(beta.reshape(-1, 4) @ X_new.T).mean(axis=0)
+    np.testing.assert_allclose(r.predict(NEW).to_numpy(), expected, rtol=1e-10)
+    assert r.method == method and r.options.method == method
+    assert (r.options.draws, r.options.chains) == (50, 2)
+    assert r.model.prior_set.priors[1] == bl.Normal(0, 2.5)
+    assert str(r)
+
+
+def test_v1_laplace_mode_and_posterior_sampler(v1_data):
+    lap = bl.load(DATA / "v1_laplace.nc")
+    mode = bl.Logit.from_formula("y ~ x + C(g)", v1_data, priors=bl.Normal(0, 2.5)).fit(
+        method="map")
+    np.testing.assert_allclose(lap.mode.params.to_numpy(), mode.params.to_numpy(), rtol=1e-10)
+    post = bl.load(DATA / "v1_posterior.nc")
+    assert post.options.sampler == "is" and "importance" in post.info["sampler"]
+
+
+def test_current_format_round_trip_keeps_options(v1_data, tmp_path):
+    m = bl.Logit.from_formula("y ~ x + C(g)", v1_data, priors=bl.Normal(0, 2.5))
+    fits = {"mle": m.fit(cov_type="HC0", maxiter=50),
+            "laplace": m.fit(method="laplace", draws=30, chains=2, random_seed=5),
+            "posterior": m.sample(sampler="is", draws=30, chains=2, random_seed=5,
+                                  progressbar=False)}
+    for kind, r in fits.items():
+        path = tmp_path / f"{kind}.nc"
+        r.save(path)
+        assert xr.open_datatree(path)["bayeslogit"].attrs["format_version"] == 2
+        back = bl.load(path)
+        assert back.options == r.options, kind
+        np.testing.assert_array_equal(back.params.to_numpy(), r.params.to_numpy())
+        np.testing.assert_array_equal(back.bse.to_numpy(), r.bse.to_numpy())
