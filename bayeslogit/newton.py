@@ -34,7 +34,7 @@ _BLOCK_BYTES = 2**21
 #: row chunks of a large design, evaluated in parallel and summed in order
 _CHUNKS = 8
 #: n * k below which one thread evaluates everything (threads would cost more than they save)
-_THREAD_MIN_ELEMENTS = 2**19
+_THREAD_MIN_ELEMENTS = 2**20
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def assert_matches_statsmodels(X, y, off, beta):
 
 @pytest.mark.parametrize("with_offset", [False, True])
 def test_parallel_row_chunks_match_statsmodels_whatever_the_thread_count(with_offset):
-    X, y, off, beta = design(12_000, 60, 5, with_offset)  # 3 blocks, 3 chunks, a short last block
+    X, y, off, beta = design(20_000, 60, 5, with_offset)  # 5 blocks, 5 chunks, a short last block
     assert X.shape[0] * X.shape[1] >= newton._THREAD_MIN_ELEMENTS
     got = assert_matches_statsmodels(X, y, off, beta)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -59,7 +59,7 @@ def test_many_columns_few_rows_match_statsmodels():
 
 
 def test_fit_on_a_parallel_design_matches_statsmodels():
-    X, y, _, _ = design(12_000, 60, 7, with_offset=False)
+    X, y, _, _ = design(20_000, 60, 7, with_offset=False)
     ref = sm.Logit(y, X).fit(disp=0)
     ours = bl.Logit(y, X).fit()
     np.testing.assert_allclose(ours.params.to_numpy(), ref.params, rtol=1e-8, atol=1e-10)
