@@ -30,7 +30,7 @@ from .logistic import log1pexp
 FloatArray = NDArray[np.float64]
 
 __all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "worker_count", "run_blocks",
-           "blas_thread_budget", "run_ordered", "bernoulli_loglik_inplace",
+           "numpy_blas_limit", "blas_thread_budget", "run_ordered", "bernoulli_loglik_inplace",
            "log1pexp_column_sums", "pointwise_loglike", "loglike_sums"]
 
 #: float64 elements per block temporary (2 MB)
@@ -54,6 +54,14 @@ def _blas_pools() -> Any:
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().select(user_api="blas")
+
+
+def numpy_blas_limit(threads: int = 1) -> Any:
+    """Context manager limiting numpy's BLAS to ``threads`` threads, in microseconds (a cached
+    controller; :func:`single_threaded_blas` rescans the libraries, ~0.3 ms). For small
+    products (a k x k solve) next to threaded work: an idle threaded BLAS spin-waits for
+    about 0.1 s after each call, taking the cores the next threaded pass needs."""
+    return _blas_pools().limit(limits=threads)
 
 
 def blas_thread_budget() -> int:
@@ -109,7 +117,7 @@ def run_ordered(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) ->
             except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
                 errors.append(exc)
 
-    with _blas_pools().limit(limits=1):
+    with numpy_blas_limit(1):
         helpers = [threading.Thread(target=work, daemon=True) for _ in range(workers - 1)]
         for thread in helpers:
             thread.start()

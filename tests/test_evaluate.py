@@ -82,5 +82,7 @@ def test_run_ordered_keeps_order_reraises_and_restores_blas_threads():
 
     with pytest.raises(ZeroDivisionError, match="five"):
         blocks.run_ordered(fail_on_five, range(10), workers=2)
+    with blocks.numpy_blas_limit(1):
+        assert blocks.blas_thread_budget() == 1
     after = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
     assert after == before
