@@ -16,8 +16,10 @@ array. Two things decide its speed on a small machine:
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -28,8 +30,8 @@ from .logistic import log1pexp
 FloatArray = NDArray[np.float64]
 
 __all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "worker_count", "run_blocks",
-           "bernoulli_loglik_inplace", "log1pexp_column_sums", "pointwise_loglike",
-           "loglike_sums", "information_logdets"]
+           "numpy_blas_limit", "blas_thread_budget", "run_ordered", "bernoulli_loglik_inplace",
+           "log1pexp_column_sums", "pointwise_loglike", "loglike_sums", "information_logdets"]
 
 #: float64 elements per block temporary (2 MB)
 BLOCK_ELEMENTS = 2**18
@@ -45,6 +47,30 @@ def single_threaded_blas():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
+
+
+@cache
+def _blas_pools() -> Any:
+    # Built once (building scans the loaded libraries, ~0.3 ms; using it takes microseconds).
+    # It sees numpy's BLAS, loaded with numpy; a BLAS library loaded later is not in it.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+def numpy_blas_limit(threads: int = 1) -> Any:
+    """Context manager limiting numpy's BLAS to ``threads`` threads, in microseconds (a cached
+    controller; :func:`single_threaded_blas` rescans the libraries, ~0.3 ms). For small
+    products (a k x k solve) next to threaded work: an idle threaded BLAS spin-waits for
+    about 0.1 s after each call, taking the cores the next threaded pass needs."""
+    return _blas_pools().limit(limits=threads)
+
+
+def blas_thread_budget() -> int:
+    """Threads BLAS may use right now: its current setting (``OPENBLAS_NUM_THREADS``, an
+    enclosing ``threadpoolctl`` limit), capped by the CPU count; at least 1."""
+    counts = [lib.num_threads for lib in _blas_pools().lib_controllers]
+    return max(1, min([os.cpu_count() or 1, *counts]))
 
 
 def worker_count(elements: int) -> int:
@@ -63,6 +89,46 @@ def run_blocks(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> 
         return [fn(item) for item in items]
     with single_threaded_blas(), ThreadPoolExecutor(min(workers, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def run_ordered(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
+    """``[fn(item) for item in items]`` on ``workers`` threads, the calling thread included,
+    with numpy's BLAS single-threaded meanwhile.
+
+    Lighter than :func:`run_blocks` (no executor, a cached BLAS controller), for calls that
+    last milliseconds; ``fn`` should do its matrix products with numpy. Results keep the
+    order of ``items``; the first exception raised by ``fn`` is re-raised.
+    """
+    items = list(items)
+    workers = min(workers, len(items))
+    if workers <= 1:
+        return [fn(item) for item in items]
+    results: list[Any] = [None] * len(items)
+    errors: list[BaseException] = []
+    pending = iter(range(len(items)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while not errors:
+            with lock:
+                i = next(pending, None)
+            if i is None:
+                return
+            try:
+                results[i] = fn(items[i])
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                errors.append(exc)
+
+    with numpy_blas_limit(1):
+        helpers = [threading.Thread(target=work, daemon=True) for _ in range(workers - 1)]
+        for thread in helpers:
+            thread.start()
+        work()
+        for thread in helpers:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def bernoulli_loglik_inplace(eta: FloatArray, y: FloatArray) -> FloatArray:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ..blocks import blas_thread_budget, numpy_blas_limit, run_ordered
 from ..conditioning import pow2_scale, step_converged
 from .outputs import NewtonResult
 
@@ -35,34 +36,34 @@ FloatArray = NDArray[np.float64]
 
 __all__ = ["NewtonResult", "newton_mle", "evaluate"]
 
+#: bytes of X per block: the elementwise work on a block runs from cache
 _BLOCK_BYTES = 2**21
+#: row chunks of a large design, evaluated in parallel and summed in order
+_CHUNKS = 8
+#: n * k below which one thread evaluates everything (threads would cost more than they save)
+_THREAD_MIN_ELEMENTS = 2**20
 
 
-def evaluate(
+def _evaluate_rows(
     params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
-    eta_out: FloatArray | None = None,
+    rows: tuple[int, int], block: int, eta_out: FloatArray | None = None,
 ) -> tuple[float, FloatArray, FloatArray]:
-    r"""Log-likelihood, score and information :math:`X^\top W X` in one blocked pass over X.
-
-    With ``eta_out`` (shape (n,)) the linear predictor (offset included) is written into it.
-    One exponential per row: with :math:`h = e^{-|\eta|/2}` and :math:`e = h^2`,
-    :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e)`, :math:`p = 1/(1+e)` for
-    :math:`\eta \ge 0` and :math:`e/(1+e)` otherwise, and :math:`\sqrt{p(1-p)} = h/(1+e)`.
-    """
-    n, k = X.shape
-    block = max(256, _BLOCK_BYTES // (8 * max(k, 1)))
+    """:func:`evaluate` on rows ``rows[0]:rows[1]``, in blocks of ``block`` rows."""
+    lo, hi = rows
+    k = X.shape[1]
     llf = 0.0
     grad = np.zeros(k)
     info = np.zeros((k, k))
-    buf = np.empty((min(block, n), k))
-    for start in range(0, n, block):
-        Xb = X[start : start + block]
+    buf = np.empty((min(block, hi - lo), k))
+    for start in range(lo, hi, block):
+        stop = min(start + block, hi)
+        Xb = X[start:stop]
         eta = Xb @ params
         if offset is not None:
-            eta += offset[start : start + block]
+            eta += offset[start:stop]
         if eta_out is not None:
-            eta_out[start : start + block] = eta
-        yb = y[start : start + block]
+            eta_out[start:stop] = eta
+        yb = y[start:stop]
         a = np.abs(eta)
         h = np.exp(a * -0.5)
         e = h * h
@@ -74,8 +75,56 @@ def evaluate(
         np.subtract(yb, r, out=r)
         grad += Xb.T @ r
         np.divide(h, d, out=h)
-        Xw = np.multiply(Xb, h[:, None], out=buf[: Xb.shape[0]])
-        info += Xw.T @ Xw
+        Xw = np.multiply(Xb, h[:, None], out=buf[: stop - start])
+        info += Xw.T @ Xw  # numpy calls BLAS syrk for a product with its own transpose
+    return llf, grad, info
+
+
+def _row_chunks(n: int, k: int, block: int) -> list[tuple[int, int]]:
+    """Split the rows into at most :data:`_CHUNKS` runs of whole blocks, fewer when the
+    design is small or each chunk's k x k partial sum would be large (the partial sums
+    together stay under 1/8 of X's size)."""
+    blocks = -(-n // block)
+    if n * k < _THREAD_MIN_ELEMENTS:
+        return [(0, n)]
+    count = min(_CHUNKS, blocks, max(1, n // (8 * k)))
+    return [(min(n, blocks * i // count * block), min(n, blocks * (i + 1) // count * block))
+            for i in range(count)]
+
+
+def evaluate(
+    params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
+    eta_out: FloatArray | None = None,
+) -> tuple[float, FloatArray, FloatArray]:
+    r"""Log-likelihood, score and information :math:`X^\top W X` in one blocked pass over X.
+
+    With ``eta_out`` (shape (n,)) the linear predictor (offset included) is written into it.
+
+    One exponential per row: with :math:`h = e^{-|\eta|/2}` and :math:`e = h^2`,
+    :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e)`, :math:`p = 1/(1+e)` for
+    :math:`\eta \ge 0` and :math:`e/(1+e)` otherwise, and :math:`\sqrt{p(1-p)} = h/(1+e)`.
+
+    Large designs (``n * k`` of at least :data:`_THREAD_MIN_ELEMENTS`) are cut into a fixed
+    number of row chunks (:func:`_row_chunks`, a function of the shape only) evaluated on up
+    to :func:`~bayeslogit.blocks.blas_thread_budget` threads with single-threaded BLAS, and
+    the partial sums are added in chunk order: the result does not depend on the number of
+    threads. Each thread holds one block-sized temporary. Threads of our own rather than
+    BLAS's: each block's products are small, and BLAS threads synchronise (spin-waiting) at
+    every one of them, which slows the pass several-fold, unpredictably, whenever another
+    process wants the same cores.
+    """
+    n, k = X.shape
+    block = max(256, _BLOCK_BYTES // (8 * max(k, 1)))
+    chunks = _row_chunks(n, k, block)
+    if len(chunks) == 1:
+        return _evaluate_rows(params, X, y, offset, (0, n), block, eta_out)
+    parts = run_ordered(lambda rows: _evaluate_rows(params, X, y, offset, rows, block, eta_out),
+                        chunks, blas_thread_budget())
+    llf, grad, info = parts[0]
+    for part in parts[1:]:
+        llf += part[0]
+        grad += part[1]
+        info += part[2]
     return llf, grad, info
 
 
@@ -137,10 +186,12 @@ def newton_mle(
         hess_s = info / outer
         hess_s[np.diag_indices(k)] += ridge
         rhs = grad / (n * scale)
-        try:
-            step = np.linalg.solve(hess_s, rhs) / scale
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess_s, rhs, rcond=None)[0] / scale
+        # a k x k solve on BLAS threads leaves them spinning into the next pass over X
+        with numpy_blas_limit(1):
+            try:
+                step = np.linalg.solve(hess_s, rhs) / scale
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(hess_s, rhs, rcond=None)[0] / scale
         new = old + step
         it += 1
         llf_old, grad_old, info_old, eta_old = llf, grad, info, eta
