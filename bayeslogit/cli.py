@@ -24,10 +24,11 @@ import pandas as pd
 
 from .errors import EventLevelError
 from .spec.priors import FAMILIES, Prior, prior_family
+from .validation import FitMethod, SamplerName, choices
 
 __all__ = ["main", "parse_prior", "parse_event"]
 
-METHODS = ("mle", "map", "laplace", "nuts", "gibbs", "is", "auto")
+METHODS = (*choices(FitMethod), *(s for s in choices(SamplerName) if s != "auto"), "auto")
 
 
 class CLIError(Exception):
@@ -126,7 +127,7 @@ def _event_message(exc: EventLevelError, given: str | None) -> str:
 
 
 def _fit(model, method: str, args) -> Any:
-    if method in ("mle", "map", "laplace"):
+    if method in choices(FitMethod):
         kwargs = {"random_seed": args.seed} if method == "laplace" else {}
         return model.fit(method=method, **kwargs)
     return model.sample(draws=args.draws, tune=args.tune, chains=args.chains, sampler=method,
@@ -212,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "model spec.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="MLE vs posterior on the embedded Challenger data")
-    demo.add_argument("--sampler", default="auto", choices=["auto", "nuts", "gibbs", "is"])
+    demo.add_argument("--sampler", default="auto", choices=choices(SamplerName))
     demo.add_argument("--draws", type=int, default=1000)
     demo.add_argument("--chains", type=int, default=4)
     demo.add_argument("--seed", type=int, default=1986)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .conditioning import check_magnitudes
-from .spec.columns import MissingPolicy
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.prior_set import PriorSet, resolve_priors
 from .spec.priors import Prior
+from .validation import FitMethod, MissingPolicy, check_choice
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -277,10 +277,8 @@ class Logit:
 
         methods = {"mle": fitting.fit_mle, "map": fitting.fit_map,
                    "laplace": fitting.fit_laplace}
-        key = str(method).lower()
-        if key not in methods:
-            raise ValueError(f"method={method!r} not understood; use one of {list(methods)} "
-                             "(or model.sample(...) for MCMC).")
+        key = check_choice("method", method, FitMethod, call="model.fit", fold_case=True,
+                           hint=" (or model.sample(...) for MCMC)")
         if key == "mle":
             self._ensure_rank()  # the MAP solver checks the columns whose priors are flat
         return methods[key](self, **kwargs)

@@ -47,11 +47,12 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, log_expit
 
+from ..validation import MargeffAt, MargeffMethod, check_choice
+
 __all__ = ["marginal_effects", "MarginalEffects", "METHOD_LABELS", "format_table"]
 
 METHOD_LABELS = {"dydx": "dy/dx", "eyex": "d(lny)/d(lnx)", "dyex": "dy/d(lnx)",
                  "eydx": "d(lny)/dx"}
-_AT = ("overall", "mean", "median", "zero", "all")
 _FRAME_COLUMNS = ("Std. Err.", "z", "Pr(>|z|)", "Conf. Int. Low", "Cont. Int. Hi.")
 
 
@@ -171,12 +172,11 @@ def _discrete_columns(X: np.ndarray, varying: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _check_options(at: Any, method: Any, dummy: bool, count: bool) -> tuple[str, str]:
-    if not isinstance(at, str) or at.lower() not in _AT:
-        raise ValueError(f"{at} not a valid option for `at`. Use one of {list(_AT)}.")
-    if not isinstance(method, str) or method.lower() not in METHOD_LABELS:
-        raise ValueError(f"method is not understood.  Got {method}. Use one of "
-                         f"{list(METHOD_LABELS)}.")
-    at, method = at.lower(), method.lower()
+    # statsmodels' wording leads, so its users recognise the error
+    at = check_choice("at", at, MargeffAt, call="result.get_margeff", fold_case=True,
+                      lead=f"{at} not a valid option for `at`. ")
+    method = check_choice("method", method, MargeffMethod, call="result.get_margeff",
+                          fold_case=True, lead=f"method is not understood.  Got {method}. ")
     if dummy or count:
         remedy = " (dummy=True or count=True); use dydx or eydx at 'overall' or 'mean'."
         if method in ("dyex", "eyex"):

@@ -24,6 +24,7 @@ from ..errors import ColumnMismatchError, DataWarning
 from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
 from ..spec.newdata import as_new_data, encode_new_data
+from ..validation import PredictKind, check_choice
 from .options import FitOptions
 from .save import save_result
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset"]
 
 SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
-PREDICT_KINDS = ("mean", "linear")
 
 
 def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) -> float:
@@ -128,10 +128,8 @@ class LogitResultsBase:
                 "dropped_note": d.drop_note, "endog_name": d.endog_name, "event": d.event}
 
     @staticmethod
-    def _check_kind(kind: str, allowed: tuple[str, ...] = PREDICT_KINDS) -> str:
-        if kind not in allowed:
-            raise ValueError(f"kind={kind!r} not understood; use one of {list(allowed)}.")
-        return kind
+    def _check_kind(kind: Any, allowed: Any = PredictKind) -> str:
+        return check_choice("kind", kind, allowed, call="result.predict")
 
     # -- interface -----------------------------------------------------------------------
     @property

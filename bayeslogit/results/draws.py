@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import SamplingWarning
 from ..logistic import expit
+from ..validation import CIKind, DrawPredictKind, check_choice
 from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
 from .options import FitOptions
 
@@ -75,8 +76,7 @@ class DrawResults(LogitResultsBase):
         import arviz_stats as az  # statistics only; avoids importing matplotlib
 
         ci_prob = check_ci_prob(ci_prob)
-        if ci_kind not in ("eti", "hdi"):
-            raise ValueError(f"ci_kind={ci_kind!r} not understood; use 'eti' or 'hdi'.")
+        ci_kind = check_choice("ci_kind", ci_kind, CIKind, call="result.summary")
         # the draws never change, so each (ci_prob, ci_kind) is computed once
         if (ci_prob, ci_kind) in self._summaries:
             return self._summaries[ci_prob, ci_kind].copy()
@@ -123,7 +123,7 @@ class DrawResults(LogitResultsBase):
         ci_prob : float, optional
             Add equal-tailed posterior intervals: DataFrame ``estimate, ci_lower, ci_upper``.
         """
-        self._check_kind(kind, ("mean", "linear", "draws"))
+        self._check_kind(kind, DrawPredictKind)
         X, off, index = self._prediction_inputs(data, offset)
         c, d, _ = self._beta.shape
         if kind == "draws":

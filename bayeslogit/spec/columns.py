@@ -20,6 +20,7 @@ from ..errors import (
     MissingDataError,
     UnsupportedDtypeError,
 )
+from ..validation import MissingPolicy, check_choice, choices
 
 __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
@@ -28,8 +29,7 @@ __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_label
            "check_unique_columns", "check_outcome_range", "datetime_kind", "datetime_error",
            "event_literal", "pick_event"]
 
-MissingPolicy = Literal["none", "drop", "raise"]
-MISSING_POLICIES: tuple[str, ...] = ("none", "drop", "raise")
+MISSING_POLICIES: tuple[str, ...] = choices(MissingPolicy)
 
 
 def describe_values(values: Any, limit: int = 5) -> str:
@@ -47,9 +47,8 @@ def format_labels(labels: pd.Index, mask: np.ndarray, limit: int = 5) -> str:
 
 
 def check_missing_policy(missing: Any) -> None:
-    if missing not in MISSING_POLICIES:
-        raise ValueError(f"missing={missing!r} not understood; use one of "
-                         f"{list(MISSING_POLICIES)}.")
+    """Refuse a ``missing`` policy other than "none", "drop" or "raise" (ValueError)."""
+    check_choice("missing", missing, MissingPolicy)
 
 
 def check_unique_columns(frame: pd.DataFrame, what: str) -> None:

@@ -16,14 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..spec.priors import FAMILIES, Normal, Prior
+from ..validation import SensitivityMethod, check_choice
 
 if TYPE_CHECKING:
     from ..model import Logit
 
 __all__ = ["prior_sensitivity", "SensitivityResult"]
-
-METHODS = ("map", "laplace", "sample")
-
 
 @dataclass
 class SensitivityResult:
@@ -106,7 +104,7 @@ def prior_sensitivity(
     prior: Any = Normal,
     scales: Sequence[float] | None = None,
     settings: Mapping[str, Any] | Sequence[Any] | None = None,
-    method: str = "map",
+    method: SensitivityMethod = "map",
     coefs: Sequence[str] | None = None,
     ci_prob: float = 0.95,
     random_seed: Any = None,
@@ -137,8 +135,7 @@ def prior_sensitivity(
     progressbar : bool
         Show a progress bar across settings.
     """
-    if method not in METHODS:
-        raise ValueError(f"method={method!r} not understood; use one of {list(METHODS)}.")
+    method = check_choice("method", method, SensitivityMethod, call="bl.prior_sensitivity")
     if settings is not None and scales is not None:
         raise ValueError("Pass either scales= (with prior=) or settings=, not both.")
     if settings is None:
