@@ -1,4 +1,6 @@
-"""bayeslogit: logistic regression where the MLE and the posterior are two compilations of
+"""Logistic regression where the MLE and the posterior are two compilations of one model.
+
+bayeslogit: logistic regression where the MLE and the posterior are two compilations of
 one model.
 
 >>> import bayeslogit as bl

@@ -48,16 +48,22 @@ def single_threaded_blas():
 
 
 def worker_count(elements: int) -> int:
-    """Threads for ``elements`` (draw, observation) pairs: 1 below
-    :data:`THREAD_MIN_ELEMENTS`, else up to 4 (the CPU count)."""
+    """Return the number of threads for a block computation.
+
+    Threads for ``elements`` (draw, observation) pairs: 1 below
+    :data:`THREAD_MIN_ELEMENTS`, else up to 4 (the CPU count).
+    """
     if elements < THREAD_MIN_ELEMENTS:
         return 1
     return max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
 
 
 def run_blocks(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
-    """``[fn(item) for item in items]``, on ``workers`` threads with single-threaded BLAS
-    when ``workers > 1``. Results keep the order of ``items``."""
+    """Apply ``fn`` to every item, on threads when ``workers > 1``.
+
+    ``[fn(item) for item in items]``, on ``workers`` threads with single-threaded BLAS
+    when ``workers > 1``. Results keep the order of ``items``.
+    """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
@@ -79,8 +85,11 @@ def bernoulli_loglik_inplace(eta: FloatArray, y: FloatArray) -> FloatArray:
 def log1pexp_column_sums(
     eta: FloatArray, want_weights: bool = False
 ) -> tuple[FloatArray, FloatArray | None]:
-    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, columns) block, and optionally the
-    weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential."""
+    r"""Sum log1pexp over the rows of a block, optionally with the weights p(1-p).
+
+    Column sums of :math:`\log(1+e^\eta)` for a (rows, columns) block, and optionally the
+    weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential.
+    """
     t = np.abs(eta)
     np.negative(t, out=t)
     np.exp(t, out=t)
@@ -106,8 +115,11 @@ def _draw_blocks(beta: FloatArray, n: int) -> tuple[FloatArray, list[slice], int
 def pointwise_loglike(
     beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
 ) -> FloatArray:
-    r"""Log-likelihood of each observation at each draw, shape ``beta.shape[:-1] + (n,)``:
-    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`."""
+    r"""Compute the pointwise log-likelihood of every draw.
+
+    Log-likelihood of each observation at each draw, shape ``beta.shape[:-1] + (n,)``:
+    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`.
+    """
     n = X.shape[0]
     flat, slices, workers = _draw_blocks(beta, n)
     out = np.empty((flat.shape[0], n))
@@ -127,7 +139,10 @@ def pointwise_loglike(
 def loglike_sums(
     beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
 ) -> FloatArray:
-    """Summed log-likelihood of each draw, shape ``beta.shape[:-1]``, in bounded memory."""
+    """Compute the summed log-likelihood of each draw, shape ``beta.shape[:-1]``.
+
+    Evaluated in blocks of draws, so memory stays bounded.
+    """
     n = X.shape[0]
     flat, slices, workers = _draw_blocks(beta, n)
     XT = X.T

@@ -40,10 +40,13 @@ def _families_usage() -> str:
 
 
 def parse_prior(text: str) -> Prior:
-    """Parse a prior family with its parameters in constructor order, case-insensitive:
+    """Parse a prior written as on the command line, e.g. ``"normal(0, 2.5)"``.
+
+    Parse a prior family with its parameters in constructor order, case-insensitive:
     ``"normal(0, 2.5)"``, ``"laplace(0, 1)"``, ``"student_t(3, 0, 2.5)"``,
     ``"cauchy(0, 2.5)"``, ``"flat"``, ``"jeffreys"`` (the spellings of
-    :data:`bayeslogit.spec.priors.FAMILIES`)."""
+    :data:`bayeslogit.spec.priors.FAMILIES`).
+    """
     m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\((.*)\))?\s*", text)
     try:
         cls = prior_family(m.group(1)) if m else None
@@ -82,7 +85,7 @@ def _parse_priors(items: Sequence[str] | None) -> Any:
 
 
 def parse_event(text: str | None) -> Any:
-    """The ``--event`` level as read_csv would read the cell: int, float, bool or string."""
+    """Read the ``--event`` level as read_csv would read the cell: int, float, bool or string."""
     if text is None:
         return None
     for cast in (int, float):
@@ -114,7 +117,7 @@ def _check_writable(path: str | None, flag: str) -> None:
 
 
 def _event_message(exc: EventLevelError, given: str | None) -> str:
-    """The message with its Python ``event=`` remedy spelled as the ``--event`` option."""
+    """Respell the message's Python ``event=`` remedy as the ``--event`` option."""
     text = str(exc).splitlines()[0]
     if given is not None and text.startswith("event="):
         text = f"--event {shlex.quote(given)}" + text[text.index(" is not"):]

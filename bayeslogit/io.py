@@ -55,8 +55,11 @@ def _decode(text: str) -> Any:
 
 
 def _fill_defaults(obj: Any) -> Any:
-    """A dataclass instance pickled before fields with defaults were added gets the defaults
-    (pickle restores ``__dict__`` as it was written); anything else is returned unchanged."""
+    """Give a dataclass instance pickled before some fields existed their defaults.
+
+    A dataclass instance pickled before fields with defaults were added gets the defaults
+    (pickle restores ``__dict__`` as it was written); anything else is returned unchanged.
+    """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         for f in dataclasses.fields(obj):
             if f.name in obj.__dict__:
@@ -73,7 +76,7 @@ def _fill_defaults(obj: Any) -> Any:
 
 
 def _options(meta: Any, version: int, method: str, tree: Any, info: dict) -> FitOptions:
-    """The stored options; version 1 stored only the keyword arguments of MLE/MAP fits."""
+    """Rebuild the stored options; version 1 stored only the keyword arguments of MLE/MAP fits."""
     if version >= 2:
         return FitOptions.from_dict(_decode(meta["options"]))
     values: dict[str, Any] = dict(_decode(meta["settings"]), method=method)

@@ -24,7 +24,7 @@ __all__ = ["Logit"]
 
 
 class Logit(Estimable):
-    """Binary (or fractional) logistic regression: one spec, several estimators.
+    r"""Binary (or fractional) logistic regression: one spec, several estimators.
 
     Parameters
     ----------
@@ -72,8 +72,8 @@ class Logit(Estimable):
 
     Notes
     -----
-    The likelihood is the Bernoulli log-likelihood :math:`\\sum_i y_i\\eta_i -
-    \\log(1 + e^{\\eta_i})` with :math:`\\eta = X\beta + \text{offset}`, summed (not averaged)
+    The likelihood is the Bernoulli log-likelihood :math:`\sum_i y_i\eta_i -
+    \log(1 + e^{\eta_i})` with :math:`\eta = X\beta + \text{offset}`, summed (not averaged)
     over rows; for fractional y it is the quasi-likelihood. Names, conventions and the MLE
     follow statsmodels' ``Logit``.
 
@@ -181,7 +181,7 @@ class Logit(Estimable):
     @classmethod
     def from_design(cls, design: Design, priors: PriorsArg = None,
                     check_rank: bool = False) -> Logit:
-        """The model for an already validated :class:`~bayeslogit.spec.design.Design`.
+        """Build the model for an already validated :class:`~bayeslogit.spec.design.Design`.
 
         Parameters
         ----------
@@ -199,7 +199,7 @@ class Logit(Estimable):
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
     def with_priors(self, priors: PriorsArg) -> Logit:
-        """A new model on the same data with other priors (the data are shared, not copied).
+        """Make a model on the same data with other priors (the data are shared, not copied).
 
         The new model shares this one's compiled samplers, so a NUTS model compiled for one
         prior setting is reused for the others (new prior values are swapped into it, a new

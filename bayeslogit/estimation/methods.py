@@ -51,9 +51,12 @@ class Estimable(ModelSpec):
     # -- compiled samplers -------------------------------------------------------------
     @property
     def compiled_samplers(self) -> Mapping[str, Any]:
-        """The compiled samplers this model (and the models ``with_priors`` derived from it,
+        """Return the samplers this model has compiled, by sampler name (read-only).
+
+        The compiled samplers this model (and the models ``with_priors`` derived from it,
         which share them) has built, by sampler name, e.g. ``{"nuts": NutsSampler}``
-        (read-only view; ``sample()`` fills it)."""
+        (read-only view; ``sample()`` fills it).
+        """
         return MappingProxyType(self._samplers)
 
 

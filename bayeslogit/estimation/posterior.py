@@ -182,7 +182,7 @@ def _check_proper_posterior(model: ModelLike) -> None:
 
 def choose_sampler(model: ModelLike, draws: int, chains: int,
                    random_seed: Any) -> tuple[str, str, Draws | None]:
-    """The sampler ``sampler="auto"`` runs, and why.
+    """Choose the sampler ``sampler="auto"`` runs, and say why.
 
     Importance sampling is tried first; its draws are kept when accepted (k-hat below
     :data:`~bayeslogit.engines.importance.KHAT_THRESHOLD`, enough importance ESS). Otherwise
@@ -230,8 +230,11 @@ def choose_sampler(model: ModelLike, draws: int, chains: int,
 
 
 def prior_predictive(model: ModelLike, draws: int = 500, random_seed: Any = None):
-    """DataTree with ``prior`` (``beta``) and ``prior_predictive`` (``y``) groups, drawn in
-    numpy from the priors (improper priors raise ValueError naming the coefficients)."""
+    """Draw coefficients and responses from the prior.
+
+    DataTree with ``prior`` (``beta``) and ``prior_predictive`` (``y``) groups, drawn in
+    numpy from the priors (improper priors raise ValueError naming the coefficients).
+    """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
     ps = model.prior_set

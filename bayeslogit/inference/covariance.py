@@ -38,14 +38,14 @@ COV_TYPES = tuple(c for c in choices(CovType) if c not in COV_TYPE_ALIASES)
 # --------------------------------------------------------------------------- covariances
 def covariance(cov_type: str, X: np.ndarray, y: np.ndarray, p: np.ndarray,
                info_inv: np.ndarray, cov_kwds: dict | None) -> tuple[np.ndarray, str]:
-    """Covariance matrix of the MLE and a short description for reports.
+    r"""Covariance matrix of the MLE and a short description for reports.
 
     Parameters
     ----------
     cov_type : {"nonrobust", "HC0", "HC1", "cluster"}
         Case-sensitive as in statsmodels; ``"hc0"`` and ``"hc1"`` are accepted too.
     X : (n, k) design; y : (n,) response; p : (n,) fitted probabilities (offset included).
-    info_inv : (k, k) inverse information :math:`(X^\\top W X)^{-1}` at the MLE.
+    info_inv : (k, k) inverse information :math:`(X^\top W X)^{-1}` at the MLE.
     cov_kwds : dict or None
         Only for ``"cluster"``: ``{"groups": labels}`` (one hashable label per row, strings
         allowed) and optionally ``"use_correction": bool`` (default True).

@@ -52,7 +52,7 @@ def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) ->
 
 def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | None,
                     index: pd.Index) -> np.ndarray | None:
-    """The offset for predictions on new data.
+    """Return the offset for predictions on new data.
 
     An explicit ``offset`` wins (an array, a scalar, or the name of a column of ``data``);
     otherwise the model's offset column (``offset="col"`` at fit) is read from ``data`` and

@@ -1,5 +1,6 @@
-"""Results represented by coefficient draws: posteriors (NUTS, Gibbs, importance sampling)
-and the Laplace approximation.
+"""Results represented by coefficient draws: posteriors and the Laplace approximation.
+
+Posteriors come from NUTS, Gibbs or importance sampling.
 
 Point summaries come from the draws (``params`` = posterior mean, ``bse`` = posterior sd);
 intervals, ESS, R-hat and MCSE come from ArviZ. Predictions are computed from the draws in

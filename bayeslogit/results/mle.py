@@ -1,9 +1,9 @@
-"""Maximum-likelihood results with statsmodels' names and values.
+r"""Maximum-likelihood results with statsmodels' names and values.
 
 Differences from statsmodels, on purpose: ``cov_type="HC1"`` applies the n/(n-k) factor
 (statsmodels returns HC0 for HC1-HC3); with fractional y, ``llf`` is the Bernoulli
-quasi-log-likelihood :math:`\\sum y\\log p + (1-y)\\log(1-p)` (statsmodels uses
-:math:`\\sum\\log\\Lambda((2y-1)\\eta)`, which is not a log-likelihood for fractional y); margins
+quasi-log-likelihood :math:`\sum y\log p + (1-y)\log(1-p)` (statsmodels uses
+:math:`\sum\log\Lambda((2y-1)\eta)`, which is not a log-likelihood for fractional y); margins
 are available with an offset.
 """
 
@@ -77,7 +77,8 @@ class MLEResults(ModeResults):
         "scaled": the rule on the column-scaled problem decided, because the absolute rule
         could not be met or would have stopped early in these units),
         ``statsmodels_iterations`` (where the absolute rule alone was first met, None if
-        never) and ``column_scale`` (the powers of two of the scaled problem)."""
+        never) and ``column_scale`` (the powers of two of the scaled problem).
+        """
         n = self.nobs
         return {"fopt": -self.llf / n, "iterations": self.iterations,
                 "score": -self._newton.score / n, "Hessian": self._newton.information / n,
@@ -90,7 +91,7 @@ class MLEResults(ModeResults):
     # -- inference ---------------------------------------------------------------------
     @property
     def tvalues(self) -> pd.Series:
-        """z statistics (statsmodels' name)."""
+        """The z statistics, params / bse (statsmodels' name ``tvalues``)."""
         return pd.Series(self._params / self.bse.to_numpy(), index=self._names, name="z")
 
     @property

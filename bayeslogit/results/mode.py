@@ -190,7 +190,7 @@ class ModeResults(LogitResultsBase):
     # -- ArviZ -------------------------------------------------------------------------
     def to_arviz(self, draws: int = 1000, chains: int = 4,
                  random_seed: Any = 0) -> xarray.DataTree:
-        r"""The estimate as an ArviZ DataTree of draws from its asymptotic normal.
+        r"""Return the estimate as an ArviZ DataTree of draws from its asymptotic normal.
 
         Parameters
         ----------

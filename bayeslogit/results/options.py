@@ -135,7 +135,7 @@ class FitOptions:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> FitOptions:
-        """The options from :meth:`to_dict` output; unknown keys are ignored.
+        """Rebuild the options from :meth:`to_dict` output; unknown keys are ignored.
 
         Parameters
         ----------

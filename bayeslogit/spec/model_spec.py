@@ -35,19 +35,24 @@ class ModelLike(Protocol):
     priors: Any
 
     @property
-    def prior_set(self) -> PriorSet: ...
+    def prior_set(self) -> PriorSet:
+        """The priors resolved for the design."""
 
     @property
-    def exog_names(self) -> list[str]: ...
+    def exog_names(self) -> list[str]:
+        """Coefficient names."""
 
     @property
-    def endog_name(self) -> str: ...
+    def endog_name(self) -> str:
+        """Response name."""
 
     @property
-    def nobs(self) -> int: ...
+    def nobs(self) -> int:
+        """Number of observations."""
 
     @property
-    def event(self) -> Any: ...
+    def event(self) -> Any:
+        """The response level coded 1, or None."""
 
 
 class ModelSpec:
