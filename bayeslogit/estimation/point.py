@@ -243,7 +243,7 @@ def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_see
 
     Under Laplace (L1) priors the coefficients exactly at their kink have no prior curvature;
     they are drawn from their exact one-dimensional conditional instead, and the Gaussian
-    covers only the others (:mod:`bayeslogit.laplace_draws`).
+    covers only the others (:mod:`bayeslogit.engines.laplace_draws`).
 
     Raises
     ------

@@ -1,7 +1,7 @@
 """Columns of user data as float arrays: dtypes, outcomes, index alignment, missing values.
 
-Shared by the array path (:mod:`bayeslogit.design`) and the formula path
-(:mod:`bayeslogit.formula`), so that both treat a value the same way: NaN, None and ``pd.NA``
+Shared by the array path (:mod:`bayeslogit.spec.design`) and the formula path
+(:mod:`bayeslogit.spec.formula`), so that both treat a value the same way: NaN, None and ``pd.NA``
 are missing in every dtype; numbers (numpy, nullable ``Int64``/``Float64``, ``bool``,
 ``boolean``, object columns holding numbers) convert to float; anything else is refused with
 a message naming the column and the offending values.

@@ -2,7 +2,7 @@
 
 The output is a :class:`Design`: float64 arrays ``X`` (n, k), ``y`` (n,), ``offset`` (n,) or
 None, names, what was dropped for missing values, and for formula models
-(:mod:`bayeslogit.formula`) the formulaic model spec, so that new raw data is re-encoded
+(:mod:`bayeslogit.spec.formula`) the formulaic model spec, so that new raw data is re-encoded
 exactly as in training (:func:`bayeslogit.spec.newdata.encode_new_data`).
 """
 
