@@ -1,8 +1,5 @@
 """Logistic regression where the MLE and the posterior are two compilations of one model.
 
-bayeslogit: logistic regression where the MLE and the posterior are two compilations of
-one model.
-
 >>> import bayeslogit as bl
 >>> m = bl.Logit.from_formula("y ~ x1 + C(g)", data=df)          # doctest: +SKIP
 >>> mle = m.fit()                      # statsmodels-compatible maximum likelihood
