@@ -1,5 +1,4 @@
-"""bayeslogit: logistic regression where the MLE and the posterior are two compilations of
-one model.
+"""Logistic regression where the MLE and the posterior are two compilations of one model.
 
 >>> import bayeslogit as bl
 >>> m = bl.Logit.from_formula("y ~ x1 + C(g)", data=df)          # doctest: +SKIP

@@ -59,31 +59,43 @@ def _blas_pools() -> Any:
 
 
 def numpy_blas_limit(threads: int = 1) -> Any:
-    """Context manager limiting numpy's BLAS to ``threads`` threads, in microseconds (a cached
-    controller; :func:`single_threaded_blas` rescans the libraries, ~0.3 ms). For small
-    products (a k x k solve) next to threaded work: an idle threaded BLAS spin-waits for
-    about 0.1 s after each call, taking the cores the next threaded pass needs."""
+    """Limit numpy's BLAS to ``threads`` threads (a context manager).
+
+    It costs microseconds (a cached controller; :func:`single_threaded_blas` rescans the
+    libraries, ~0.3 ms). For small products (a k x k solve) next to threaded work: an idle
+    threaded BLAS spin-waits for about 0.1 s after each call, taking the cores the next
+    threaded pass needs.
+    """
     return _blas_pools().limit(limits=threads)
 
 
 def blas_thread_budget() -> int:
-    """Threads BLAS may use right now: its current setting (``OPENBLAS_NUM_THREADS``, an
-    enclosing ``threadpoolctl`` limit), capped by the CPU count; at least 1."""
+    """Return the threads BLAS may use right now (at least 1).
+
+    That is its current setting (``OPENBLAS_NUM_THREADS``, an enclosing ``threadpoolctl``
+    limit), capped by the CPU count.
+    """
     counts = [lib.num_threads for lib in _blas_pools().lib_controllers]
     return max(1, min([os.cpu_count() or 1, *counts]))
 
 
 def worker_count(elements: int) -> int:
-    """Threads for ``elements`` (draw, observation) pairs: 1 below
-    :data:`THREAD_MIN_ELEMENTS`, else up to 4 (the CPU count)."""
+    """Return the number of threads for a block computation.
+
+    Threads for ``elements`` (draw, observation) pairs: 1 below
+    :data:`THREAD_MIN_ELEMENTS`, else up to 4 (the CPU count).
+    """
     if elements < THREAD_MIN_ELEMENTS:
         return 1
     return max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
 
 
 def run_blocks(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
-    """``[fn(item) for item in items]``, on ``workers`` threads with single-threaded BLAS
-    when ``workers > 1``. Results keep the order of ``items``."""
+    """Apply ``fn`` to every item, on threads when ``workers > 1``.
+
+    ``[fn(item) for item in items]``, on ``workers`` threads with single-threaded BLAS
+    when ``workers > 1``. Results keep the order of ``items``.
+    """
     items = list(items)
     if workers <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
@@ -92,8 +104,9 @@ def run_blocks(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> 
 
 
 def run_ordered(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
-    """``[fn(item) for item in items]`` on ``workers`` threads, the calling thread included,
-    with numpy's BLAS single-threaded meanwhile.
+    """Run ``[fn(item) for item in items]`` on ``workers`` threads, BLAS single-threaded.
+
+    The calling thread is one of the workers; numpy's BLAS is single-threaded meanwhile.
 
     Lighter than :func:`run_blocks` (no executor, a cached BLAS controller), for calls that
     last milliseconds; ``fn`` should do its matrix products with numpy. Results keep the
@@ -145,8 +158,11 @@ def bernoulli_loglik_inplace(eta: FloatArray, y: FloatArray) -> FloatArray:
 def log1pexp_column_sums(
     eta: FloatArray, want_weights: bool = False
 ) -> tuple[FloatArray, FloatArray | None]:
-    r"""Column sums of :math:`\log(1+e^\eta)` for a (rows, columns) block, and optionally the
-    weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential."""
+    r"""Sum log1pexp over the rows of a block, optionally with the weights p(1-p).
+
+    Column sums of :math:`\log(1+e^\eta)` for a (rows, columns) block, and optionally the
+    weights :math:`p(1-p) = e^{-|\eta|}/(1+e^{-|\eta|})^2`, sharing one exponential.
+    """
     t = np.abs(eta)
     np.negative(t, out=t)
     np.exp(t, out=t)
@@ -172,8 +188,11 @@ def _draw_blocks(beta: FloatArray, n: int) -> tuple[FloatArray, list[slice], int
 def pointwise_loglike(
     beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
 ) -> FloatArray:
-    r"""Log-likelihood of each observation at each draw, shape ``beta.shape[:-1] + (n,)``:
-    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`."""
+    r"""Compute the pointwise log-likelihood of every draw.
+
+    Log-likelihood of each observation at each draw, shape ``beta.shape[:-1] + (n,)``:
+    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`.
+    """
     n = X.shape[0]
     flat, slices, workers = _draw_blocks(beta, n)
     out = np.empty((flat.shape[0], n))
@@ -193,7 +212,10 @@ def pointwise_loglike(
 def loglike_sums(
     beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
 ) -> FloatArray:
-    """Summed log-likelihood of each draw, shape ``beta.shape[:-1]``, in bounded memory."""
+    """Compute the summed log-likelihood of each draw, shape ``beta.shape[:-1]``.
+
+    Evaluated in blocks of draws, so memory stays bounded.
+    """
     n = X.shape[0]
     flat, slices, workers = _draw_blocks(beta, n)
     XT = X.T

@@ -24,10 +24,11 @@ import pandas as pd
 
 from .errors import EventLevelError
 from .spec.priors import FAMILIES, Prior, prior_family
+from .validation import FitMethod, SamplerName, choices
 
 __all__ = ["main", "parse_prior", "parse_event"]
 
-METHODS = ("mle", "map", "laplace", "nuts", "gibbs", "is", "auto")
+METHODS = (*choices(FitMethod), *(s for s in choices(SamplerName) if s != "auto"), "auto")
 
 
 class CLIError(Exception):
@@ -39,10 +40,13 @@ def _families_usage() -> str:
 
 
 def parse_prior(text: str) -> Prior:
-    """Parse a prior family with its parameters in constructor order, case-insensitive:
+    """Parse a prior written as on the command line, e.g. ``"normal(0, 2.5)"``.
+
+    Parse a prior family with its parameters in constructor order, case-insensitive:
     ``"normal(0, 2.5)"``, ``"laplace(0, 1)"``, ``"student_t(3, 0, 2.5)"``,
     ``"cauchy(0, 2.5)"``, ``"flat"``, ``"jeffreys"`` (the spellings of
-    :data:`bayeslogit.spec.priors.FAMILIES`)."""
+    :data:`bayeslogit.spec.priors.FAMILIES`).
+    """
     m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\((.*)\))?\s*", text)
     try:
         cls = prior_family(m.group(1)) if m else None
@@ -81,7 +85,7 @@ def _parse_priors(items: Sequence[str] | None) -> Any:
 
 
 def parse_event(text: str | None) -> Any:
-    """The ``--event`` level as read_csv would read the cell: int, float, bool or string."""
+    """Read the ``--event`` level as read_csv would read the cell: int, float, bool or string."""
     if text is None:
         return None
     for cast in (int, float):
@@ -113,7 +117,7 @@ def _check_writable(path: str | None, flag: str) -> None:
 
 
 def _event_message(exc: EventLevelError, given: str | None) -> str:
-    """The message with its Python ``event=`` remedy spelled as the ``--event`` option."""
+    """Respell the message's Python ``event=`` remedy as the ``--event`` option."""
     text = str(exc).splitlines()[0]
     if given is not None and text.startswith("event="):
         text = f"--event {shlex.quote(given)}" + text[text.index(" is not"):]
@@ -126,7 +130,7 @@ def _event_message(exc: EventLevelError, given: str | None) -> str:
 
 
 def _fit(model, method: str, args) -> Any:
-    if method in ("mle", "map", "laplace"):
+    if method in choices(FitMethod):
         kwargs = {"random_seed": args.seed} if method == "laplace" else {}
         return model.fit(method=method, **kwargs)
     return model.sample(draws=args.draws, tune=args.tune, chains=args.chains, sampler=method,
@@ -212,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "model spec.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="MLE vs posterior on the embedded Challenger data")
-    demo.add_argument("--sampler", default="auto", choices=["auto", "nuts", "gibbs", "is"])
+    demo.add_argument("--sampler", default="auto", choices=choices(SamplerName))
     demo.add_argument("--draws", type=int, default=1000)
     demo.add_argument("--chains", type=int, default=4)
     demo.add_argument("--seed", type=int, default=1986)

@@ -38,7 +38,7 @@ COND_LIMIT = 1e14
 
 
 def pow2_scale(values: FloatArray) -> FloatArray:
-    """The power of two nearest to each positive finite value; 1 elsewhere."""
+    """Return the power of two nearest to each positive finite value (1 elsewhere)."""
     values = np.asarray(values, dtype=float)
     out = np.ones_like(values)
     ok = np.isfinite(values) & (values > 0)
@@ -142,7 +142,7 @@ def collinearity_message(cond: float, cols: Sequence[str], what: str) -> str:
 
 
 def step_converged(step: FloatArray, new: FloatArray, scale: FloatArray, tol: float) -> bool:
-    r"""The engines' stopping rule, for a step and iterate on the scaled problem.
+    r"""Apply the engines' stopping rule to a step and iterate on the scaled problem.
 
     With :math:`\Delta = ` ``step / scale`` and :math:`\beta = ` ``new / scale`` on the user's
     scale: :math:`|\Delta_j| \le \max(\text{tol}, 1024\,\epsilon|\beta_j|)` for every j
@@ -168,7 +168,7 @@ def pd_factor(H: FloatArray):
 
 
 def covariance_root(cov: FloatArray) -> FloatArray:
-    r"""A square root :math:`L` with :math:`LL^\top =` ``cov``, computed units-free.
+    r"""Return a square root :math:`L` with :math:`LL^\top =` ``cov``, computed units-free.
 
     The eigendecomposition is taken of the correlation matrix :math:`S^{-1}\,\mathrm{cov}\,
     S^{-1}` (:math:`S` the standard deviations) and scaled back, so coefficients whose

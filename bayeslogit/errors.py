@@ -60,12 +60,17 @@ class ColumnMismatchError(ValueError):
 
 
 class UnsupportedDtypeError(ValueError):
-    """A date, time, duration or period column where a number is needed: its value as a
-    number would depend on the storage unit, so it is refused rather than converted."""
+    """A date-like column was used where a number is needed.
+
+    A date, time, duration or period column where a number is needed: its value as a
+    number would depend on the storage unit, so it is refused rather than converted.
+    """
 
 
 class EventLevelError(ValueError):
-    """The response is not 0/1 and needs an event level (``event=...``), or the one given is
+    """The event level of a non-0/1 response is missing or not among its values.
+
+    The response is not 0/1 and needs an event level (``event=...``), or the one given is
     not a value of the response.
 
     ``suggestion`` is the level the message proposes (a value of the response, or None) and

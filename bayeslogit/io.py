@@ -17,13 +17,18 @@ import dataclasses
 import io
 import json
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
 from .model import Logit
 from .results.options import FitOptions
 from .results.save import FORMAT_VERSION
+
+if TYPE_CHECKING:
+    from .results.draws import PosteriorResults
+    from .results.map import LaplaceResults, MAPResults
+    from .results.mle import MLEResults
 
 __all__ = ["load"]
 
@@ -50,8 +55,11 @@ def _decode(text: str) -> Any:
 
 
 def _fill_defaults(obj: Any) -> Any:
-    """A dataclass instance pickled before fields with defaults were added gets the defaults
-    (pickle restores ``__dict__`` as it was written); anything else is returned unchanged."""
+    """Give a dataclass instance pickled before some fields existed their defaults.
+
+    A dataclass instance pickled before fields with defaults were added gets the defaults
+    (pickle restores ``__dict__`` as it was written); anything else is returned unchanged.
+    """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         for f in dataclasses.fields(obj):
             if f.name in obj.__dict__:
@@ -68,7 +76,7 @@ def _fill_defaults(obj: Any) -> Any:
 
 
 def _options(meta: Any, version: int, method: str, tree: Any, info: dict) -> FitOptions:
-    """The stored options; version 1 stored only the keyword arguments of MLE/MAP fits."""
+    """Rebuild the stored options; version 1 stored only the keyword arguments of MLE/MAP fits."""
     if version >= 2:
         return FitOptions.from_dict(_decode(meta["options"]))
     values: dict[str, Any] = dict(_decode(meta["settings"]), method=method)
@@ -83,7 +91,7 @@ def _options(meta: Any, version: int, method: str, tree: Any, info: dict) -> Fit
     return FitOptions.from_dict(values)
 
 
-def load(path: str):
+def load(path: str) -> MLEResults | MAPResults | LaplaceResults | PosteriorResults:
     """Load a result written by ``result.save(path)``.
 
     Parameters
@@ -101,11 +109,25 @@ def load(path: str):
     ------
     ValueError
         The file was not written by ``save()``, or by a newer version of bayeslogit.
+    FileNotFoundError
+        No file at ``path``.
+
+    References
+    ----------
+    .. [1] Kumar, R., Carroll, C., Hartikainen, A. and Martin, O. (2019). "ArviZ a unified
+       library for exploratory analysis of Bayesian models in Python." Journal of Open
+       Source Software 4(33), 1143 (the DataTree groups the file holds).
 
     Examples
     --------
-    >>> r = bl.Logit.from_formula("y ~ x", df).fit()  # doctest: +SKIP
-    >>> r.save("fit.nc"); bl.load("fit.nc").params  # doctest: +SKIP
+    >>> import os, tempfile, numpy as np, bayeslogit as bl
+    >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+    >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit(cov_type="HC0")
+    >>> path = os.path.join(tempfile.mkdtemp(), "fit.nc")
+    >>> r.save(path)
+    >>> back = bl.load(path)
+    >>> back.params.equals(r.params), back.options.cov_type
+    (True, 'HC0')
     """
     from .results.draws import PosteriorResults
     from .results.map import LaplaceResults

@@ -67,7 +67,7 @@ def loglike_obs(eta: FloatArray, y: FloatArray) -> FloatArray:
 
 
 def loglike(params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None) -> float:
-    """Summed log-likelihood at ``params`` (see module docstring)."""
+    """Compute the summed log-likelihood at ``params`` (see the module docstring)."""
     return float(np.sum(loglike_obs(linear_predictor(params, X, offset), y)))
 
 

@@ -1,36 +1,30 @@
-"""The model specification: data, formula state, offset and priors. No numerics here.
+"""The ``Logit`` facade: the constructors over a model spec and its estimators.
 
-``Logit`` holds one validated :class:`~bayeslogit.design.Design` and the user's priors; its
-methods compile the spec to an estimate: :meth:`Logit.fit` (MLE, MAP, Laplace approximation,
-computed by :mod:`bayeslogit.fitting`) and :meth:`Logit.sample` (NUTS, Gibbs or importance
-sampling, run by :mod:`bayeslogit.sampling`).
+``Logit`` holds one validated :class:`~bayeslogit.spec.design.Design` and the user's priors
+(:class:`~bayeslogit.spec.model_spec.ModelSpec`: names, data facts, the resolved priors);
+its methods compile the spec to an estimate
+(:class:`~bayeslogit.estimation.methods.Estimable`): :meth:`Logit.fit` (MLE, MAP, Laplace
+approximation, computed by :mod:`bayeslogit.estimation.point`) and :meth:`Logit.sample`
+(NUTS, Gibbs or importance sampling, run by :mod:`bayeslogit.estimation.posterior`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from .conditioning import check_magnitudes
-from .spec.columns import MissingPolicy
+from .estimation.methods import Estimable
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
-from .spec.prior_set import PriorSet, resolve_priors
-from .spec.priors import Prior
-
-if TYPE_CHECKING:
-    import pymc as pm
+from .spec.model_spec import PriorsArg
+from .validation import MissingPolicy
 
 __all__ = ["Logit"]
 
-PriorsArg = Prior | Mapping[str, Prior] | None
 
-
-class Logit:
-    """Binary (or fractional) logistic regression: one spec, several estimators.
+class Logit(Estimable):
+    r"""Binary (or fractional) logistic regression: one spec, several estimators.
 
     Parameters
     ----------
@@ -69,6 +63,38 @@ class Logit:
         Missing values under ``missing="none"`` or ``"raise"``, infinite values.
     RankDeficiencyError
         Collinear columns (see ``check_rank``).
+
+    See Also
+    --------
+    Logit.from_formula : The model from a formula and a DataFrame.
+    Logit.fit : MLE, MAP and Laplace fits.
+    Logit.sample : The posterior by NUTS, Gibbs or importance sampling.
+
+    Notes
+    -----
+    The likelihood is the Bernoulli log-likelihood :math:`\sum_i y_i\eta_i -
+    \log(1 + e^{\eta_i})` with :math:`\eta = X\beta + \text{offset}`, summed (not averaged)
+    over rows; for fractional y it is the quasi-likelihood. Names, conventions and the MLE
+    follow statsmodels' ``Logit``.
+
+    References
+    ----------
+    .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+       modeling with Python." Proceedings of the 9th Python in Science Conference.
+    .. [2] Gelman, A., Jakulin, A., Pittau, M. G. and Su, Y.-S. (2008). "A weakly informative
+       default prior distribution for logistic and other regression models." Annals of
+       Applied Statistics 2(4), 1360-1383 (and rstanarm's default priors).
+
+    Examples
+    --------
+    >>> import numpy as np, bayeslogit as bl
+    >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+    >>> y = [0, 0, 1, 0, 1, 0, 1, 1]
+    >>> model = bl.Logit(y, X, priors=bl.Normal(0, 2.5))
+    >>> model.exog_names
+    ['const', 'x1']
+    >>> model.fit().params.round(3).tolist()
+    [-2.079, 0.594]
     """
 
     def __init__(
@@ -83,19 +109,9 @@ class Logit:
         event: Any = None,
         _design: Design | None = None,
     ) -> None:
-        self.design = _design if _design is not None else design_from_arrays(
+        design = _design if _design is not None else design_from_arrays(
             endog, exog, offset, missing, event=event)
-        # magnitudes are checked whatever check_rank says: no engine can use such columns
-        check_magnitudes(self.design.X, self.design.exog_names)
-        self.check_rank = check_rank
-        self._rank_checked = not check_rank
-        if check_rank and priors is None:
-            self._ensure_rank()
-        self._priors = priors
-        self._prior_set: PriorSet | None = None
-        # compiled samplers (the NUTS model), keyed by sampler name; shared with the models
-        # with_priors() derives from this one (see with_priors)
-        self._samplers: dict[str, Any] = {}
+        super().__init__(design, priors, check_rank)
 
     @classmethod
     def from_formula(
@@ -139,6 +155,24 @@ class Logit:
             An unparsable formula, a categorical response without ``event``.
         MissingDataError
             Missing values under ``missing="raise"`` or ``"none"``.
+        UnseenLevelError
+            Not here: at ``predict``, a categorical level not seen in training.
+
+        References
+        ----------
+        .. [1] formulaic: the formula grammar of R and patsy in Python,
+           https://matthewwardrop.github.io/formulaic/.
+        .. [2] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proceedings of the 9th Python in Science Conference
+           (``Logit.from_formula``, whose names this follows).
+
+        Examples
+        --------
+        >>> import pandas as pd, bayeslogit as bl
+        >>> df = pd.DataFrame({"y": [0, 0, 1, 0, 1, 0, 1, 1], "x": range(8)})
+        >>> model = bl.Logit.from_formula("y ~ x", df)
+        >>> model.exog_names
+        ['Intercept', 'x']
         """
         design = design_from_formula(formula, data, offset=offset, missing=missing,
                                      event=event)
@@ -147,7 +181,7 @@ class Logit:
     @classmethod
     def from_design(cls, design: Design, priors: PriorsArg = None,
                     check_rank: bool = False) -> Logit:
-        """The model for an already validated :class:`~bayeslogit.spec.design.Design`.
+        """Build the model for an already validated :class:`~bayeslogit.spec.design.Design`.
 
         Parameters
         ----------
@@ -164,73 +198,8 @@ class Logit:
         """
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
-    def _ensure_rank(self) -> None:
-        if not self._rank_checked:
-            self.design.check_full_rank()
-            self._rank_checked = True
-
-    # -- names -------------------------------------------------------------------------
-    @property
-    def exog_names(self) -> list[str]:
-        return list(self.design.exog_names)
-
-    @property
-    def endog_name(self) -> str:
-        return self.design.endog_name
-
-    @property
-    def nobs(self) -> int:
-        return self.design.nobs
-
-    @property
-    def formula(self) -> str | None:
-        return self.design.formula
-
-    @property
-    def event(self) -> Any:
-        """The response level coded 1 (None when the response was numeric or bool)."""
-        return self.design.event
-
-    @property
-    def n_dropped(self) -> int:
-        """Number of rows dropped for missing values (``missing="drop"``)."""
-        return self.design.n_dropped
-
-    @property
-    def dropped_rows(self) -> pd.Index:
-        """Index labels of the rows dropped for missing values."""
-        labels = self.design.dropped_labels
-        return labels if labels is not None else self.design.row_labels[:0]
-
-    # -- priors ------------------------------------------------------------------------
-    @property
-    def priors(self) -> PriorsArg:
-        """The priors as given (read-only: ``with_priors`` makes a model with others)."""
-        return self._priors
-
-    @priors.setter
-    def priors(self, value: Any) -> None:
-        raise AttributeError("Logit.priors is read-only, so that the resolved prior_set "
-                             "cannot go stale; make a model with other priors instead: "
-                             "model = model.with_priors(bl.Normal(0, 1)).")
-
-    @property
-    def prior_set(self) -> PriorSet:
-        """The priors resolved for this design (defaults filled in, autoscaling applied)."""
-        if self._prior_set is None:
-            d = self.design
-            self._prior_set = resolve_priors(self.priors, d.exog_names, d.X, d.intercept_index)
-        return self._prior_set
-
-    @property
-    def compiled_samplers(self) -> Mapping[str, Any]:
-        """The compiled samplers this model (and the models ``with_priors`` derived from it,
-        which share them) has built, by sampler name, e.g. ``{"nuts": NutsSampler}``
-        (read-only view; ``sample()`` fills it)."""
-        return MappingProxyType(self._samplers)
-
     def with_priors(self, priors: PriorsArg) -> Logit:
-        """A new model on the same data with other priors (the data are shared, not copied).
+        """Make a model on the same data with other priors (the data are shared, not copied).
 
         The new model shares this one's compiled samplers, so a NUTS model compiled for one
         prior setting is reused for the others (new prior values are swapped into it, a new
@@ -251,70 +220,6 @@ class Logit:
         other.check_rank, other._rank_checked = self.check_rank, self._rank_checked
         other._samplers = self._samplers
         return other
-
-    def prior_summary(self, print_summary: bool = True) -> pd.DataFrame:
-        """Print and return the prior of every coefficient, with autoscaled values shown."""
-        table = self.prior_set.table()
-        if print_summary:
-            print(f"Priors for {self.endog_name} ~ {' + '.join(self.exog_names)}")
-            print(table.to_string())
-            if self.prior_set.centred:
-                print("The intercept prior applies to the centred intercept (log-odds at the "
-                      "predictor means); the reported intercept is the raw one.")
-        return table
-
-    # -- estimation --------------------------------------------------------------------
-    def fit(self, method: str = "mle", **kwargs: Any):
-        """Point estimates: ``"mle"`` (statsmodels-compatible Newton), ``"map"`` (posterior
-        mode under the priors) or ``"laplace"`` (Gaussian approximation at the mode).
-
-        See :func:`bayeslogit.estimation.point.fit_mle`,
-        :func:`~bayeslogit.estimation.point.fit_map` and
-        :func:`~bayeslogit.estimation.point.fit_laplace` for the keyword arguments; the
-        result's ``options`` records them.
-        """
-        from .estimation import point as fitting
-
-        methods = {"mle": fitting.fit_mle, "map": fitting.fit_map,
-                   "laplace": fitting.fit_laplace}
-        key = str(method).lower()
-        if key not in methods:
-            raise ValueError(f"method={method!r} not understood; use one of {list(methods)} "
-                             "(or model.sample(...) for MCMC).")
-        if key == "mle":
-            self._ensure_rank()  # the MAP solver checks the columns whose priors are flat
-        return methods[key](self, **kwargs)
-
-    def sample(self, draws: int = 1000, tune: int = 1000, chains: int = 4,
-               sampler: str = "auto", random_seed: Any = None, progressbar: bool = True,
-               **kwargs: Any):
-        """Sample the posterior with ``sampler`` in {"auto", "nuts", "gibbs", "is"}.
-
-        See :func:`bayeslogit.estimation.posterior.sample` for details; the result's
-        ``options`` records the arguments and the sampler that ran.
-        """
-        from .estimation.posterior import sample
-
-        if self.prior_set.flat_index.size:  # improper priors (Jeffreys: all flat) need rank
-            self._ensure_rank()
-        return sample(self, draws=draws, tune=tune, chains=chains, sampler=sampler,
-                      random_seed=random_seed, progressbar=progressbar,
-                      compiled=self._samplers, **kwargs)
-
-    def to_pymc(self) -> pm.Model:
-        """The PyMC model of this spec (for users who extend it)."""
-        from .engines.nuts import build_pymc_model
-
-        d = self.design
-        return build_pymc_model(d.X, d.y, d.offset, d.exog_names, self.prior_set,
-                                endog_name=d.endog_name)
-
-    def sample_prior_predictive(self, draws: int = 500, random_seed: Any = None):
-        """Draws of coefficients and y from the prior, as a DataTree (``prior``,
-        ``prior_predictive``)."""
-        from .estimation.posterior import prior_predictive
-
-        return prior_predictive(self, draws=draws, random_seed=random_seed)
 
     def __repr__(self) -> str:
         lhs = self.formula or f"{self.endog_name} ~ {' + '.join(self.exog_names)}"

@@ -1,15 +1,112 @@
-"""Validation of the plain arrays that the solvers and samplers take (X, y, offset)."""
+"""Checks of plain inputs: arrays (X, y, offset), counts, and every string option.
+
+Each string option of the public API is a ``Literal`` alias defined here once; it is both the
+type hint of the argument and, through :func:`check_choice`, the runtime check, so every
+option is refused with the same message: ``method='xyz' not understood; use one of ['mle',
+'map', 'laplace'], e.g. model.fit(method='mle').``
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["check_arrays", "check_count"]
+__all__ = ["check_arrays", "check_count", "check_choice", "choices", "FitMethod",
+           "ResultMethod", "SamplerName", "PredictKind", "DrawPredictKind", "CovType",
+           "COV_TYPE_ALIASES", "MissingPolicy", "MargeffAt", "MargeffMethod", "CIKind",
+           "SensitivityMethod"]
+
+#: ``Logit.fit(method=...)`` (case-insensitive)
+FitMethod = Literal["mle", "map", "laplace"]
+#: ``result.method`` and ``result.options.method``: a fit method or ``"posterior"``
+ResultMethod = Literal["mle", "map", "laplace", "posterior"]
+#: ``Logit.sample(sampler=...)`` (case-insensitive)
+SamplerName = Literal["auto", "nuts", "gibbs", "is"]
+#: ``predict(kind=...)`` of point estimates
+PredictKind = Literal["mean", "linear"]
+#: ``predict(kind=...)`` of draw-based results (``"draws"``: every draw's probabilities)
+DrawPredictKind = Literal["mean", "linear", "draws"]
+#: ``fit(cov_type=...)``: statsmodels' case-sensitive names, and the lower-case aliases
+CovType = Literal["nonrobust", "HC0", "HC1", "cluster", "hc0", "hc1"]
+COV_TYPE_ALIASES: Mapping[str, str] = {"hc0": "HC0", "hc1": "HC1"}
+#: ``Logit(missing=...)`` and ``Logit.from_formula(missing=...)``
+MissingPolicy = Literal["none", "drop", "raise"]
+#: ``get_margeff(at=...)`` (case-insensitive, as statsmodels)
+MargeffAt = Literal["overall", "mean", "median", "zero", "all"]
+#: ``get_margeff(method=...)`` (case-insensitive, as statsmodels)
+MargeffMethod = Literal["dydx", "eyex", "dyex", "eydx"]
+#: ``summary(ci_kind=...)`` of draw-based results: equal-tailed or highest-density interval
+CIKind = Literal["eti", "hdi"]
+#: ``prior_sensitivity(method=...)``
+SensitivityMethod = Literal["map", "laplace", "sample"]
+
+
+def choices(alias: Any) -> tuple[str, ...]:
+    """Return the values of a ``Literal`` alias, e.g. ``('mle', 'map', 'laplace')``."""
+    return tuple(get_args(alias))
+
+
+def check_choice(name: str, value: Any, options: Any, *, call: str | None = None,
+                 fold_case: bool = False, aliases: Mapping[str, str] | None = None,
+                 lead: str = "", hint: str = "") -> str:
+    """Return ``value`` as one of ``options``, or raise the one message for a bad option.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, e.g. ``"method"``.
+    value : object
+        What the caller passed.
+    options : Literal alias or sequence of str
+        The accepted values (a ``Literal`` alias is read with :func:`choices`).
+    call : str, optional
+        The call the remedy shows, e.g. ``"model.fit"`` gives ``model.fit(method='mle')``.
+    fold_case : bool
+        Accept any capitalisation (the options are lower case).
+    aliases : mapping of str to str, optional
+        Other spellings accepted and mapped to an option (e.g. ``{"hc0": "HC0"}``); options
+        that are aliases are not listed in the message.
+    lead : str
+        Text put before the message (e.g. statsmodels' wording of the same error).
+    hint : str
+        Text appended to the message, e.g. where else to look.
+
+    Returns
+    -------
+    str
+        The canonical option (lower case when ``fold_case``; an alias resolved).
+
+    Raises
+    ------
+    ValueError
+        ``"{name}={value!r} not understood; use one of [...], e.g. {call}({name}=...)."``
+
+    Examples
+    --------
+    >>> check_choice("kind", "mean", PredictKind)
+    'mean'
+    >>> check_choice("kind", "odds", PredictKind)
+    Traceback (most recent call last):
+    ...
+    ValueError: kind='odds' not understood; use one of ['mean', 'linear'], e.g. kind='mean'.
+    """
+    allowed = choices(options) if not isinstance(options, list | tuple) else tuple(options)
+    aliases = aliases or {}
+    if isinstance(value, str):
+        key = value.lower() if fold_case else value
+        key = aliases.get(key, key)
+        if key in allowed:
+            return key
+    shown = [o for o in allowed if o not in aliases]
+    example = f"{name}={shown[0]!r}"
+    example = f"{call}({example})" if call else example
+    raise ValueError(f"{lead}{name}={value!r} not understood; use one of {shown}, e.g. "
+                     f"{example}{hint}.")
 
 
 def check_arrays(

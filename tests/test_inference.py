@@ -141,10 +141,10 @@ def test_cluster_string_labels_vs_statsmodels(syn, use_correction):
 
 
 @pytest.mark.parametrize(("cov_type", "kwds", "message"), [
-    ("robust", None, re.escape("not recognised; valid types are ['nonrobust', 'HC0', 'HC1', "
-                               "'cluster']")),
-    ("Nonrobust", None, "not recognised"),
-    (None, None, "cov_type must be a string"),
+    ("robust", None, re.escape("cov_type='robust' not understood; use one of ['nonrobust', "
+                               "'HC0', 'HC1', 'cluster'], e.g. model.fit(cov_type='nonrobust')")),
+    ("Nonrobust", None, "cov_type='Nonrobust' not understood"),
+    (None, None, "cov_type=None not understood; use one of"),
     ("HC3", None, "'HC3' is not available.*Use 'HC0'"),
     ("HC0", {"groups": [1]}, "does not use keywords"),
     ("HC1", {"maxlags": 2}, "does not use keywords"),
@@ -406,8 +406,9 @@ def test_margeff_summary_text(spec):
 
 
 @pytest.mark.parametrize(("kw", "ours_extra"), [
-    ({"at": "foo"}, "Use one of"),
-    ({"method": "foo"}, "Use one of"),
+    ({"at": "foo"}, re.escape("at='foo' not understood; use one of ['overall', 'mean', "
+                              "'median', 'zero', 'all'], e.g. result.get_margeff(at='overall')")),
+    ({"method": "foo"}, "method='foo' not understood; use one of"),
     ({"method": "eyex", "dummy": True}, "use dydx or eydx"),
     ({"method": "dyex", "count": True}, "use dydx or eydx"),
     ({"at": "median", "count": True}, "use dydx or eydx"),

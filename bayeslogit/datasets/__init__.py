@@ -15,6 +15,6 @@ __all__ = ["load_challenger"]
 
 
 def load_challenger() -> pd.DataFrame:
-    """The Challenger O-ring data (Dalal, Fowlkes & Hoadley 1989), as a DataFrame."""
+    """Load the Challenger O-ring data (Dalal, Fowlkes & Hoadley 1989) as a DataFrame."""
     with resources.files(__package__).joinpath("challenger.csv").open("r") as fh:
         return pd.read_csv(fh)

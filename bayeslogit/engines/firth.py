@@ -69,7 +69,7 @@ def _firth_hessian(X, y, offset, b) -> FloatArray:
 
 
 def _singular_start(X, y, offset, b, names) -> ValueError:
-    """The cause of a singular Fisher information at the start, with a remedy."""
+    """Explain a singular Fisher information at the start, with a remedy."""
     eta = X @ b if offset is None else X @ b + offset
     w = weights(eta)
     dead = int(np.count_nonzero(w < 1e-300))

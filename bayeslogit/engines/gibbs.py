@@ -210,7 +210,7 @@ def gibbs_sample(
     random_seed: int | np.random.Generator | np.random.SeedSequence | None = None,
     progressbar: bool = False,
 ) -> Draws:
-    """Draw from the exact posterior of a logistic regression by Polya-Gamma Gibbs sampling.
+    r"""Draw from the exact posterior of a logistic regression by Polya-Gamma Gibbs sampling.
 
     Parameters
     ----------
@@ -237,7 +237,7 @@ def gibbs_sample(
         (``prior_set.from_working`` of the working draws). ``latent``: the mixing variables of
         the scale-mixture priors, (chains, draws, k), NaN for coefficients without one:
         ``"tau2"`` (Laplace: the conditional prior variance :math:`\tau_j^2`) and
-        ``"lambda"`` (StudentT / Cauchy: the precision multiplier :math:`\\lambda_j`), each
+        ``"lambda"`` (StudentT / Cauchy: the precision multiplier :math:`\lambda_j`), each
         present only when some coefficient has that prior (None when neither is).
         ``sample_stats`` is None. ``info``: ``sampler`` ("gibbs (Polya-Gamma)"),
         ``sampling_time`` (wall seconds of the sampling loop, tuning included), ``tune``.
@@ -253,7 +253,7 @@ def gibbs_sample(
 
     Notes
     -----
-    Chains start at :math:`\\theta \\sim N(0, I)` and run in lock-step: each iteration makes
+    Chains start at :math:`\theta \sim N(0, I)` and run in lock-step: each iteration makes
     one PG draw per row and chain and one batched Cholesky of the (chains, k, k) precisions.
     With Flat priors the posterior is proper only without (quasi-)separation; the caller
     should check separation first: under separation the chains drift without bound (R-hat
@@ -283,7 +283,7 @@ def gibbs_sample(
 
 def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: int,
                 progressbar: bool) -> tuple[FloatArray, dict[str, FloatArray]]:
-    """The sampling loop in working space; returns theta draws and the latent draws."""
+    """Run the sampling loop in working space; return the theta draws and the latent draws."""
     from polyagamma import random_polyagamma
 
     n, k = Xw.shape

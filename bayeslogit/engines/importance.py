@@ -87,8 +87,11 @@ def _psis(log_ratio: FloatArray) -> tuple[FloatArray, float]:
 
 
 def _inclusion_probabilities(w: FloatArray, m: int) -> tuple[FloatArray, float]:
-    r""":math:`\pi_s = \min(1, c\,w_s)` with :math:`\sum_s\pi_s = m`, and the capped mass
-    :math:`\sum_s (w_s - \pi_s/m)_+` (``w`` normalised to sum 1)."""
+    r"""Compute the capped inclusion probabilities of sampling without replacement.
+
+    :math:`\pi_s = \min(1, c\,w_s)` with :math:`\sum_s\pi_s = m`, and the capped mass
+    :math:`\sum_s (w_s - \pi_s/m)_+` (``w`` normalised to sum 1).
+    """
     w = w / w.sum()
     pi = m * w
     capped = np.zeros(pi.shape, dtype=bool)
@@ -147,7 +150,7 @@ def importance_sample(
     block_rows: int | None = None,
     mode: ModeResult | None = None,
 ) -> Draws:
-    """Posterior draws by PSIS from a multivariate-t proposal at the posterior mode.
+    r"""Posterior draws by PSIS from a multivariate-t proposal at the posterior mode.
 
     See the module docstring for the method.
 
@@ -182,7 +185,7 @@ def importance_sample(
         ``n_proposals`` proposals, not over the draws), and ``lp``, its unnormalised log
         posterior (:func:`log_posterior`). ``info``: ``sampler`` ("importance (PSIS)"),
         ``khat`` (Pareto k-hat of the ratios, NaN if ArviZ could not fit the tail),
-        ``ess_is`` (importance ESS :math:`1/\\sum\tilde w^2` of all smoothed weights),
+        ``ess_is`` (importance ESS :math:`1/\sum\tilde w^2` of all smoothed weights),
         ``n_proposals``, ``accepted`` (``khat < KHAT_THRESHOLD``, ``ess_is >= draws *
         chains`` and the posterior mass lost by capping inclusion probabilities at most
         ``0.05 / sqrt(draws * chains)``), ``sampling_time`` (seconds, mode finding included)

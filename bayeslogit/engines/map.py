@@ -98,8 +98,11 @@ def _check_rank(X: FloatArray, cols: NDArray[np.intp], names, why: str) -> None:
 
 
 class _Problem:
-    """The objective in scaled working coordinates :math:`\theta_s = S\theta` (design
-    :math:`X_wS^{-1}`, ``scale`` S powers of two); priors grouped for vectorised evaluation."""
+    r"""Hold the MAP objective in scaled working coordinates.
+
+    The objective in scaled working coordinates :math:`\theta_s = S\theta` (design
+    :math:`X_wS^{-1}`, ``scale`` S powers of two); priors grouped for vectorised evaluation.
+    """
 
     def __init__(self, Xw, y, offset, prior_set: PriorSet, scale):
         self.Xw, self.y, self.offset, self.priors = Xw, y, offset, prior_set.priors
@@ -127,7 +130,7 @@ class _Problem:
         return float(-np.sum(loglike_obs(eta, self.y))) - lp
 
     def penalty(self, theta) -> float:
-        """The L1 part of the objective, without its constants."""
+        """Return the L1 part of the objective, without its constants."""
         return float(np.sum(self.lam * np.abs(theta - self.mu)))
 
     def state(self, theta):

@@ -81,9 +81,11 @@ def _evaluate_rows(
 
 
 def _row_chunks(n: int, k: int, block: int) -> list[tuple[int, int]]:
-    """Split the rows into at most :data:`_CHUNKS` runs of whole blocks, fewer when the
-    design is small or each chunk's k x k partial sum would be large (the partial sums
-    together stay under 1/8 of X's size)."""
+    """Split the rows into at most :data:`_CHUNKS` runs of whole blocks.
+
+    Fewer when the design is small or each chunk's k x k partial sum would be large (the
+    partial sums together stay under 1/8 of X's size).
+    """
     blocks = -(-n // block)
     if n * k < _THREAD_MIN_ELEMENTS:
         return [(0, n)]

@@ -88,7 +88,7 @@ _STAT_NAMES = {
 
 
 def _families(prior_set: PriorSet) -> tuple[str, ...]:
-    """The PyMC family of each coefficient's prior (TypeError if there is none)."""
+    """Return the PyMC family of each coefficient's prior (TypeError if there is none)."""
     for prior, name in zip(prior_set.priors, prior_set.names, strict=True):
         if prior.family not in PYMC_PRIORS:
             raise TypeError(f"The PyMC backend has no translation for the prior {prior!r} of "
@@ -100,7 +100,7 @@ def _families(prior_set: PriorSet) -> tuple[str, ...]:
 
 
 def _structure(prior_set: PriorSet, y: FloatArray) -> tuple:
-    """What the compiled graph depends on beyond data values: changes force a recompile."""
+    """Return what the compiled graph depends on beyond data values (a change recompiles)."""
     binary = bool(np.all((y == 0) | (y == 1)))
     joint = None if prior_set.joint is None else prior_set.joint.family
     return (prior_set.names, prior_set.intercept_index, prior_set.centred, joint,
@@ -247,7 +247,7 @@ class NutsSampler:
         self.n_compilations = 0
 
     def model(self) -> pm.Model:
-        """The built ``pm.Model``, with the data and prior values of the latest call."""
+        """Return the built ``pm.Model``, with the data and prior values of the latest call."""
         return self._model
 
     def _update(self, prior_set, X, y, offset) -> None:

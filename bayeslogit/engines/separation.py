@@ -48,6 +48,7 @@ class SeparationReport:
     n_perfect: int
 
     def message(self) -> str:
+        """Describe the separation found and the remedies, for warnings and errors."""
         kind = "Complete" if self.complete else "Quasi-complete"
         return (
             f"{kind} separation: a combination of columns {list(self.columns)} predicts "

@@ -63,17 +63,23 @@ def check_settings(**settings: Any) -> None:
 
 
 def _suspect_separation(eta: np.ndarray, converged: bool) -> bool:
-    """Cheap screen before the exact LP. Under (quasi-)separation the MLE does not exist and
+    """Tell whether the fit is worth testing exactly for separation.
+
+    Cheap screen before the exact LP. Under (quasi-)separation the MLE does not exist and
     Newton cannot meet its tolerance, so a converged fit is only re-checked when some fitted
-    probability is pinned at 0 or 1 (|eta| > 30, i.e. within 1e-13)."""
+    probability is pinned at 0 or 1 (|eta| > 30, i.e. within 1e-13).
+    """
     return (not converged) or bool(np.max(np.abs(eta), initial=0.0) > 30.0)
 
 
 def _no_separation_on_subset(X, y, eta, names, rows_per_coef=10):
-    """Exact shortcut: if the cone {b: s_i x_i'b >= 0, i in S} is {0} for a subset S of rows
+    """Prove non-separation on a subset of rows, if that suffices.
+
+    Exact shortcut: if the cone {b: s_i x_i'b >= 0, i in S} is {0} for a subset S of rows
     (LP optimum 0 and X_S of full column rank), the full data are not separated either, since
     more rows only add constraints. S = the rows fitted least confidently. Returns the
-    'not separated' report, or None when the subset proves nothing."""
+    'not separated' report, or None when the subset proves nothing.
+    """
     from ..engines.separation import detect_separation
 
     n, k = X.shape
@@ -229,13 +235,15 @@ def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
 
 def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_seed: Any = None,
                 maxiter: int = 100, tol: float = 1e-8) -> LaplaceResults:
-    r"""Gaussian approximation at the posterior mode: :math:`N(\hat\beta_{MAP}, H^{-1})` with
+    r"""Approximate the posterior by a Gaussian at its mode (the Laplace approximation).
+
+    Gaussian approximation at the posterior mode: :math:`N(\hat\beta_{MAP}, H^{-1})` with
     :math:`H` the Hessian of the negative log posterior, represented by draws of shape
     (chains, draws) so it compares and plots like a posterior.
 
     Under Laplace (L1) priors the coefficients exactly at their kink have no prior curvature;
     they are drawn from their exact one-dimensional conditional instead, and the Gaussian
-    covers only the others (:mod:`bayeslogit.laplace_draws`).
+    covers only the others (:mod:`bayeslogit.engines.laplace_draws`).
 
     Raises
     ------

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, MutableMapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engines.outputs import Draws
 from ..errors import UnsupportedPriorError
 from ..spec.model_spec import ModelLike
+from ..validation import SamplerName, check_choice
 
 if TYPE_CHECKING:
     from ..results.draws import PosteriorResults
@@ -90,7 +91,6 @@ def _importance(model: ModelLike, *, draws: int, tune: int, chains: int, random_
 #: sampler's own) and returns :class:`~bayeslogit.engines.outputs.Draws`
 SAMPLERS: dict[str, Callable[..., Draws]] = {"nuts": _nuts, "gibbs": _gibbs,
                                              "is": _importance}
-SamplerName = Literal["auto", "nuts", "gibbs", "is"]
 
 
 def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 4,
@@ -133,10 +133,7 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
     from ..results.options import FitOptions
 
     _check_counts(draws, tune, chains)
-    key = str(sampler).lower()
-    if key != "auto" and key not in SAMPLERS:
-        raise ValueError(f"sampler={sampler!r} not understood; use one of "
-                         f"{['auto', *SAMPLERS]}.")
+    key = check_choice("sampler", sampler, SamplerName, call="model.sample", fold_case=True)
     d = model.design
     _check_proper_posterior(model)
     start = time.perf_counter()
@@ -185,7 +182,7 @@ def _check_proper_posterior(model: ModelLike) -> None:
 
 def choose_sampler(model: ModelLike, draws: int, chains: int,
                    random_seed: Any) -> tuple[str, str, Draws | None]:
-    """The sampler ``sampler="auto"`` runs, and why.
+    """Choose the sampler ``sampler="auto"`` runs, and say why.
 
     Importance sampling is tried first; its draws are kept when accepted (k-hat below
     :data:`~bayeslogit.engines.importance.KHAT_THRESHOLD`, enough importance ESS). Otherwise
@@ -233,8 +230,11 @@ def choose_sampler(model: ModelLike, draws: int, chains: int,
 
 
 def prior_predictive(model: ModelLike, draws: int = 500, random_seed: Any = None):
-    """DataTree with ``prior`` (``beta``) and ``prior_predictive`` (``y``) groups, drawn in
-    numpy from the priors (improper priors raise ValueError naming the coefficients)."""
+    """Draw coefficients and responses from the prior.
+
+    DataTree with ``prior`` (``beta``) and ``prior_predictive`` (``y``) groups, drawn in
+    numpy from the priors (improper priors raise ValueError naming the coefficients).
+    """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
     ps = model.prior_set

@@ -28,23 +28,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..validation import COV_TYPE_ALIASES, CovType, check_choice, choices
+
 __all__ = ["COV_TYPES", "covariance"]
 
-COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
-_ALIASES = {"hc0": "HC0", "hc1": "HC1"}
+COV_TYPES = tuple(c for c in choices(CovType) if c not in COV_TYPE_ALIASES)
 
 
 # --------------------------------------------------------------------------- covariances
 def covariance(cov_type: str, X: np.ndarray, y: np.ndarray, p: np.ndarray,
                info_inv: np.ndarray, cov_kwds: dict | None) -> tuple[np.ndarray, str]:
-    """Covariance matrix of the MLE and a short description for reports.
+    r"""Covariance matrix of the MLE and a short description for reports.
 
     Parameters
     ----------
     cov_type : {"nonrobust", "HC0", "HC1", "cluster"}
         Case-sensitive as in statsmodels; ``"hc0"`` and ``"hc1"`` are accepted too.
     X : (n, k) design; y : (n,) response; p : (n,) fitted probabilities (offset included).
-    info_inv : (k, k) inverse information :math:`(X^\\top W X)^{-1}` at the MLE.
+    info_inv : (k, k) inverse information :math:`(X^\top W X)^{-1}` at the MLE.
     cov_kwds : dict or None
         Only for ``"cluster"``: ``{"groups": labels}`` (one hashable label per row, strings
         allowed) and optionally ``"use_correction": bool`` (default True).
@@ -62,17 +63,13 @@ def covariance(cov_type: str, X: np.ndarray, y: np.ndarray, p: np.ndarray,
         Unknown ``cov_type``, keywords where none are allowed, missing or malformed groups,
         fewer than two clusters, or too few observations for the small-sample factor.
     """
-    if not isinstance(cov_type, str):
-        raise ValueError(f"cov_type must be a string, one of {list(COV_TYPES)}; got "
-                         f"{cov_type!r}.")
-    key = _ALIASES.get(cov_type, cov_type)
-    if key in ("HC2", "HC3", "hc2", "hc3"):
+    if cov_type in ("HC2", "HC3", "hc2", "hc3"):
         raise ValueError(f"cov_type={cov_type!r} is not available: bayeslogit has no leverage "
                          "corrections for Logit (statsmodels silently returns HC0 for it). Use "
                          "'HC0' (statsmodels' value) or 'HC1'.")
-    if key not in COV_TYPES:
-        raise ValueError(f"cov_type={cov_type!r} not recognised; valid types are "
-                         f"{list(COV_TYPES)} (case-sensitive; 'hc0' and 'hc1' also accepted).")
+    key = check_choice("cov_type", cov_type, CovType, call="model.fit",
+                       aliases=COV_TYPE_ALIASES,
+                       hint=" (case-sensitive as in statsmodels; 'hc0' and 'hc1' also accepted)")
     if cov_kwds is not None and not isinstance(cov_kwds, dict):
         raise ValueError(f"cov_kwds must be a dict or None, got {type(cov_kwds).__name__}.")
     kwds = dict(cov_kwds or {})

@@ -22,8 +22,11 @@ _OPS = "+-*/()=,"
 
 
 def _tokenize(text: str, names: list[str]) -> list[tuple[str, Any, int, int]]:
-    """Tokens (kind, value, start, end). Names are matched first, longest first and as whole
-    words, so names holding operator characters (``C(g)[T.b]``, ``x:z``) are one token."""
+    """Split a hypothesis into tokens (kind, value, start, end).
+
+    Tokens (kind, value, start, end). Names are matched first, longest first and as whole
+    words, so names holding operator characters (``C(g)[T.b]``, ``x:z``) are one token.
+    """
     order = sorted(range(len(names)), key=lambda j: -len(names[j]))
     word = re.compile(r"[\w.]")
     tokens, i = [], 0
@@ -53,8 +56,11 @@ def _tokenize(text: str, names: list[str]) -> list[tuple[str, Any, int, int]]:
 
 
 class _Parser:
-    """Recursive descent (patsy's grammar); a linear value is a vector of k coefficients
-    followed by the constant."""
+    """Parse linear expressions by recursive descent.
+
+    Recursive descent (patsy's grammar); a linear value is a vector of k coefficients
+    followed by the constant.
+    """
 
     def __init__(self, text: str, names: list[str]) -> None:
         self.text, self.k, self.toks, self.pos = text, len(names), _tokenize(text, names), 0
@@ -200,7 +206,7 @@ def parse_hypothesis_rows(hypothesis: Any, names: Any) -> tuple[np.ndarray, np.n
 
 
 def parse_hypothesis(hypothesis: Any, names: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Linear restrictions :math:`R\\beta = r` from a string, a matrix or a tuple ``(R, r)``.
+    r"""Linear restrictions :math:`R\beta = r` from a string, a matrix or a tuple ``(R, r)``.
 
     Parameters
     ----------

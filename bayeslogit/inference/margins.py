@@ -47,11 +47,12 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, log_expit
 
+from ..validation import MargeffAt, MargeffMethod, check_choice
+
 __all__ = ["marginal_effects", "MarginalEffects", "METHOD_LABELS", "format_table"]
 
 METHOD_LABELS = {"dydx": "dy/dx", "eyex": "d(lny)/d(lnx)", "dyex": "dy/d(lnx)",
                  "eydx": "d(lny)/dx"}
-_AT = ("overall", "mean", "median", "zero", "all")
 _FRAME_COLUMNS = ("Std. Err.", "z", "Pr(>|z|)", "Conf. Int. Low", "Cont. Int. Hi.")
 
 
@@ -81,17 +82,19 @@ class MarginalEffects:
 
     @property
     def margeff_se(self) -> np.ndarray:
+        """Delta-method standard errors of the effects."""
         return np.sqrt(np.diag(self._check()))
 
     @property
     def tvalues(self) -> np.ndarray:
-        """z statistics (statsmodels' name); NaN where the standard error is 0."""
+        """The z statistics, ``margeff / margeff_se`` (NaN where the standard error is 0)."""
         se = self.margeff_se
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.margeff / se
 
     @property
     def pvalues(self) -> np.ndarray:
+        """Two-sided normal p-values of the effects."""
         return 2 * stats.norm.sf(np.abs(self.tvalues))
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
@@ -103,8 +106,11 @@ class MarginalEffects:
         return np.column_stack([self.margeff - q * se, self.margeff + q * se])
 
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        """statsmodels' frame: method column (e.g. ``dy/dx``), ``Std. Err.``, ``z``,
-        ``Pr(>|z|)``, ``Conf. Int. Low``, ``Cont. Int. Hi.`` (statsmodels' spelling)."""
+        """Return the effects as statsmodels' summary frame.
+
+        Columns: the method (e.g. ``dy/dx``) (e.g. ``dy/dx``), ``Std. Err.``, ``z``,
+        ``Pr(>|z|)``, ``Conf. Int. Low``, ``Cont. Int. Hi.`` (statsmodels' spelling).
+        """
         ci = self.conf_int(alpha)
         table = np.column_stack([self.margeff, self.margeff_se, self.tvalues, self.pvalues, ci])
         return pd.DataFrame(table, columns=[METHOD_LABELS[self.method], *_FRAME_COLUMNS],
@@ -129,7 +135,7 @@ class MarginalEffects:
 
 
 def _forg(x: float, prec: int) -> str:
-    """statsmodels' ``forg`` number format (4 digits for estimates, 3 otherwise)."""
+    """Format a number as statsmodels' ``forg`` does (4 digits for estimates, 3 otherwise)."""
     if not np.isfinite(x):
         return "nan"
     spec = "g" if (x == 0 or abs(x) >= 1e4 or abs(x) < 1e-4) else "f"
@@ -138,7 +144,7 @@ def _forg(x: float, prec: int) -> str:
 
 def format_table(title: str, names: tuple[str, ...], label: str, columns: list[np.ndarray],
                  alpha: float, preamble: tuple[str, ...] = ()) -> str:
-    """A statsmodels-style parameter table: ``label, std err, z, P>|z|`` and the interval.
+    """Format a statsmodels-style parameter table: ``label, std err, z, P>|z|`` and the interval.
 
     ``columns`` holds estimate, std err, z, p-value, lower, upper (each of length m);
     ``title`` is centred over the table, ``preamble`` lines follow it verbatim.
@@ -160,8 +166,11 @@ def format_table(title: str, names: tuple[str, ...], label: str, columns: list[n
 
 
 def _discrete_columns(X: np.ndarray, varying: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """statsmodels' rules: dummies have min 0, max 1 and integer values; counts are other
-    non-negative, non-constant integer columns. Integrality is checked only for candidates."""
+    """Find the dummy and count columns by statsmodels' rules.
+
+    Dummies have min 0, max 1 and integer values; counts are other
+    non-negative, non-constant integer columns. Integrality is checked only for candidates.
+    """
     lo, hi = X.min(axis=0), X.max(axis=0)
     integer = np.zeros(X.shape[1], dtype=bool)
     for j in np.flatnonzero(lo >= 0):
@@ -171,12 +180,11 @@ def _discrete_columns(X: np.ndarray, varying: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _check_options(at: Any, method: Any, dummy: bool, count: bool) -> tuple[str, str]:
-    if not isinstance(at, str) or at.lower() not in _AT:
-        raise ValueError(f"{at} not a valid option for `at`. Use one of {list(_AT)}.")
-    if not isinstance(method, str) or method.lower() not in METHOD_LABELS:
-        raise ValueError(f"method is not understood.  Got {method}. Use one of "
-                         f"{list(METHOD_LABELS)}.")
-    at, method = at.lower(), method.lower()
+    # statsmodels' wording leads, so its users recognise the error
+    at = check_choice("at", at, MargeffAt, call="result.get_margeff", fold_case=True,
+                      lead=f"{at} not a valid option for `at`. ")
+    method = check_choice("method", method, MargeffMethod, call="result.get_margeff",
+                          fold_case=True, lead=f"method is not understood.  Got {method}. ")
     if dummy or count:
         remedy = " (dummy=True or count=True); use dydx or eydx at 'overall' or 'mean'."
         if method in ("dyex", "eyex"):
@@ -213,7 +221,7 @@ def _apply_atexog(X: np.ndarray, off: np.ndarray | None, atexog: Any,
 
 def _point(X: np.ndarray, off: np.ndarray | None, at: str,
            varying: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The single evaluation row for ``at`` in {mean, median, zero} and its offset."""
+    """Return the single evaluation row for ``at`` in {mean, median, zero} and its offset."""
     if at == "mean":
         return X.mean(axis=0)[None, :], None if off is None else np.array([off.mean()])
     if at == "median":
@@ -248,8 +256,11 @@ def _continuous(b: np.ndarray, X: np.ndarray, eta: np.ndarray, method: str,
 
 def _discrete(eta0: np.ndarray, eta1: np.ndarray,
               log: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row F(eta1) - F(eta0) (log F for ``ey`` methods) and the Jacobian weights
-    g = dF/deta (f, or 1 - p for log F) at both points."""
+    """Compute discrete-change effects and their Jacobian weights.
+
+    Per-row F(eta1) - F(eta0) (log F for ``ey`` methods) and the Jacobian weights
+    g = dF/deta (f, or 1 - p for log F) at both points.
+    """
     if log:
         return log_expit(eta1) - log_expit(eta0), expit(-eta0), expit(-eta1)
     p0, p1 = expit(eta0), expit(eta1)

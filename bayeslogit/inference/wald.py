@@ -23,7 +23,7 @@ __all__ = ["wald_test", "t_test", "WaldTestResult", "ContrastResults"]
 # ------------------------------------------------------------------------------- tests
 @dataclass(frozen=True)
 class WaldTestResult:
-    """Joint Wald test of :math:`R\\beta = r`: ``statistic`` ~ chi2(``df``) under the null."""
+    r"""Joint Wald test of :math:`R\beta = r`: ``statistic`` ~ chi2(``df``) under the null."""
 
     statistic: float
     pvalue: float
@@ -32,10 +32,11 @@ class WaldTestResult:
 
     @property
     def df_denom(self) -> int:
-        """statsmodels' name for the degrees of freedom of a chi2 Wald test."""
+        """Degrees of freedom of the chi2 test (statsmodels' name)."""
         return self.df
 
     def summary(self) -> str:
+        """Return the test as one line of text."""
         return (f"Wald test (chi2): statistic={self.statistic:.6g}, p-value={self.pvalue:.6g}, "
                 f"df={self.df}")
 
@@ -88,9 +89,12 @@ def wald_test(params: Any, cov: Any, R: Any, r: Any) -> WaldTestResult:
 
 @dataclass(frozen=True, eq=False)
 class ContrastResults:
-    """Individual z tests of each row of :math:`R\\beta = r` (statsmodels' ``t_test`` for
-    Logit): ``effect`` = :math:`R\\hat\\beta`, ``sd`` its standard error, ``statistic`` =
-    ``(effect - r) / sd`` and two-sided normal p-values; intervals surround ``effect``."""
+    r"""Individual z tests of linear restrictions (statsmodels' ``ContrastResults``).
+
+    Individual z tests of each row of :math:`R\beta = r` (statsmodels' ``t_test`` for
+    Logit): ``effect`` = :math:`R\hat\beta`, ``sd`` its standard error, ``statistic`` =
+    ``(effect - r) / sd`` and two-sided normal p-values; intervals surround ``effect``.
+    """
 
     effect: np.ndarray
     sd: np.ndarray
@@ -101,7 +105,7 @@ class ContrastResults:
 
     @property
     def tvalue(self) -> np.ndarray:
-        """statsmodels' name for the z statistics."""
+        """The z statistics (statsmodels' name)."""
         return self.statistic
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
@@ -132,7 +136,9 @@ class ContrastResults:
 
 
 def t_test(params: Any, cov: Any, R: Any, r: Any, row_names: Any = None) -> ContrastResults:
-    """Individual normal (z) tests of the rows of :math:`R\\beta = r`, as statsmodels'
+    r"""Test each row of :math:`R\beta = r` with its own z test.
+
+    Individual normal (z) tests of the rows of :math:`R\beta = r`, as statsmodels'
     ``LogitResults.t_test`` with its default ``use_t=False``.
 
     ``row_names`` labels the rows (e.g. from :func:`parse_hypothesis_rows`); the default is

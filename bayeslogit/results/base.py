@@ -24,16 +24,18 @@ from ..errors import ColumnMismatchError, DataWarning
 from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
 from ..spec.newdata import as_new_data, encode_new_data
+from ..validation import PredictKind, check_choice
 from .options import FitOptions
 from .save import save_result
 
 if TYPE_CHECKING:
+    import xarray
+
     from ..spec.model_spec import ModelLike
 
 __all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset"]
 
 SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
-PREDICT_KINDS = ("mean", "linear")
 
 
 def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) -> float:
@@ -50,7 +52,7 @@ def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) ->
 
 def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | None,
                     index: pd.Index) -> np.ndarray | None:
-    """The offset for predictions on new data.
+    """Return the offset for predictions on new data.
 
     An explicit ``offset`` wins (an array, a scalar, or the name of a column of ``data``);
     otherwise the model's offset column (``offset="col"`` at fit) is read from ``data`` and
@@ -128,24 +130,127 @@ class LogitResultsBase:
                 "dropped_note": d.drop_note, "endog_name": d.endog_name, "event": d.event}
 
     @staticmethod
-    def _check_kind(kind: str, allowed: tuple[str, ...] = PREDICT_KINDS) -> str:
-        if kind not in allowed:
-            raise ValueError(f"kind={kind!r} not understood; use one of {list(allowed)}.")
-        return kind
+    def _check_kind(kind: Any, allowed: Any = PredictKind) -> str:
+        return check_choice("kind", kind, allowed, call="result.predict")
 
     # -- interface -----------------------------------------------------------------------
     @property
     def params(self) -> pd.Series:
+        """Point estimates by coefficient: the MLE, the mode, or the posterior mean."""
         raise NotImplementedError
 
     @property
     def bse(self) -> pd.Series:
+        """Standard errors by coefficient (posterior standard deviations for draws)."""
         raise NotImplementedError
 
     def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:
+        """Summarise every coefficient: estimate, standard error and interval.
+
+        Parameters
+        ----------
+        ci_prob : float
+            Interval probability in (0, 1).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by coefficient (``term``); the first columns are always ``estimate,
+            std_error, ci_lower, ci_upper`` (Wald intervals for MLE and MAP, posterior
+            intervals for draws), then kind-specific columns; ``attrs`` holds ``nobs`` and
+            the rows dropped for missing values.
+
+        Raises
+        ------
+        ValueError
+            ``ci_prob`` outside (0, 1).
+
+        References
+        ----------
+        .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proc. 9th Python in Science Conference.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> list(r.summary().columns[:4])
+        ['estimate', 'std_error', 'ci_lower', 'ci_upper']
+        """
         raise NotImplementedError
 
-    def to_arviz(self):
+    def predict(self, data: Any = None, kind: str = "mean", offset: Any = None,
+                ci_prob: float | None = None) -> pd.Series | pd.DataFrame:
+        """Predict probabilities or linear predictors for the training or new data.
+
+        Parameters
+        ----------
+        data : DataFrame or array-like, optional
+            New raw data (re-encoded exactly as in training), or None for the training data.
+        kind : {"mean", "linear"}
+            Probability or linear predictor (draw-based results also take ``"draws"``).
+        offset : array-like, scalar or str, optional
+            Offset for the new data (a column name of ``data``, an array or a scalar).
+        ci_prob : float, optional
+            Add an interval with this probability.
+
+        Returns
+        -------
+        Series or DataFrame
+            A Series indexed as ``data``, or with ``ci_prob`` a DataFrame ``estimate,
+            ci_lower, ci_upper``.
+
+        Raises
+        ------
+        ValueError
+            An unknown ``kind``, ``ci_prob`` outside (0, 1), data of the wrong shape.
+        ColumnMismatchError
+            New data lacking a column of the model.
+
+        References
+        ----------
+        .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proc. 9th Python in Science Conference.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> r.predict(np.array([[1.0, 7.0]])).round(3).tolist()
+        [0.889]
+        """
+        raise NotImplementedError
+
+    def to_arviz(self) -> xarray.DataTree:
+        """Return the result as an ArviZ DataTree of coefficient draws.
+
+        Returns
+        -------
+        xarray.DataTree
+            At least ``posterior`` (``beta``, dims ``chain, draw, coef``),
+            ``observed_data`` and ``constant_data``; see the kind's ``to_arviz``.
+
+        Raises
+        ------
+        ValueError
+            No draws can be made (a non-finite covariance).
+
+        References
+        ----------
+        .. [1] Kumar, R., Carroll, C., Hartikainen, A. and Martin, O. (2019). "ArviZ a unified
+           library for exploratory analysis of Bayesian models in Python." Journal of Open
+           Source Software 4(33), 1143.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> tree = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit().to_arviz()
+        >>> tree["posterior"]["beta"].shape
+        (4, 1000, 2)
+        """
         raise NotImplementedError
 
     def _report(self) -> str:
@@ -159,7 +264,13 @@ class LogitResultsBase:
         return text
 
     def save(self, path: str) -> None:
-        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it."""
+        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (overwritten if it exists).
+        """
         save_result(self, path)
 
     def __repr__(self) -> str:

@@ -43,8 +43,11 @@ __all__ = ["posterior_tree", "add_log_likelihood", "loglik_fits", "pointwise_log
 def log_prior_terms(
     beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet
 ) -> dict[str, FloatArray] | None:
-    """The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat):
-    :meth:`PriorSet.log_density_terms`, ``beta`` and/or the joint term (``jeffreys``)."""
+    """Compute the ``log_prior`` group's variables for draws ``beta``.
+
+    The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat):
+    :meth:`PriorSet.log_density_terms`, ``beta`` and/or the joint term (``jeffreys``).
+    """
     return prior_set.log_density_terms(beta, X, offset) or None
 
 
@@ -133,8 +136,11 @@ def loglik_fits(beta_shape: tuple[int, ...], n: int) -> bool:
 
 def add_log_likelihood(tree, beta: FloatArray, X: FloatArray, y: FloatArray,
                        offset: FloatArray | None) -> bool:
-    """Add the ``log_likelihood`` group (``y``, dims chain, draw, obs) to ``tree`` in place
-    when it fits in :data:`MAX_LOGLIK_ELEMENTS`; returns whether it was added."""
+    """Add the ``log_likelihood`` group to ``tree`` in place when it is small enough.
+
+    The group holds ``y`` (dims chain, draw, obs) and is added when chains * draws * n is
+    at most :data:`MAX_LOGLIK_ELEMENTS`. Returns whether it was added.
+    """
     import arviz_base as az
 
     if "log_likelihood" in tree.children:

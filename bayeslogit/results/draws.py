@@ -1,5 +1,6 @@
-"""Results represented by coefficient draws: posteriors (NUTS, Gibbs, importance sampling)
-and the Laplace approximation.
+"""Results represented by coefficient draws: posteriors and the Laplace approximation.
+
+Posteriors come from NUTS, Gibbs or importance sampling.
 
 Point summaries come from the draws (``params`` = posterior mean, ``bse`` = posterior sd);
 intervals, ESS, R-hat and MCSE come from ArviZ. Predictions are computed from the draws in
@@ -16,10 +17,13 @@ import pandas as pd
 
 from ..errors import SamplingWarning
 from ..logistic import expit
+from ..validation import CIKind, DrawPredictKind, check_choice
 from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
 from .options import FitOptions
 
 if TYPE_CHECKING:
+    import xarray
+
     from ..spec.model_spec import ModelLike
 
 __all__ = ["DrawResults", "PosteriorResults"]
@@ -54,29 +58,64 @@ class DrawResults(LogitResultsBase):
 
     @property
     def params(self) -> pd.Series:
+        """Posterior means of the coefficients."""
         return pd.Series(self._beta.mean(axis=(0, 1)), index=self.model.exog_names,
                          name="params")
 
     @property
     def bse(self) -> pd.Series:
+        """Posterior standard deviations of the coefficients."""
         flat = self._beta.reshape(-1, self._beta.shape[-1])
         return pd.Series(flat.std(axis=0, ddof=1), index=self.model.exog_names, name="bse")
 
     def cov_params(self) -> pd.DataFrame:
+        """Return the posterior covariance of the coefficients (DataFrame by coefficient)."""
         flat = self._beta.reshape(-1, self._beta.shape[-1])
         names = self.model.exog_names
         return pd.DataFrame(np.cov(flat, rowvar=False).reshape(len(names), len(names)),
                             index=names, columns=names)
 
-    def summary(self, ci_prob: float = 0.95, ci_kind: str = "eti") -> pd.DataFrame:
-        """estimate (mean), std_error (sd), ci_lower, ci_upper (equal-tailed or HDI), then
-        ess_bulk, ess_tail, r_hat, mcse_mean from ArviZ; ``attrs`` holds nobs and the rows
-        dropped for missing values."""
+    def summary(self, ci_prob: float = 0.95, ci_kind: CIKind = "eti") -> pd.DataFrame:
+        """Summarise the posterior of every coefficient, with convergence diagnostics.
+
+        Parameters
+        ----------
+        ci_prob : float
+            Interval probability in (0, 1).
+        ci_kind : {"eti", "hdi"}
+            Equal-tailed or highest-density interval.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``term``: ``estimate`` (mean), ``std_error`` (sd), ``ci_lower``,
+            ``ci_upper``, then ArviZ's ``ess_bulk``, ``ess_tail``, ``r_hat`` (rank-normalised)
+            and ``mcse_mean``; ``attrs`` holds nobs and the rows dropped for missing values.
+
+        Raises
+        ------
+        ValueError
+            ``ci_prob`` outside (0, 1) or an unknown ``ci_kind``.
+
+        References
+        ----------
+        .. [1] Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Burkner, P.-C. (2021).
+           "Rank-normalization, folding, and localization: an improved R-hat for assessing
+           convergence of MCMC." Bayesian Analysis 16(2), 667-718.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X, priors=bl.Normal(0, 2.5))
+        >>> post = model.sample(sampler="gibbs", random_seed=1, progressbar=False)
+        >>> list(post.summary(ci_kind="hdi").columns[4:])
+        ['ess_bulk', 'ess_tail', 'r_hat', 'mcse_mean']
+        """
         import arviz_stats as az  # statistics only; avoids importing matplotlib
 
         ci_prob = check_ci_prob(ci_prob)
-        if ci_kind not in ("eti", "hdi"):
-            raise ValueError(f"ci_kind={ci_kind!r} not understood; use 'eti' or 'hdi'.")
+        ci_kind = check_choice("ci_kind", ci_kind, CIKind, call="result.summary")
         # the draws never change, so each (ci_prob, ci_kind) is computed once
         if (ci_prob, ci_kind) in self._summaries:
             return self._summaries[ci_prob, ci_kind].copy()
@@ -107,9 +146,9 @@ class DrawResults(LogitResultsBase):
                 eta += off[start:start + block]
             yield start, eta
 
-    def predict(self, data: Any = None, kind: str = "mean", offset: Any = None,
-                ci_prob: float | None = None):
-        """Posterior predictions from the draws (no recompilation).
+    def predict(self, data: Any = None, kind: DrawPredictKind = "mean", offset: Any = None,
+                ci_prob: float | None = None) -> pd.Series | pd.DataFrame | np.ndarray:
+        """Predict from the posterior draws (no recompilation).
 
         Parameters
         ----------
@@ -122,8 +161,35 @@ class DrawResults(LogitResultsBase):
             Offset for new data.
         ci_prob : float, optional
             Add equal-tailed posterior intervals: DataFrame ``estimate, ci_lower, ci_upper``.
+
+        Returns
+        -------
+        Series, DataFrame or ndarray
+            ``predicted_mean`` / ``predicted_linear`` indexed as ``data``; with ``ci_prob`` a
+            DataFrame; for ``kind="draws"`` an array of shape (chain, draw, obs).
+
+        Raises
+        ------
+        ValueError
+            An unknown ``kind``, ``ci_prob`` outside (0, 1), new data of the wrong shape.
+        ColumnMismatchError
+            New data lacking a column the model needs.
+
+        References
+        ----------
+        .. [1] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin,
+           D. B. (2013). Bayesian Data Analysis, 3rd ed., ch. 6 (posterior predictions).
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X, priors=bl.Normal(0, 2.5))
+        >>> post = model.sample(sampler="gibbs", random_seed=1, progressbar=False)
+        >>> post.predict(kind="draws").shape
+        (4, 1000, 8)
         """
-        self._check_kind(kind, ("mean", "linear", "draws"))
+        self._check_kind(kind, DrawPredictKind)
         X, off, index = self._prediction_inputs(data, offset)
         c, d, _ = self._beta.shape
         if kind == "draws":
@@ -149,15 +215,17 @@ class DrawResults(LogitResultsBase):
 
     def posterior_predictive(self, data: Any = None, offset: Any = None,
                              random_seed: Any = None) -> np.ndarray:
-        """Draws of y (0/1), shape (chain, draw, obs), one per coefficient draw."""
+        """Draw y (0/1), shape (chain, draw, obs), once per coefficient draw."""
         rng = np.random.default_rng(random_seed)
         p = self.predict(data, kind="draws", offset=offset)
         return (rng.random(p.shape) < p).astype(np.int8)
 
     # -- ArviZ -------------------------------------------------------------------------
-    def to_arviz(self):
-        """The DataTree (posterior, sample_stats, log_likelihood, log_prior, observed_data,
-        constant_data).
+    def to_arviz(self) -> xarray.DataTree:
+        """Return the draws as an ArviZ DataTree.
+
+        Groups: ``posterior``, ``sample_stats``, ``log_likelihood``, ``log_prior``,
+        ``observed_data``, ``constant_data``.
 
         A missing ``log_likelihood`` group (samplers leave it out, as PyMC and bambi do) is
         computed on the first call, when chains * draws * n is at most
@@ -168,6 +236,29 @@ class DrawResults(LogitResultsBase):
         xarray.DataTree
             A shallow copy of the result's tree: replacing or adding groups in it leaves the
             result alone; the arrays are shared and must not be modified in place.
+
+        Raises
+        ------
+        ImportError
+            ArviZ is not installed.
+
+        References
+        ----------
+        .. [1] Kumar, R., Carroll, C., Hartikainen, A. and Martin, O. (2019). "ArviZ a unified
+           library for exploratory analysis of Bayesian models in Python." Journal of Open
+           Source Software 4(33), 1143.
+        .. [2] Vehtari, A., Gelman, A. and Gabry, J. (2017). "Practical Bayesian model
+           evaluation using leave-one-out cross-validation and WAIC." Statistics and
+           Computing 27(5), 1413-1432 (what the ``log_likelihood`` group serves).
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X, priors=bl.Normal(0, 2.5))
+        >>> post = model.sample(sampler="gibbs", random_seed=1, progressbar=False)
+        >>> "log_likelihood" in post.to_arviz().children
+        True
         """
         from .datatree import add_log_likelihood
 
@@ -175,8 +266,30 @@ class DrawResults(LogitResultsBase):
         add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
         return self._tree.copy()
 
-    def loo(self, **kwargs: Any):
-        """PSIS leave-one-out cross-validation, :func:`arviz.loo`."""
+    def loo(self, **kwargs: Any) -> Any:
+        """Estimate leave-one-out predictive accuracy by PSIS-LOO (:func:`arviz_stats.loo`).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`arviz_stats.loo` (e.g. ``pointwise=True``).
+
+        Returns
+        -------
+        ELPDData
+            ArviZ's result: ``elpd``, ``se``, ``p``, Pareto k diagnostics.
+
+        Raises
+        ------
+        ValueError
+            No ``log_likelihood`` group (the data were too large to store it).
+
+        References
+        ----------
+        .. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). "Practical Bayesian model
+           evaluation using leave-one-out cross-validation and WAIC." Statistics and
+           Computing 27(5), 1413-1432.
+        """
         import arviz_stats as az
 
         tree = self.to_arviz()
@@ -186,9 +299,31 @@ class DrawResults(LogitResultsBase):
         return az.loo(tree, **kwargs)
 
     def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
-        """ArviZ power-scaling sensitivity (Kallioinen et al. 2024): prior and likelihood
-        sensitivity and a diagnosis per coefficient, from the ``log_prior`` and
-        ``log_likelihood`` groups (no refit)."""
+        """Measure prior and likelihood sensitivity by power scaling (no refit).
+
+        Uses ArviZ's ``psense_summary`` on the ``log_prior`` and ``log_likelihood`` groups.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to ``arviz_stats.psense_summary``.
+
+        Returns
+        -------
+        DataFrame
+            Prior and likelihood sensitivity and a diagnosis per coefficient.
+
+        Raises
+        ------
+        ValueError
+            No ``log_prior`` group (flat priors).
+
+        References
+        ----------
+        .. [1] Kallioinen, N., Paananen, T., Burkner, P.-C. and Vehtari, A. (2024). "Detecting
+           and diagnosing prior and likelihood sensitivity with power-scaling." Statistics
+           and Computing 34, 57.
+        """
         import arviz_stats as az
 
         if "log_prior" not in self._tree.children:
@@ -208,8 +343,13 @@ class DrawResults(LogitResultsBase):
         finally:
             logger.setLevel(level)
 
-    def plot_power_scaling(self, **kwargs: Any):
-        """:func:`arviz.plot_psense_dist` of the coefficients; returns a matplotlib Figure."""
+    def plot_power_scaling(self, **kwargs: Any) -> Any:
+        """Plot the power-scaled posteriors of the coefficients (``arviz.plot_psense_dist``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
         import arviz as az
 
         tree = self.to_arviz()
@@ -223,7 +363,7 @@ class DrawResults(LogitResultsBase):
 
     # -- diagnostics -------------------------------------------------------------------
     def diagnostics(self) -> dict[str, float]:
-        """Divergences, max R-hat and min bulk/tail ESS."""
+        """Return the divergences, the max R-hat and the min bulk and tail ESS."""
         s = self.summary()
         out = {"max_r_hat": float(np.nanmax(s["r_hat"])) if s["r_hat"].notna().any() else np.nan,
                "min_ess_bulk": float(np.nanmin(s["ess_bulk"])),
@@ -234,6 +374,7 @@ class DrawResults(LogitResultsBase):
         return out
 
     def warn_if_unreliable(self) -> None:
+        """Warn (SamplingWarning) on divergent transitions or an R-hat above 1.01."""
         diag = self.diagnostics()
         problems = []
         if diag.get("divergences", 0) > 0:

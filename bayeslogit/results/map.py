@@ -37,16 +37,20 @@ class MAPResults(ModeResults):
 
     @property
     def converged(self) -> bool:
+        """Whether the MAP solver converged."""
         return bool(self.mode.converged)
 
     @property
     def iterations(self) -> int:
+        """Iterations the MAP solver took."""
         return int(self.mode.iterations)
 
     @property
     def nonzero(self) -> pd.Series:
-        """Whether each coefficient is off its Laplace kink (exact zeros arise at the mode);
-        all True for smooth priors."""
+        """Whether each coefficient is off its Laplace kink.
+
+        Exact zeros arise at the mode under Laplace priors; all True for smooth priors.
+        """
         active = self.mode.active
         values = np.ones(len(self._names), bool) if active is None else np.asarray(active)
         return pd.Series(values, index=self._names)
@@ -65,7 +69,9 @@ class MAPResults(ModeResults):
 
 
 class LaplaceResults(DrawResults):
-    r"""Gaussian approximation :math:`N(\hat\beta_{MAP}, H^{-1})` at the posterior mode,
+    r"""Result of ``Logit.fit(method="laplace")``: a Gaussian approximation at the mode.
+
+    Gaussian approximation :math:`N(\hat\beta_{MAP}, H^{-1})` at the posterior mode,
     represented by draws shaped (chains, draws, k). ``params`` are the draw means; the exact
     mode is ``result.mode.params``. Under Laplace priors, coefficients at their kink are
     drawn from their one-dimensional conditional.

@@ -1,9 +1,9 @@
-"""Maximum-likelihood results with statsmodels' names and values.
+r"""Maximum-likelihood results with statsmodels' names and values.
 
 Differences from statsmodels, on purpose: ``cov_type="HC1"`` applies the n/(n-k) factor
 (statsmodels returns HC0 for HC1-HC3); with fractional y, ``llf`` is the Bernoulli
-quasi-log-likelihood :math:`\\sum y\\log p + (1-y)\\log(1-p)` (statsmodels uses
-:math:`\\sum\\log\\Lambda((2y-1)\\eta)`, which is not a log-likelihood for fractional y); margins
+quasi-log-likelihood :math:`\sum y\log p + (1-y)\log(1-p)` (statsmodels uses
+:math:`\sum\log\Lambda((2y-1)\eta)`, which is not a log-likelihood for fractional y); margins
 are available with an offset.
 """
 
@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..logistic import expit
+from ..validation import MargeffAt, MargeffMethod
 from .base import check_ci_prob
 from .mode import ModeResults
 from .options import FitOptions
@@ -24,14 +25,19 @@ from .options import FitOptions
 if TYPE_CHECKING:
     from ..engines.newton import NewtonResult
     from ..engines.separation import SeparationReport
+    from ..inference.margins import MarginalEffects
+    from ..inference.wald import ContrastResults, WaldTestResult
     from ..spec.model_spec import ModelLike
 
 __all__ = ["MLEResults"]
 
 
 class MLEResults(ModeResults):
-    """Result of ``Logit.fit()`` (method ``"mle"``); attributes follow statsmodels'
-    ``LogitResults``."""
+    """Result of ``Logit.fit()`` (method ``"mle"``).
+
+    Attributes follow statsmodels' ``LogitResults`` (``params``, ``bse``, ``tvalues``,
+    ``pvalues``, ``llf``, ``llnull``, ``prsquared``, ``aic``, ``bic``, ``mle_retvals``, ...).
+    """
 
     method = "mle"
 
@@ -47,24 +53,32 @@ class MLEResults(ModeResults):
     # -- fit diagnostics ---------------------------------------------------------------
     @property
     def converged(self) -> bool:
+        """Whether Newton met its stopping rule at a finite, non-singular estimate."""
         return self._newton.converged
 
     @property
     def iterations(self) -> int:
+        """Newton iterations taken."""
         return self._newton.iterations
 
     @property
     def nobs(self) -> int:
+        """Number of observations used."""
         return self.model.nobs
 
     @property
     def mle_retvals(self) -> dict[str, Any]:
-        """statsmodels' Newton return values plus: ``last_step``, ``halvings``,
+        """Return statsmodels' Newton values, with this engine's details.
+
+        statsmodels' keys: ``fopt`` (-llf / nobs), ``score`` (the negated score divided by
+        nobs), ``Hessian`` (the information divided by nobs: statsmodels' sign and scale),
+        ``iterations``, ``warnflag``, ``converged``. Added: ``last_step``, ``halvings``,
         ``convergence_rule`` ("absolute": stopped where statsmodels' absolute step rule stops;
         "scaled": the rule on the column-scaled problem decided, because the absolute rule
         could not be met or would have stopped early in these units),
         ``statsmodels_iterations`` (where the absolute rule alone was first met, None if
-        never) and ``column_scale`` (the powers of two of the scaled problem)."""
+        never) and ``column_scale`` (the powers of two of the scaled problem).
+        """
         n = self.nobs
         return {"fopt": -self.llf / n, "iterations": self.iterations,
                 "score": -self._newton.score / n, "Hessian": self._newton.information / n,
@@ -77,16 +91,17 @@ class MLEResults(ModeResults):
     # -- inference ---------------------------------------------------------------------
     @property
     def tvalues(self) -> pd.Series:
-        """z statistics (statsmodels' name)."""
+        """The z statistics, params / bse (statsmodels' name ``tvalues``)."""
         return pd.Series(self._params / self.bse.to_numpy(), index=self._names, name="z")
 
     @property
     def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the z statistics (normal reference, as statsmodels)."""
         return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues.to_numpy())), index=self._names,
                          name="pvalues")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals, columns 0 and 1 as statsmodels (pandas output).
+        """Return Wald intervals, columns 0 and 1 as statsmodels (pandas output).
 
         Parameters
         ----------
@@ -102,7 +117,38 @@ class MLEResults(ModeResults):
         return pd.DataFrame({0: lo, 1: hi}, index=self._names)
 
     def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:
-        """estimate, std_error, ci_lower, ci_upper, z, p_value per coefficient."""
+        """Summarise every coefficient as statsmodels' table does, as a DataFrame.
+
+        Parameters
+        ----------
+        ci_prob : float
+            Probability of the Wald interval, in (0, 1).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``term``: ``estimate, std_error, ci_lower, ci_upper, z, p_value``
+            (statsmodels' ``params, bse, conf_int, tvalues, pvalues``, under the
+            ``cov_type`` of the fit); ``attrs`` holds nobs and the dropped rows.
+
+        Raises
+        ------
+        ValueError
+            ``ci_prob`` outside (0, 1).
+
+        References
+        ----------
+        .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proc. 9th Python in Science Conference.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> r.summary()[["z", "p_value"]].round(3).to_numpy().tolist()
+        [[-1.2, 0.23], [1.374, 0.169]]
+        """
         table = super().summary(ci_prob)
         table["z"] = self.tvalues.to_numpy()
         table["p_value"] = self.pvalues.to_numpy()
@@ -130,10 +176,12 @@ class MLEResults(ModeResults):
 
     @property
     def llr(self) -> float:
+        """Likelihood-ratio statistic against the constant-only model, 2 (llf - llnull)."""
         return 2 * (self.llf - self.llnull)
 
     @property
     def llr_pvalue(self) -> float:
+        """Chi-square p-value of ``llr`` with ``df_model`` degrees of freedom."""
         return float(stats.chi2.sf(self.llr, self.df_model)) if self.df_model > 0 else np.nan
 
     @property
@@ -149,18 +197,22 @@ class MLEResults(ModeResults):
 
     @property
     def df_model(self) -> float:
+        """Model degrees of freedom: rank of the design minus one (statsmodels')."""
         return float(self._rank - 1)
 
     @property
     def df_resid(self) -> float:
+        """Residual degrees of freedom: nobs minus the rank of the design."""
         return float(self.nobs - self._rank)
 
     @property
     def aic(self) -> float:
+        """Akaike information criterion, -2 llf + 2 rank."""
         return -2 * self.llf + 2 * self._rank
 
     @property
     def bic(self) -> float:
+        """Bayesian information criterion, -2 llf + log(nobs) rank."""
         return -2 * self.llf + np.log(self.nobs) * self._rank
 
     # -- fitted values and residuals ---------------------------------------------------
@@ -179,17 +231,20 @@ class MLEResults(ModeResults):
 
     @property
     def resid_response(self) -> pd.Series:
+        """Response residuals y - p, indexed by row."""
         d = self.model.design
         return pd.Series(d.y - self._p(), index=d.row_labels)
 
     @property
     def resid_pearson(self) -> pd.Series:
+        """Pearson residuals (y - p) / sqrt(p (1 - p)), indexed by row."""
         d = self.model.design
         p = self._p()
         return pd.Series((d.y - p) / np.sqrt(p * (1 - p)), index=d.row_labels)
 
     @property
     def resid_dev(self) -> pd.Series:
+        """Deviance residuals, indexed by row."""
         d = self.model.design
         p = self._p()
         y = d.y
@@ -199,33 +254,113 @@ class MLEResults(ModeResults):
         return pd.Series(dev, index=d.row_labels)
 
     def pred_table(self, threshold: float = 0.5) -> np.ndarray:
-        """Confusion matrix ``[[TN, FP], [FN, TP]]``: rows observed, columns ``p > threshold``."""
+        """Return the confusion matrix ``[[TN, FP], [FN, TP]]`` (statsmodels').
+
+        Rows are observed 0/1, columns ``p > threshold``.
+        """
         y = self.model.design.y
         pred = self._p() > threshold
         return np.histogram2d(y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]])[0]
 
     # -- hypothesis tests and margins --------------------------------------------------
-    def wald_test(self, hypothesis: Any):
-        """Joint Wald chi-square test of linear restrictions, e.g. ``"GPA = 0, TUCE = 0"``,
-        a matrix R (testing R b = 0) or a tuple (R, q)."""
+    def wald_test(self, hypothesis: Any) -> WaldTestResult:
+        """Test linear restrictions jointly with a Wald chi-square test.
+
+        Parameters
+        ----------
+        hypothesis : str, array-like or tuple
+            ``"GPA = 0, TUCE = 0"`` (coefficient names), a matrix R (testing R b = 0) or a
+            tuple (R, q) testing R b = q.
+
+        Returns
+        -------
+        WaldTestResult
+            ``statistic``, ``pvalue``, ``df`` (statsmodels' ``wald_test(scalar=True)``).
+
+        Raises
+        ------
+        ValueError
+            A hypothesis that does not parse or has the wrong shape.
+        """
         from ..inference.hypotheses import parse_hypothesis
         from ..inference.wald import wald_test
 
         R, q = parse_hypothesis(hypothesis, self._names)
         return wald_test(self._params, self._cov, R, q)
 
-    def t_test(self, hypothesis: Any):
-        """Individual z tests of linear restrictions (statsmodels' ``t_test`` for ModelLike)."""
+    def t_test(self, hypothesis: Any) -> ContrastResults:
+        """Test each linear restriction with its own z test (statsmodels' ``t_test``).
+
+        Parameters
+        ----------
+        hypothesis : str, array-like or tuple
+            As for :meth:`wald_test`; one row per restriction.
+
+        Returns
+        -------
+        ContrastResults
+            ``effect``, ``sd``, ``statistic``, ``pvalue``, ``summary_frame()``.
+
+        Raises
+        ------
+        ValueError
+            A hypothesis that does not parse or has the wrong shape.
+        """
         from ..inference.hypotheses import parse_hypothesis_rows
         from ..inference.wald import t_test
 
         R, q, rows = parse_hypothesis_rows(hypothesis, self._names)
         return t_test(self._params, self._cov, R, q, row_names=rows)
 
-    def get_margeff(self, at: str = "overall", method: str = "dydx", atexog: Any = None,
-                    dummy: bool = False, count: bool = False):
-        """Average or at-a-point marginal effects with delta-method standard errors, as
-        statsmodels' ``get_margeff`` (plus support for offsets)."""
+    def get_margeff(self, at: MargeffAt = "overall", method: MargeffMethod = "dydx",
+                    atexog: Any = None, dummy: bool = False,
+                    count: bool = False) -> MarginalEffects:
+        r"""Compute marginal effects with delta-method standard errors, as statsmodels.
+
+        Parameters
+        ----------
+        at : {"overall", "mean", "median", "zero", "all"}
+            Average the per-row effects (``"overall"``), evaluate at the column means,
+            medians or at zero, or return every row's effect (``"all"``, no inference).
+            Case-insensitive.
+        method : {"dydx", "eyex", "dyex", "eydx"}
+            :math:`\partial p/\partial x_j` on the probability scale (``dydx``), or the
+            elasticities: ``eyex`` :math:`\partial\log p/\partial\log x_j`, ``dyex``
+            :math:`\partial p/\partial\log x_j`, ``eydx`` :math:`\partial\log p/\partial
+            x_j`. Case-insensitive.
+        atexog : dict or array-like, optional
+            Fix columns at values: a dict by column index or name, or a full row / array.
+        dummy : bool
+            Treat 0/1 columns as discrete: :math:`F(\eta|x_j=1) - F(\eta|x_j=0)`.
+        count : bool
+            Treat other integer columns as counts: a one-unit centred difference.
+
+        Returns
+        -------
+        MarginalEffects
+            ``margeff``, ``margeff_se``, ``summary_frame()``, ``summary()`` (statsmodels'
+            layout); the constant column is left out.
+
+        Raises
+        ------
+        ValueError
+            An unknown ``at`` or ``method`` (statsmodels' wording, then the options), an
+            elasticity or ``at`` not allowed for discrete columns, a bad ``atexog``.
+
+        References
+        ----------
+        .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proc. 9th Python in Science Conference
+           (``DiscreteResults.get_margeff``, reproduced here; offsets are also supported).
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> r.get_margeff().margeff.round(3).tolist()
+        [0.104]
+        """
         from ..inference.margins import marginal_effects
 
         d = self.model.design
@@ -235,6 +370,7 @@ class MLEResults(ModeResults):
 
     # -- report ------------------------------------------------------------------------
     def notes(self) -> list[str]:
+        """Return the notes printed under the report (separation, convergence, fractional y)."""
         out = []
         if self.separation is not None and self.separation.separated:
             out.append(self.separation.message())

@@ -16,10 +16,13 @@ from scipy import stats
 
 from ..conditioning import covariance_root
 from ..logistic import expit, log1pexp
+from ..validation import PredictKind
 from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
 from .options import FitOptions
 
 if TYPE_CHECKING:
+    import xarray
+
     from ..spec.model_spec import ModelLike
 
 __all__ = ["ModeResults", "asymptotic_draws"]
@@ -27,8 +30,10 @@ __all__ = ["ModeResults", "asymptotic_draws"]
 
 def asymptotic_draws(params: np.ndarray, cov: np.ndarray, chains: int, draws: int,
                      random_seed: Any) -> np.ndarray:
-    """Draws (chains, draws, k) from N(params, cov); coefficients with NaN variance (L1 zeros)
-    are held at their estimate."""
+    """Draw (chains, draws, k) values from N(params, cov).
+
+    Coefficients with NaN variance (L1 zeros) are held at their estimate.
+    """
     rng = np.random.default_rng(random_seed)
     k = params.shape[0]
     free = np.isfinite(np.diag(cov))
@@ -63,14 +68,16 @@ class ModeResults(LogitResultsBase):
 
     @property
     def params(self) -> pd.Series:
+        """The estimate by coefficient (the MLE or the posterior mode)."""
         return pd.Series(self._params, index=self._names, name="params")
 
     def cov_params(self) -> pd.DataFrame:
-        """Covariance matrix of the estimates (DataFrame indexed by coefficient)."""
+        """Return the covariance matrix of the estimates (DataFrame indexed by coefficient)."""
         return pd.DataFrame(self._cov, index=self._names, columns=self._names)
 
     @property
     def bse(self) -> pd.Series:
+        """Standard errors: square roots of the diagonal of ``cov_params()``."""
         with np.errstate(invalid="ignore"):
             return pd.Series(np.sqrt(np.diag(self._cov)), index=self._names, name="bse")
 
@@ -80,8 +87,38 @@ class ModeResults(LogitResultsBase):
         return self._params - q * se, self._params + q * se
 
     def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:
-        """estimate, std_error and the Wald interval (normal quantiles) per coefficient;
-        ``attrs`` holds nobs and the rows dropped for missing values."""
+        """Summarise every coefficient: estimate, standard error and Wald interval.
+
+        Parameters
+        ----------
+        ci_prob : float
+            Interval probability in (0, 1); the interval is estimate +- z * std_error with
+            z the normal quantile.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``term``: ``estimate, std_error, ci_lower, ci_upper`` (MLE adds
+            ``z, p_value``); ``attrs`` holds nobs and the rows dropped for missing values.
+
+        Raises
+        ------
+        ValueError
+            ``ci_prob`` outside (0, 1).
+
+        References
+        ----------
+        .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proc. 9th Python in Science Conference.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> r.summary(ci_prob=0.9)["estimate"].round(3).tolist()
+        [-2.079, 0.594]
+        """
         lo, hi = self._interval(ci_prob)
         table = pd.DataFrame(
             {"estimate": self._params, "std_error": self.bse.to_numpy(), "ci_lower": lo,
@@ -90,9 +127,9 @@ class ModeResults(LogitResultsBase):
         return table
 
     # -- prediction --------------------------------------------------------------------
-    def predict(self, data: Any = None, kind: str = "mean", offset: Any = None,
-                ci_prob: float | None = None):
-        r"""Predictions at the estimate.
+    def predict(self, data: Any = None, kind: PredictKind = "mean", offset: Any = None,
+                ci_prob: float | None = None) -> pd.Series | pd.DataFrame:
+        r"""Predict at the estimate, optionally with delta-method intervals.
 
         Parameters
         ----------
@@ -107,6 +144,34 @@ class ModeResults(LogitResultsBase):
             With a probability, return a DataFrame ``estimate, ci_lower, ci_upper``: a Wald
             interval for :math:`\eta` (variance :math:`x^\top V x`) transformed to the
             probability scale for ``kind="mean"``.
+
+        Returns
+        -------
+        Series or DataFrame
+            ``predicted_mean`` or ``predicted_linear`` indexed as ``data`` (the training
+            rows when None); with ``ci_prob`` a DataFrame ``estimate, ci_lower, ci_upper``.
+
+        Raises
+        ------
+        ValueError
+            An unknown ``kind``, ``ci_prob`` outside (0, 1), new data of the wrong shape.
+        ColumnMismatchError
+            New data lacking a column the model needs (named in the message).
+        UnseenLevelError
+            A categorical level not seen in training (formula models).
+
+        References
+        ----------
+        .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+           modeling with Python." Proc. 9th Python in Science Conference.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> r.predict(np.array([[1.0, 7.0]]), kind="linear").round(3).tolist()
+        [2.079]
         """
         self._check_kind(kind)
         X, off, index = self._prediction_inputs(data, offset)
@@ -123,8 +188,9 @@ class ModeResults(LogitResultsBase):
                              "ci_upper": transform(eta + q * se)}, index=index)
 
     # -- ArviZ -------------------------------------------------------------------------
-    def to_arviz(self, draws: int = 1000, chains: int = 4, random_seed: Any = 0):
-        r"""The estimate as an ArviZ DataTree of draws from its asymptotic normal.
+    def to_arviz(self, draws: int = 1000, chains: int = 4,
+                 random_seed: Any = 0) -> xarray.DataTree:
+        r"""Return the estimate as an ArviZ DataTree of draws from its asymptotic normal.
 
         Parameters
         ----------
@@ -146,6 +212,25 @@ class ModeResults(LogitResultsBase):
             many times the fit itself; ``llf`` and ``log_posterior()`` give the values at the
             estimate. A shallow copy of the cached tree: replacing groups in it leaves the
             result alone; the arrays are shared and must not be modified in place.
+
+        Raises
+        ------
+        ValueError
+            The covariance has non-finite entries (no draws possible).
+
+        References
+        ----------
+        .. [1] Kumar, R., Carroll, C., Hartikainen, A. and Martin, O. (2019). "ArviZ a unified
+           library for exploratory analysis of Bayesian models in Python." Journal of Open
+           Source Software 4(33), 1143.
+
+        Examples
+        --------
+        >>> import numpy as np, bayeslogit as bl
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+        >>> sorted(r.to_arviz().children)[:3]
+        ['constant_data', 'log_likelihood', 'observed_data']
         """
         from .datatree import loglik_fits, posterior_tree
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from ..validation import ResultMethod
+
 __all__ = ["FitOptions"]
-
-Method = Literal["mle", "map", "laplace", "posterior"]
-
 
 def _same(a: Any, b: Any) -> bool:
     """Equality that also holds for arrays and containers of arrays (cluster labels)."""
@@ -78,7 +77,7 @@ class FitOptions:
     ('mle', 50)
     """
 
-    method: Method
+    method: ResultMethod
     cov_type: str | None = None
     cov_kwds: Mapping[str, Any] | None = None
     maxiter: int | None = None
@@ -136,7 +135,7 @@ class FitOptions:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> FitOptions:
-        """The options from :meth:`to_dict` output; unknown keys are ignored.
+        """Rebuild the options from :meth:`to_dict` output; unknown keys are ignored.
 
         Parameters
         ----------

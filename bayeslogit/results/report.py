@@ -58,7 +58,7 @@ def _wrap(text: str, prefix: str = "") -> list[str]:
 
 
 def _title(text: str, model: Any) -> str:
-    """The report title; with an event level it says which probability is modelled."""
+    """Return the report title; with an event level it says which probability is modelled."""
     if model.event is not None:
         text = f"{text}: P({model.endog_name} = {model.event})"
     return f"{text:^{_WIDTH}}"
@@ -70,6 +70,7 @@ def _data_notes(model: Any) -> list[str]:
 
 
 def mle_report(r: Any) -> str:
+    """Write statsmodels' summary layout for an MLE result (the text of ``print(r)``)."""
     now = _dt.datetime.now()
     m = r.model
     left = [("Dep. Variable", m.endog_name), ("Model", "Logit"), ("Method", "MLE"),
@@ -104,6 +105,7 @@ def _prior_lines(prior_set: Any) -> list[str]:
 
 
 def mode_report(r: Any) -> str:
+    """Write the report of a MAP result: the estimates, the priors and the notes."""
     m = r.model
     out = [_title("Logit Posterior Mode (MAP)", m), "=" * _WIDTH]
     left = [("Dep. Variable", m.endog_name), ("Method", "MAP"),
@@ -124,6 +126,7 @@ def mode_report(r: Any) -> str:
 
 
 def draws_report(r: Any) -> str:
+    """Write the report of a draw-based result: summaries, diagnostics and the sampler."""
     m = r.model
     title = "Logit Posterior" if r.method == "posterior" else "Logit Laplace Approximation"
     c, d, _ = r.draws.shape

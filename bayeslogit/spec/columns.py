@@ -1,7 +1,7 @@
 """Columns of user data as float arrays: dtypes, outcomes, index alignment, missing values.
 
-Shared by the array path (:mod:`bayeslogit.design`) and the formula path
-(:mod:`bayeslogit.formula`), so that both treat a value the same way: NaN, None and ``pd.NA``
+Shared by the array path (:mod:`bayeslogit.spec.design`) and the formula path
+(:mod:`bayeslogit.spec.formula`), so that both treat a value the same way: NaN, None and ``pd.NA``
 are missing in every dtype; numbers (numpy, nullable ``Int64``/``Float64``, ``bool``,
 ``boolean``, object columns holding numbers) convert to float; anything else is refused with
 a message naming the column and the offending values.
@@ -20,6 +20,7 @@ from ..errors import (
     MissingDataError,
     UnsupportedDtypeError,
 )
+from ..validation import MissingPolicy, check_choice, choices
 
 __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
@@ -28,31 +29,30 @@ __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_label
            "check_unique_columns", "check_outcome_range", "datetime_kind", "datetime_error",
            "event_literal", "pick_event"]
 
-MissingPolicy = Literal["none", "drop", "raise"]
-MISSING_POLICIES: tuple[str, ...] = ("none", "drop", "raise")
+MISSING_POLICIES: tuple[str, ...] = choices(MissingPolicy)
 
 
 def describe_values(values: Any, limit: int = 5) -> str:
-    """The first ``limit`` distinct values, as a readable comma-separated list."""
+    """List the first ``limit`` distinct values, comma-separated."""
     uniq = pd.unique(pd.Series(np.ravel(np.asarray(values, dtype=object))))
     shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in uniq[:limit])
     return shown + (", ..." if uniq.size > limit else "")
 
 
 def format_labels(labels: pd.Index, mask: np.ndarray, limit: int = 5) -> str:
-    """The index labels of the rows where ``mask`` is true, e.g. ``[4, 17, ...]``."""
+    """List the index labels of the rows where ``mask`` is true, e.g. ``[4, 17, ...]``."""
     picked = labels[np.asarray(mask, dtype=bool)]
     shown = [v.item() if hasattr(v, "item") else v for v in picked[:limit]]
     return repr(shown)[:-1] + (", ...]" if picked.size > limit else "]")
 
 
 def check_missing_policy(missing: Any) -> None:
-    if missing not in MISSING_POLICIES:
-        raise ValueError(f"missing={missing!r} not understood; use one of "
-                         f"{list(MISSING_POLICIES)}.")
+    """Refuse a ``missing`` policy other than "none", "drop" or "raise" (ValueError)."""
+    check_choice("missing", missing, MissingPolicy)
 
 
 def check_unique_columns(frame: pd.DataFrame, what: str) -> None:
+    """Refuse duplicate column names in ``frame`` (ColumnMismatchError naming them)."""
     dup = frame.columns[frame.columns.duplicated()].unique().tolist()
     if dup:
         raise ColumnMismatchError(
@@ -63,8 +63,11 @@ def check_unique_columns(frame: pd.DataFrame, what: str) -> None:
 
 
 def datetime_kind(dtype: Any) -> Literal["dates", "durations", "periods"] | None:
-    """What a date-like dtype holds (datetime64 with or without a time zone, timedelta64,
-    Period), or None for any other dtype."""
+    """Name what a date-like dtype holds, or return None for any other dtype.
+
+    What a date-like dtype holds (datetime64 with or without a time zone, timedelta64,
+    Period), or None for any other dtype.
+    """
     if isinstance(dtype, pd.PeriodDtype):
         return "periods"
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -85,7 +88,7 @@ def _literal(value: Any) -> str:
 
 def datetime_error(s: pd.Series, what: str, src: str, new: str,
                    categorical: str = "") -> UnsupportedDtypeError:
-    """The refusal of a date-like column used as numbers, with a conversion that works.
+    """Build the refusal of a date-like column used as numbers, with a conversion that works.
 
     ``what`` names the column in the message (``"column 'd'"``), ``src`` is the expression
     that reads it (``"data['d']"``) and ``new`` the column the remedy creates; ``categorical``
@@ -138,7 +141,7 @@ def series_to_float(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
 
 def outcome_to_float(values: Any, name: str, event: Any, remedy: str,
                      src: str = "y") -> np.ndarray:
-    """The response as float 0/1 (or proportions), NaN where missing.
+    """Convert the response to float 0/1 (or proportions), NaN where missing.
 
     ``event`` (any value of the response) codes the response as ``values == event``; it is
     required for categorical and string responses. ``remedy`` is the call to show with
@@ -217,7 +220,7 @@ def check_outcome_range(y: np.ndarray, name: str, remedy: str, recode: str) -> N
 
 
 def pick_event(levels: list) -> Any:
-    """A plausible event level for a remedy: 'yes'-like when present, else the last level."""
+    """Pick a plausible event level for a remedy: 'yes'-like when present, else the last level."""
     for v in levels:
         if str(v).strip().lower() in ("yes", "y", "true", "1", "event", "success"):
             return v
@@ -252,7 +255,10 @@ def align_to_index(obj: Any, target: pd.Index, what: str, target_what: str) -> A
 
 
 def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | None:
-    """A float offset of shape (n,) from a scalar, (n,) or (n, 1) input; None stays None."""
+    """Convert an offset to floats of shape (n,) from a scalar, (n,) or (n, 1) input.
+
+    None stays None.
+    """
     if offset is None:
         return None
     if isinstance(offset, pd.DataFrame):

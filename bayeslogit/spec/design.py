@@ -2,7 +2,7 @@
 
 The output is a :class:`Design`: float64 arrays ``X`` (n, k), ``y`` (n,), ``offset`` (n,) or
 None, names, what was dropped for missing values, and for formula models
-(:mod:`bayeslogit.formula`) the formulaic model spec, so that new raw data is re-encoded
+(:mod:`bayeslogit.spec.formula`) the formulaic model spec, so that new raw data is re-encoded
 exactly as in training (:func:`bayeslogit.spec.newdata.encode_new_data`).
 """
 
@@ -76,6 +76,7 @@ class Design:
 
     @property
     def nobs(self) -> int:
+        """Number of rows."""
         return self.X.shape[0]
 
     @cached_property
@@ -85,8 +86,11 @@ class Design:
 
     @cached_property
     def rank(self) -> int:
-        """Column rank of ``X``: its column count once :meth:`check_full_rank` passed, else
-        computed (one SVD) on first use."""
+        """Column rank of ``X``.
+
+        Its column count once :meth:`check_full_rank` passed, else computed (one SVD) on
+        first use.
+        """
         return int(np.linalg.matrix_rank(self.X))
 
     def check_full_rank(self) -> None:
@@ -107,6 +111,7 @@ class Design:
 
     @property
     def has_offset(self) -> bool:
+        """Whether the model has an offset."""
         return self.offset is not None
 
 
@@ -121,8 +126,11 @@ def find_intercept(X: FloatArray) -> int | None:
 
 
 def _numpy_names(X: np.ndarray) -> tuple[str, ...]:
-    """statsmodels' names: the first all-ones column is ``const``, the others ``x1, x2, ...``
-    in order (a second constant column is just another ``x``)."""
+    """Name numpy columns as statsmodels does.
+
+    As statsmodels: the first all-ones column is ``const``, the others ``x1, x2, ...``
+    in order (a second constant column is just another ``x``).
+    """
     const = find_intercept(X)
     names, counter = [], 0
     for j in range(X.shape[1]):

@@ -35,8 +35,11 @@ __all__ = ["design_from_formula", "encode_formula_data", "offset", "FORMULA_CONT
 
 
 def offset(values: Any) -> Any:
-    """The ``offset(...)`` formula term (R's spelling): its values enter the linear predictor
-    with coefficient one, e.g. ``"y ~ x + offset(np.log(exposure))"``."""
+    """Evaluate the ``offset(...)`` formula terms of R's spelling.
+
+    The ``offset(...)`` formula term (R's spelling): its values enter the linear predictor
+    with coefficient one, e.g. ``"y ~ x + offset(np.log(exposure))"``.
+    """
     return values
 
 

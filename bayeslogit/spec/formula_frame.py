@@ -34,7 +34,9 @@ def _reads(expr: str, col: str) -> bool:
 
 
 def column_uses(formula: str, columns: Any) -> tuple[Uses, Uses]:
-    """How each side of ``formula`` reads each data column: ``{"categorical"}`` when only
+    """Find how each side of ``formula`` reads each data column.
+
+    How each side of ``formula`` reads each data column: ``{"categorical"}`` when only
     as ``C(col, ...)``, ``"number"`` when in any other factor (``col``, ``I(col - 3)``,
     ``np.log(col)``). Empty when formulaic cannot parse the formula (it reports why later).
     """
@@ -67,9 +69,12 @@ def column_uses(formula: str, columns: Any) -> tuple[Uses, Uses]:
 
 
 def _as_number(col: pd.Series, how: set[str]) -> pd.Series | np.ndarray:
-    """Small or nullable integers and non-float64 floats read as numbers become float64 (so
+    """Cast the columns the formula reads as numbers to float64.
+
+    Small or nullable integers and non-float64 floats read as numbers become float64 (so
     that ``I(k - 3)`` on a uint8 column cannot wrap around); a column also read as ``C(k)``
-    keeps integer levels (int64) when it has no missing values."""
+    keeps integer levels (int64) when it has no missing values.
+    """
     if pd.api.types.is_integer_dtype(col.dtype) and "categorical" in how and \
             not col.isna().any():
         return col.astype(np.int64)
@@ -78,7 +83,9 @@ def _as_number(col: pd.Series, how: set[str]) -> pd.Series | np.ndarray:
 
 def prepare_frame(data: pd.DataFrame, fit: bool,
                    uses: tuple[Uses, Uses] = ({}, {})) -> pd.DataFrame:
-    """A shallow copy with positions as index, ``string`` (pd.NA) columns as object (which
+    """Prepare a frame for formulaic.
+
+    A shallow copy with positions as index, ``string`` (pd.NA) columns as object (which
     formulaic treats as categorical, like ``str``), numbers the formula reads as float64, and,
     at fit, unused categories removed.
 

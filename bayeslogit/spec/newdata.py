@@ -26,7 +26,7 @@ __all__ = ["as_new_data", "encode_new_data", "encode_array_data"]
 
 
 def _row(series: pd.Series) -> pd.DataFrame:
-    """A Series of one row's values as a one-row DataFrame, its label the Series' name."""
+    """Turn a Series of one row's values into a one-row DataFrame labelled by its name."""
     frame = series.to_frame().T.infer_objects()
     frame.columns = list(series.index)
     frame.index = pd.Index([series.name if series.name is not None else 0])
@@ -34,7 +34,9 @@ def _row(series: pd.Series) -> pd.DataFrame:
 
 
 def as_new_data(design: Design, data: Any) -> Any:
-    """``data`` with a single row given as a dict of scalars, a Series or a 1-D array turned
+    """Turn a single row (a dict, a Series or a 1-D array) into one-row data.
+
+    ``data`` with a single row given as a dict of scalars, a Series or a 1-D array turned
     into one row (a one-row DataFrame, or an array of shape (1, k)); other input unchanged.
 
     Raises

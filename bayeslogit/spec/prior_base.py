@@ -1,5 +1,7 @@
-"""The base of the prior descriptions: :class:`Prior`, :class:`ScaleMixture` and the checks
-of hyper-parameters. The families and their registry are in :mod:`bayeslogit.spec.priors`.
+"""The base of the prior descriptions.
+
+:class:`Prior`, :class:`ScaleMixture` and the checks of hyper-parameters. The families and
+their registry are in :mod:`bayeslogit.spec.priors`.
 """
 
 from __future__ import annotations
@@ -117,7 +119,9 @@ class Prior:
 
     @classmethod
     def from_scale(cls, scale: float) -> Prior:
-        """The family's prior at location 0 with scale ``scale`` (other parameters default,
+        """Make the family's prior at location 0 with scale ``scale``.
+
+        The family's prior at location 0 with scale ``scale`` (other parameters default,
         e.g. ``StudentT`` with ``nu=3``); used by prior-sensitivity sweeps.
 
         Raises
@@ -132,7 +136,7 @@ class Prior:
 
     @classmethod
     def usage(cls) -> str:
-        """The CLI spelling with its parameters, e.g. ``normal(mu, sigma)``."""
+        """Describe the prior in its CLI spelling, e.g. ``normal(mu, sigma)``."""
         name = cls.spellings[0] if cls.spellings else cls.family
         return f"{name}({', '.join(cls.param_names)})" if cls.param_names else name
 
@@ -153,23 +157,26 @@ class Prior:
         return {name: getattr(self, name) for name in self.param_names}
 
     def scaled(self, factor: float) -> Prior:
-        """The same family with its scale multiplied by ``factor`` (location unchanged)."""
+        """Return the same family with its scale multiplied by ``factor`` (location unchanged)."""
         if self.scale_name is None:
             return self
         value = getattr(self, self.scale_name) * factor
         return replace(self, **{self.scale_name: value, "autoscale": False})  # type: ignore
 
     def scale_mixture(self) -> ScaleMixture | None:
-        """The prior as a normal scale mixture (:class:`ScaleMixture`), None if it is not."""
+        """Return the prior as a normal scale mixture (:class:`ScaleMixture`), None if it is not."""
         return None
 
     def l1_term(self) -> tuple[float, float] | None:
-        r"""``(mu, lam)`` of a term :math:`-\lambda|x - \mu|` in the log density (the kink an
-        exact L1 solver handles), None for smooth priors."""
+        r"""Return the L1 term of the log density, if any.
+
+        ``(mu, lam)`` of a term :math:`-\lambda|x - \mu|` in the log density (the kink an
+        exact L1 solver handles), None for smooth priors.
+        """
         return None
 
     def log_concave_proxy(self) -> Prior:
-        """A log-concave prior of the same location and scale (itself when log-concave)."""
+        """Return a log-concave prior of the same location and scale (itself when log-concave)."""
         return self
 
     def rvs(self, size: int | tuple[int, ...], rng: np.random.Generator) -> FloatArray:

@@ -79,22 +79,31 @@ class PriorSet:
 
     @property
     def proper(self) -> bool:
-        """Whether the joint prior of all coefficients is proper: the joint term's propriety
-        when there is one, else whether every per-coefficient prior is proper."""
+        """Whether the joint prior of all coefficients is proper.
+
+        The joint term's propriety when there is one, else whether every per-coefficient
+        prior is proper.
+        """
         if self.joint is not None:
             return self.joint.proper
         return all(p.proper for p in self.priors)
 
     @property
     def flat_index(self) -> NDArray[np.intp]:
-        """Coefficients whose per-coefficient prior is improper (flat); all under a joint
-        prior. Their columns must be linearly independent for a unique mode."""
+        """Indices of the coefficients with improper (flat) priors.
+
+        Coefficients whose per-coefficient prior is improper (flat); all under a joint
+        prior. Their columns must be linearly independent for a unique mode.
+        """
         return np.flatnonzero([not p.proper for p in self.priors])
 
     @property
     def centred(self) -> bool:
-        """Whether the intercept prior applies to the centred intercept (an intercept and no
-        joint prior, which is invariant to the reparametrisation)."""
+        """Whether the intercept prior applies to the centred intercept.
+
+        True with an intercept and no joint prior (a joint prior is invariant to the
+        reparametrisation).
+        """
         return self.intercept_index is not None and self.joint is None
 
     @property
@@ -103,7 +112,7 @@ class PriorSet:
         return any(p.l1_term() is not None for p in self.priors)
 
     def with_priors(self, priors: Sequence[Prior]) -> PriorSet:
-        """The same set with other per-coefficient priors (``dataclasses.replace``)."""
+        """Return the same set with other per-coefficient priors (``dataclasses.replace``)."""
         return replace(self, priors=tuple(priors))
 
     def to_working(self, beta: FloatArray) -> FloatArray:
@@ -125,7 +134,7 @@ class PriorSet:
         return beta
 
     def transform_matrix(self) -> FloatArray:
-        """The matrix ``T`` with ``theta = T @ beta``."""
+        """Return the matrix ``T`` with ``theta = T @ beta``."""
         T = np.eye(self.k)
         if self.intercept_index is not None:
             T[self.intercept_index] += self.center
@@ -136,16 +145,22 @@ class PriorSet:
         return 2.0 * np.eye(self.k) - self.transform_matrix()
 
     def working_design(self, X: FloatArray) -> FloatArray:
-        r"""The design of the working coefficients, :math:`X T^{-1} = X - x_0 c^\top`
-        (a new array; ``x_0`` the intercept column)."""
+        r"""Return the design of the working coefficients.
+
+        The design of the working coefficients, :math:`X T^{-1} = X - x_0 c^\top`
+        (a new array; ``x_0`` the intercept column).
+        """
         X = np.asarray(X, dtype=float)
         if self.intercept_index is None or not np.any(self.center):
             return X.copy()
         return X - np.outer(X[:, self.intercept_index], self.center)
 
     def logpdf_terms(self, beta: FloatArray) -> FloatArray:
-        """Per-coefficient log prior densities, shape (..., k) for ``beta`` of shape (..., k)
-        (zeros for flat priors; the joint term is not included)."""
+        """Evaluate the per-coefficient log prior densities.
+
+        Per-coefficient log prior densities, shape (..., k) for ``beta`` of shape (..., k)
+        (zeros for flat priors; the joint term is not included).
+        """
         theta = self.to_working(beta)
         out = np.empty_like(theta)
         for j, prior in enumerate(self.priors):
@@ -153,8 +168,11 @@ class PriorSet:
         return out
 
     def logpdf(self, beta: FloatArray) -> FloatArray:
-        """Joint log prior density of the reported coefficients, for priors without a joint
-        term (which needs the design: use :meth:`log_density`)."""
+        """Evaluate the joint log prior density of the reported coefficients.
+
+        Joint log prior density of the reported coefficients, for priors without a joint
+        term (which needs the design: use :meth:`log_density`).
+        """
         if self.joint is not None:
             raise ValueError(f"The {self.joint.describe()} prior is joint; evaluate it with the "
                              "design matrix: prior_set.log_density(beta, X, offset).")
@@ -163,9 +181,12 @@ class PriorSet:
     def log_density_terms(
         self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
     ) -> dict[str, FloatArray]:
-        """The log prior of ``beta`` (shape (..., k)) by term: ``"beta"`` the per-coefficient
+        """Evaluate the log prior of ``beta`` term by term.
+
+        The log prior of ``beta`` (shape (..., k)) by term: ``"beta"`` the per-coefficient
         densities (..., k), left out when every one is flat; the joint term (...) under its
-        family name (``"jeffreys"``). Empty when every prior is flat."""
+        family name (``"jeffreys"``). Empty when every prior is flat.
+        """
         terms: dict[str, FloatArray] = {}
         if self.flat_index.size < self.k:
             terms["beta"] = self.logpdf_terms(beta)
@@ -207,8 +228,11 @@ class PriorSet:
         return self.transform_matrix().T @ g
 
     def hess(self, beta: FloatArray) -> FloatArray:
-        r"""Hessian of the per-coefficient log prior w.r.t. ``beta``,
-        :math:`T^\top D(\theta) T`."""
+        r"""Return the Hessian of the per-coefficient log prior w.r.t. ``beta``.
+
+        Hessian of the per-coefficient log prior w.r.t. ``beta``,
+        :math:`T^\top D(\theta) T`.
+        """
         theta = self.to_working(beta)
         d = np.array([p.hess(t) for p, t in zip(self.priors, theta, strict=True)], dtype=float)
         T = self.transform_matrix()

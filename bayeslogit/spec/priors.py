@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import override
 
 import numpy as np
 from scipy import special
@@ -84,19 +85,24 @@ class Normal(Prior):
         object.__setattr__(self, "mu", check_finite("Normal", self.mu, "mu"))
         object.__setattr__(self, "sigma", check_positive("Normal", self.sigma, "sigma"))
 
+    @override
     def logpdf(self, x):
         z = (np.asarray(x, dtype=float) - self.mu) / self.sigma
         return -0.5 * z * z - math.log(self.sigma) - 0.5 * _LOG_2PI
 
+    @override
     def grad(self, x):
         return -(np.asarray(x, dtype=float) - self.mu) / self.sigma**2
 
+    @override
     def hess(self, x):
         return np.full(np.shape(x), -1.0 / self.sigma**2)
 
+    @override
     def rvs(self, size, rng):
         return rng.normal(self.mu, self.sigma, size)
 
+    @override
     def scale_mixture(self):
         return ScaleMixture("fixed", self.mu, self.sigma)
 
@@ -122,22 +128,27 @@ class Laplace(Prior):
         object.__setattr__(self, "mu", check_finite("Laplace", self.mu, "mu"))
         object.__setattr__(self, "b", check_positive("Laplace", self.b, "b"))
 
+    @override
     def logpdf(self, x):
         return -np.abs(np.asarray(x, dtype=float) - self.mu) / self.b - math.log(2.0 * self.b)
 
     def grad(self, x):
-        """Derivative away from the kink (a subgradient, 0, at ``x == mu``)."""
+        """Return the derivative away from the kink (a subgradient, 0, at ``x == mu``)."""
         return -np.sign(np.asarray(x, dtype=float) - self.mu) / self.b
 
+    @override
     def hess(self, x):
         return np.zeros(np.shape(x))
 
+    @override
     def rvs(self, size, rng):
         return rng.laplace(self.mu, self.b, size)
 
+    @override
     def scale_mixture(self):
         return ScaleMixture("exponential", self.mu, self.b)
 
+    @override
     def l1_term(self):
         return self.mu, 1.0 / self.b
 
@@ -176,28 +187,34 @@ class StudentT(Prior):
             - math.log(self.sigma)
         )
 
+    @override
     def logpdf(self, x):
         z = (np.asarray(x, dtype=float) - self.mu) / self.sigma
         return self._const() - 0.5 * (self.nu + 1) * np.log1p(z * z / self.nu)
 
+    @override
     def grad(self, x):
         d = np.asarray(x, dtype=float) - self.mu
         # in z = d / sigma, so that sigma**2 and d**2 never under- or overflow
         z = d / self.sigma
         return -(self.nu + 1) * z / (self.nu + z * z) / self.sigma
 
+    @override
     def hess(self, x):
         d = np.asarray(x, dtype=float) - self.mu
         z = d / self.sigma
         q = self.nu + z * z
         return -(self.nu + 1) * ((self.nu - z * z) / q) / q / self.sigma / self.sigma
 
+    @override
     def rvs(self, size, rng):
         return self.mu + self.sigma * rng.standard_t(self.nu, size)
 
+    @override
     def scale_mixture(self):
         return ScaleMixture("gamma", self.mu, self.sigma, self.nu)
 
+    @override
     def log_concave_proxy(self):
         return Normal(self.mu, self.sigma)
 
@@ -224,24 +241,30 @@ class Cauchy(Prior):
         object.__setattr__(self, "gamma", check_positive("Cauchy", self.gamma, "gamma"))
 
     def as_student_t(self) -> StudentT:
-        """The same prior as ``StudentT(nu=1, mu, sigma=gamma)``."""
+        """Return the same prior as ``StudentT(nu=1, mu, sigma=gamma)``."""
         return StudentT(1.0, self.mu, self.gamma)
 
+    @override
     def logpdf(self, x):
         return self.as_student_t().logpdf(x)
 
+    @override
     def grad(self, x):
         return self.as_student_t().grad(x)
 
+    @override
     def hess(self, x):
         return self.as_student_t().hess(x)
 
+    @override
     def rvs(self, size, rng):
         return self.mu + self.gamma * rng.standard_cauchy(size)
 
+    @override
     def scale_mixture(self):
         return self.as_student_t().scale_mixture()
 
+    @override
     def log_concave_proxy(self):
         return self.as_student_t().log_concave_proxy()
 
@@ -254,18 +277,23 @@ class Flat(Prior):
     mixture = "flat"
     proper = False
 
+    @override
     def logpdf(self, x):
         return np.zeros(np.shape(x))
 
+    @override
     def grad(self, x):
         return np.zeros(np.shape(x))
 
+    @override
     def hess(self, x):
         return np.zeros(np.shape(x))
 
+    @override
     def scale_mixture(self):
         return ScaleMixture("flat")
 
+    @override
     def describe(self):
         return "Flat()"
 
@@ -305,6 +333,7 @@ class Jeffreys(Prior):
         """
         return 0.5 * information_logdets(beta, X, offset)
 
+    @override
     def describe(self):
         return "Jeffreys()"
 
@@ -316,7 +345,7 @@ FAMILIES: dict[str, type[Prior]] = {
 
 
 def prior_family(name: str) -> type[Prior]:
-    """The prior class for a family name or one of its spellings (case-insensitive).
+    """Return the prior class for a family name or one of its spellings (case-insensitive).
 
     Raises
     ------

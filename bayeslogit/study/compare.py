@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..results.base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["compare", "plot_compare"]
 
@@ -21,7 +25,7 @@ def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
 
 
 def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.DataFrame:
-    """One row per coefficient; for each fit its estimate, std_error, ci_lower and ci_upper.
+    """Tabulate several fits side by side: estimate, std_error and interval per fit.
 
     Parameters
     ----------
@@ -34,7 +38,34 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.D
 
     Returns
     -------
-    DataFrame with columns MultiIndex (fit, statistic).
+    DataFrame
+        Indexed by ``term`` (the union of the fits' coefficients, in first-seen order);
+        columns a MultiIndex (fit, statistic) with statistics ``estimate, std_error,
+        ci_lower, ci_upper``.
+
+    Raises
+    ------
+    TypeError
+        ``fits`` is not a non-empty dict of bayeslogit results.
+    ValueError
+        ``ci_prob`` outside (0, 1).
+
+    References
+    ----------
+    .. [1] Seabold, S. and Perktold, J. (2010). "statsmodels: Econometric and statistical
+       modeling with Python." Proc. 9th Python in Science Conference (the MLE's Wald
+       intervals).
+    .. [2] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin,
+       D. B. (2013). Bayesian Data Analysis, 3rd ed. (posterior intervals).
+
+    Examples
+    --------
+    >>> import numpy as np, bayeslogit as bl
+    >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+    >>> model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X, priors=bl.Normal(0, 2.5))
+    >>> table = bl.compare({"MLE": model.fit(), "MAP": model.fit(method="map")})
+    >>> table.loc["x1", ("MAP", "estimate")].round(3)
+    np.float64(0.577)
     """
     _check_fits(fits)
     ci_prob = check_ci_prob(ci_prob)
@@ -49,12 +80,48 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.D
 
 
 def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
-                 coefs: list[str] | None = None, figsize: tuple[float, float] | None = None):
-    """Forest plot: one panel per coefficient (own x scale), each fit's point and interval.
+                 coefs: list[str] | None = None,
+                 figsize: tuple[float, float] | None = None) -> Figure:
+    """Draw a forest plot of several fits: one panel per coefficient, a row per fit.
+
+    Each panel has its own x scale and shows each fit's estimate and interval (the table of
+    :func:`compare`).
+
+    Parameters
+    ----------
+    fits : dict of str to result
+        As for :func:`compare`; the keys label the rows.
+    ci_prob : float
+        Interval probability.
+    coefs : list of str, optional
+        The coefficients to plot, in this order (default all).
+    figsize : (float, float), optional
+        Figure size in inches (default grows with the number of panels and fits).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        ``fits`` is not a non-empty dict of bayeslogit results.
+    ValueError
+        ``ci_prob`` outside (0, 1) or a coefficient in ``coefs`` no fit has.
+
+    References
+    ----------
+    .. [1] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin,
+       D. B. (2013). Bayesian Data Analysis, 3rd ed. (posterior intervals).
+
+    Examples
+    --------
+    >>> import numpy as np, bayeslogit as bl
+    >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+    >>> model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X, priors=bl.Normal(0, 2.5))
+    >>> fig = bl.plot_compare({"MLE": model.fit(), "MAP": model.fit(method="map")})
+    >>> len(fig.axes)
+    2
     """
     import matplotlib.pyplot as plt
 
