@@ -78,12 +78,13 @@ class ModelSpec:
     def __init__(self, design: Design, priors: PriorsArg = None,
                  check_rank: bool = True) -> None:
         self.design = design
-        # magnitudes are checked whatever check_rank says: no engine can use such columns
-        check_magnitudes(design.X, design.exog_names)
         self.check_rank = check_rank
         self._rank_checked = not check_rank
         if check_rank and priors is None:
-            self._ensure_rank()
+            self._ensure_rank()  # screens the magnitudes too
+        else:
+            # magnitudes are checked whatever check_rank says: no engine can use such columns
+            check_magnitudes(design.X, design.exog_names)
         self._priors = priors
         self._prior_set: PriorSet | None = None
 
