@@ -21,11 +21,13 @@ from .errors import (
     ColumnScaleError,
     ConvergenceWarning,
     DataWarning,
+    EventLevelError,
     MissingDataError,
     PerfectSeparationWarning,
     RankDeficiencyError,
     SamplingWarning,
     UnseenLevelError,
+    UnsupportedDtypeError,
     UnsupportedPriorError,
 )
 from .model import Logit
@@ -61,6 +63,8 @@ __all__ = [
     "UnseenLevelError",
     "ColumnMismatchError",
     "DataWarning",
+    "EventLevelError",
+    "UnsupportedDtypeError",
     "UnsupportedPriorError",
     *_LAZY,
 ]
