@@ -122,6 +122,8 @@ def test_predict_from_draws(nuts, model, spector):
     assert p.shape == (model.nobs,) and ((p > 0) & (p < 1)).all()
     draws = nuts.predict(spector.iloc[:5], kind="draws", offset=0)
     assert draws.shape == (4, 1000, 5)
+    with pytest.raises(ValueError, match="does not apply to kind='draws'"):
+        nuts.predict(spector.iloc[:5], kind="draws", offset=0, ci_prob=0.9)
     ci = nuts.predict(spector.iloc[:5], ci_prob=0.9, offset=0)
     np.testing.assert_allclose(ci["estimate"], draws.mean(axis=(0, 1)), rtol=1e-12)
     np.testing.assert_allclose(ci["ci_lower"], np.quantile(draws.reshape(-1, 5), 0.05, axis=0))

@@ -171,7 +171,8 @@ class DrawResults(LogitResultsBase):
         Raises
         ------
         ValueError
-            An unknown ``kind``, ``ci_prob`` outside (0, 1), new data of the wrong shape.
+            An unknown ``kind``, ``ci_prob`` outside (0, 1) or given with ``kind="draws"``,
+            new data of the wrong shape.
         ColumnMismatchError
             New data lacking a column the model needs.
 
@@ -190,6 +191,10 @@ class DrawResults(LogitResultsBase):
         (4, 1000, 8)
         """
         self._check_kind(kind, DrawPredictKind)
+        if kind == "draws" and ci_prob is not None:
+            raise ValueError(f"ci_prob={ci_prob!r} does not apply to kind='draws', which returns "
+                             "every draw; use predict(data, ci_prob=...) for intervals, or "
+                             "np.quantile on the draws.")
         X, off, index = self._prediction_inputs(data, offset)
         c, d, _ = self._beta.shape
         if kind == "draws":
