@@ -118,6 +118,12 @@ def test_options_the_method_does_not_use_are_refused(files, capsys, method, flag
             f"{flag} is not used by --method {method}")
 
 
+def test_model_errors_name_the_option_not_the_python_argument(files, capsys):
+    err = refused(capsys, ["fit", "ok.csv", "--formula", FORMULA, "--method", "gibbs",
+                           "--prior", "jeffreys"], "Gibbs", "--method nuts")
+    assert "sampler=" not in err
+
+
 # -- the data file and the formula -----------------------------------------------------------
 @pytest.mark.parametrize("name, pieces", [
     ("missing.csv", ["no such file: missing.csv"]),

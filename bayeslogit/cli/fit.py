@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import shlex
 import sys
 from dataclasses import fields
@@ -39,6 +40,15 @@ def _event_message(exc: EventLevelError, given: str | None) -> str:
             value = int(value)
         text = text.replace(exc.remedy, f"--event {shlex.quote(str(value))}")
     return text
+
+
+_CALL = re.compile(r"model\.(?:fit|sample)\((?:method|sampler)=[\"'](\w+)[\"']\)")
+_KWARG = re.compile(r"\b(?:method|sampler)\s*=\s*[\"'](\w+)[\"']")
+
+
+def _as_options(text: str) -> str:
+    """Respell a message's Python remedy (``sampler="nuts"``) as the option (``--method nuts``)."""
+    return _KWARG.sub(r"--method \1", _CALL.sub(r"--method \1", text))
 
 
 def _fit(model: Any, args: argparse.Namespace) -> Any:
@@ -142,7 +152,7 @@ def run_fit(args: argparse.Namespace) -> int:
     try:
         result = _fit(model, args)
     except ValueError as exc:  # the package's errors (separation, rank, priors) are ValueErrors
-        raise CLIError(one_line(exc)) from exc
+        raise CLIError(_as_options(one_line(exc))) from exc
     if model.n_dropped:
         print(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}.", file=report)
     print(result, file=report)
