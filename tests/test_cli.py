@@ -46,10 +46,13 @@ def test_fit_mle_json_and_save(csv, tmp_path):
     np.testing.assert_allclose(back.params["temperature_f"], -0.23216274, rtol=1e-7)
 
 
-@pytest.mark.parametrize("method", ["map", "gibbs", "is"])
-def test_fit_methods_with_prior(csv, method, capsys):
+SAMPLING = ["--draws", "300", "--seed", "1"]
+
+
+@pytest.mark.parametrize("method, sampling", [("map", []), ("gibbs", SAMPLING), ("is", SAMPLING)])
+def test_fit_methods_with_prior(csv, method, sampling, capsys):
     code = main(["fit", str(csv), "--formula", "thermal_distress ~ temperature_f", "--method",
-                 method, "--prior", "normal(0, 2.5)", "--draws", "300", "--seed", "1"])
+                 method, "--prior", "normal(0, 2.5)", *sampling])
     assert code == 0
     assert "Normal(mu=0, sigma=2.5)" in capsys.readouterr().out
 
@@ -59,15 +62,15 @@ def test_fit_methods_with_prior(csv, method, capsys):
     [(["fit", "missing.csv", "--formula", "y ~ x"], "no such file"),
      (["fit", "{csv}", "--formula", "thermal_distress ~ nope"], "nope"),
      (["fit", "{csv}", "--formula", "temperature_f ~ flight"], "must lie in [0, 1]"),
-     (["fit", "{csv}", "--formula", "thermal_distress ~ temperature_f", "--prior", "normal(0)"],
-      "takes 2 numbers"),
-     (["fit", "{csv}", "--formula", "thermal_distress ~ temperature_f", "--prior", "weird(1)"],
-      "cannot parse prior")])
-def test_bad_input_one_line(csv, args, message):
-    out = run(*[a.replace("{csv}", str(csv)) for a in args])
-    assert out.returncode == 2
-    assert message in out.stderr and "Traceback" not in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1
+     (["fit", "{csv}", "--formula", "thermal_distress ~ temperature_f", "--method", "map",
+       "--prior", "normal(0)"], "takes 2 numbers"),
+     (["fit", "{csv}", "--formula", "thermal_distress ~ temperature_f", "--method", "map",
+       "--prior", "weird(1)"], "cannot parse prior")])
+def test_bad_input_one_line(csv, args, message, capsys):
+    assert main([a.replace("{csv}", str(csv)) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_help_documents_commands():

@@ -1,0 +1,7 @@
+"""``python -m bayeslogit.cli``: the ``bayeslogit`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

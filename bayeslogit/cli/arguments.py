@@ -1,0 +1,314 @@
+"""The command line's inputs, checked before anything is fitted.
+
+Counts and seeds are argparse types; priors, the options a method does not use, the output
+paths and the CSV file raise :class:`CLIError`, which the command reports as one line with
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import pandas as pd
+
+from ..spec.priors import FAMILIES, Prior, prior_family
+from ..validation import FitMethod, SamplerName, choices
+
+__all__ = ["CLIError", "Parser", "whole_number", "parse_prior", "parse_priors", "parse_event",
+           "check_options", "check_writable", "read_csv", "one_line", "column_list",
+           "families_usage", "METHODS", "MAX_SEED"]
+
+METHODS = (*choices(FitMethod), *(s for s in choices(SamplerName) if s != "auto"), "auto")
+SAMPLING = ("laplace", "nuts", "gibbs", "is", "auto")
+#: the methods that use each option; the others refuse it rather than ignore it
+USED_BY = {"draws": SAMPLING, "chains": SAMPLING, "seed": SAMPLING,
+           "tune": ("nuts", "gibbs", "auto"), "prior": tuple(m for m in METHODS if m != "mle")}
+DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4}
+#: seeds are 32-bit, as numpy's legacy seeding and R's set.seed; every engine accepts them
+MAX_SEED = 2**32 - 1
+
+
+class CLIError(Exception):
+    """A user error: reported as one line on stderr with exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors raise :class:`CLIError` (one line, exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise the parse error as a :class:`CLIError` naming the help to read.
+
+        Parameters
+        ----------
+        message : str
+            argparse's message, e.g. ``"argument --draws: must be a whole number >= 1"``.
+
+        Raises
+        ------
+        CLIError
+            Always.
+        """
+        raise CLIError(f"{message}; see '{self.prog} --help'")
+
+
+def whole_number(name: str, low: int, high: int | None = None) -> Callable[[str], int]:
+    """Make an argparse type accepting a whole number in [low, high].
+
+    Parameters
+    ----------
+    name : str
+        The option's name (argparse shows it in some messages).
+    low, high : int
+        The bounds (``high=None``: unbounded). ``"1000"``, ``"1e3"`` and ``"1000.0"`` are
+        all accepted.
+
+    Returns
+    -------
+    callable
+        ``str -> int``, raising ``argparse.ArgumentTypeError`` with the bounds otherwise.
+    """
+    span = f">= {low}" if high is None else f"from {low} to {high}"
+
+    def parse(text: str) -> int:
+        try:
+            value: int | None = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+                value = int(number) if number.is_integer() else None
+            except (ValueError, OverflowError):
+                value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be a whole number {span}, got {text!r}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+def families_usage() -> str:
+    """List the prior families with their parameters, e.g. ``"normal(mu, sigma), ..."``."""
+    return ", ".join(cls.usage() for cls in FAMILIES.values())
+
+
+def parse_prior(text: str) -> Prior:
+    """Parse a prior written as on the command line, e.g. ``"normal(0, 2.5)"``.
+
+    Parse a prior family with its parameters in constructor order, case-insensitive:
+    ``"normal(0, 2.5)"``, ``"laplace(0, 1)"``, ``"student_t(3, 0, 2.5)"``,
+    ``"cauchy(0, 2.5)"``, ``"flat"``, ``"jeffreys"`` (the spellings of
+    :data:`bayeslogit.spec.priors.FAMILIES`).
+
+    Parameters
+    ----------
+    text : str
+        The prior as typed after ``--prior``.
+
+    Returns
+    -------
+    Prior
+        The prior object.
+
+    Raises
+    ------
+    CLIError
+        An unknown family, the wrong number of parameters, or parameters the family refuses
+        (e.g. a scale below 1e-100).
+    """
+    m = re.fullmatch(r"\s*([A-Za-z_]+)\s*(?:\((.*)\))?\s*", text)
+    try:
+        cls = prior_family(m.group(1)) if m else None
+    except ValueError:
+        cls = None
+    if cls is None:
+        raise CLIError(f"cannot parse prior {text!r}; use e.g. 'normal(0, 2.5)' (families: "
+                       f"{families_usage()})")
+    nargs = len(cls.param_names)
+    raw = [a for a in (m.group(2) or "").split(",") if a.strip()]
+    if len(raw) != nargs:
+        raise CLIError(f"prior {text!r}: {m.group(1)} takes {nargs} numbers "
+                       f"({cls.usage()}), got {len(raw)}")
+    try:
+        return cls(*[float(a) for a in raw])
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise CLIError(f"prior {text!r}: {one_line(exc)}") from exc
+
+
+def parse_priors(items: Sequence[str] | None) -> Any:
+    """Read the ``--prior`` entries: one prior for all coefficients, or ``NAME=PRIOR`` ones.
+
+    Parameters
+    ----------
+    items : sequence of str or None
+        The values of the repeated ``--prior`` option.
+
+    Returns
+    -------
+    Prior, dict of str to Prior, or None
+        What ``Logit.from_formula(priors=...)`` takes.
+
+    Raises
+    ------
+    CLIError
+        A prior that does not parse, or a common prior mixed with named ones.
+    """
+    if not items:
+        return None
+    named: dict[str, Prior] = {}
+    common = None
+    for item in items:
+        # a prior has no "=", a coefficient name may ("C(x == 1)[T.True]"): split at the last
+        name, sep, rest = item.rpartition("=")
+        if sep and name.strip():
+            named[name.strip()] = parse_prior(rest)
+        else:
+            common = parse_prior(item)
+    if common is not None and named:
+        raise CLIError("give either one --prior for all coefficients or NAME=PRIOR entries, "
+                       "not both")
+    return common if common is not None else named
+
+
+def parse_event(text: str | None) -> Any:
+    """Read the ``--event`` level as read_csv would read the cell: int, float, bool or string.
+
+    Parameters
+    ----------
+    text : str or None
+        The level as typed after ``--event``.
+
+    Returns
+    -------
+    int, float, bool, str or None
+        The level as a value of the response column.
+    """
+    if text is None:
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse options the method does not use and outputs that clash; fill in defaults.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``fit`` arguments (``draws``, ``tune``, ``chains`` are filled in place).
+
+    Raises
+    ------
+    CLIError
+        E.g. ``--prior`` with ``--method mle``, ``--tune`` with ``--method is``, ``--json``
+        naming the input file or the ``--save`` file.
+    """
+    for name, methods in USED_BY.items():
+        if getattr(args, name) is not None and args.method not in methods:
+            what = ("maximum likelihood uses no prior; for the prior's effect use --method map "
+                    "(the posterior mode) or laplace, nuts, gibbs, is, auto"
+                    if name == "prior" else f"it applies to --method {', '.join(methods)}")
+            raise CLIError(f"--{name} is not used by --method {args.method}: {what}; "
+                           f"or drop --{name}")
+    for name, value in DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    given = {flag: path for flag, path in (("--json", args.json), ("--save", args.save))
+             if path not in (None, "-")}
+    for flag, path in given.items():
+        if args.data != "-" and os.path.abspath(path) == os.path.abspath(args.data):
+            raise CLIError(f"{flag} {path} would overwrite the input data; choose another file")
+    if len({os.path.abspath(p) for p in given.values()}) < len(given):
+        raise CLIError(f"--json and --save both name {args.json}; give two files")
+
+
+def check_writable(path: str | None, flag: str) -> None:
+    """Refuse an output path that cannot be written, before the (possibly long) fit.
+
+    Parameters
+    ----------
+    path : str or None
+        The path given (``"-"``: standard output, for ``--json`` only).
+    flag : str
+        The option, ``"--json"`` or ``"--save"``.
+
+    Raises
+    ------
+    CLIError
+        A directory, a missing folder, no write permission, or ``--save -``.
+    """
+    if path is None or (path == "-" and flag == "--json"):
+        return
+    if path == "-":
+        raise CLIError(f"{flag} -: a saved fit is a binary netCDF file and cannot go to "
+                       "standard output; give a file name, e.g. --save fit.nc")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CLIError(f"{flag} {path}: is a directory; give a file name")
+    if not os.path.isdir(folder):
+        raise CLIError(f"{flag} {path}: no such directory {folder}; create it first")
+    existed = os.path.exists(path)
+    try:  # opening for append creates nothing new in an existing file and proves access
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"{flag} {path}: {exc.strerror or exc}; choose a writable location") \
+            from exc
+    if not existed:
+        os.remove(path)
+
+
+def read_csv(path: str) -> pd.DataFrame:
+    """Read the data file (``"-"``: standard input), refusing what cannot be fitted.
+
+    Parameters
+    ----------
+    path : str
+        The ``data`` argument.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At least one row.
+
+    Raises
+    ------
+    CLIError
+        A missing file, a directory, an empty or unparseable file, text that is not UTF-8,
+        or a header without data rows.
+    """
+    if path != "-" and os.path.isdir(path):
+        raise CLIError(f"{path} is a directory; give a CSV file")
+    try:
+        data = pd.read_csv(sys.stdin if path == "-" else path)
+    except FileNotFoundError:
+        raise CLIError(f"no such file: {path}") from None
+    except pd.errors.EmptyDataError as exc:
+        raise CLIError(f"{path} is empty; give a CSV file with a header row") from exc
+    except UnicodeDecodeError as exc:
+        raise CLIError(f"{path} is not UTF-8 text; save it as a UTF-8 CSV") from exc
+    except (OSError, ValueError) as exc:  # pandas' ParserError is a ValueError
+        raise CLIError(f"cannot read {path} as CSV: {one_line(exc)}") from exc
+    if data.empty:
+        raise CLIError(f"{path} has a header ({column_list(data)}) but no data rows; nothing "
+                       "to fit")
+    return data
+
+
+def column_list(data: pd.DataFrame) -> str:
+    """Name the columns of ``data`` (the first 30), comma-separated."""
+    names = [str(c) for c in data.columns]
+    return ", ".join(names[:30]) + (f", ... ({len(names)} columns)" if len(names) > 30 else "")
+
+
+def one_line(exc: BaseException | Warning | str) -> str:
+    """Return the text of an exception or warning on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
