@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from typing import Any
 
@@ -30,8 +30,9 @@ from .logistic import log1pexp
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "SharedBlasLimit", "worker_count", "run_blocks",
-           "numpy_blas_limit", "blas_thread_budget", "run_ordered", "bernoulli_loglik_inplace",
+__all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "SharedBlasLimit", "worker_count",
+           "run_blocks", "numpy_blas_limit", "blas_thread_budget", "run_ordered",
+           "bernoulli_loglik_inplace",
            "log1pexp_column_sums", "pointwise_loglike", "loglike_sums", "information_logdets"]
 
 #: float64 elements per block temporary (2 MB)
@@ -112,7 +113,7 @@ class SharedBlasLimit:
             self.release()
 
     def held_elsewhere(self) -> list[int] | None:
-        """The original counts when another thread holds the limit and this one does not."""
+        """Return the original counts if another thread holds the limit and this one does not."""
         with self._lock:
             if self._holders > self._depth():
                 return list(self._original)
