@@ -67,16 +67,20 @@ def _blas_pools() -> Any:
 class SharedBlasLimit:
     """One process-wide "BLAS single-threaded" state shared by overlapping holders.
 
-    ``threadpoolctl`` limits are process-wide. Two overlapping "set to 1, then restore what
-    I saw" pairs restore out of order: a run that started while another held the limit saw
-    1 thread and restores 1, leaving the whole process single-threaded. Here the first
-    holder records the original counts and sets 1, later holders only count themselves in,
-    and the last one out restores the original, all under a lock.
+    ``threadpoolctl`` limits are process-wide, and only one Python thread may change them
+    (the first to set one, for as long as it lives; other threads' changes are ignored).
+    Two overlapping "set to 1, then restore what I saw" pairs therefore go wrong: a run that
+    started while another held the limit saw 1 thread and restores 1, leaving the whole
+    process single-threaded. Here, under a lock, only the thread that set the limit (when no
+    other held it, so it saw the original counts) restores it, and it does so when it leaves;
+    threads holding it meanwhile only count themselves in. A thread entering after the
+    setter has left sets it again (from the restored, original counts).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holders = 0
+        self._setter: threading.Thread | None = None
         self._limiter: Any = None
         self._original: list[int] = []
         self._local = threading.local()
@@ -85,22 +89,24 @@ class SharedBlasLimit:
         return getattr(self._local, "depth", 0)
 
     def acquire(self) -> None:
-        """Count the calling thread in; the first holder sets BLAS to one thread."""
+        """Count the calling thread in; set BLAS to one thread unless a holder has."""
         with self._lock:
-            if self._holders == 0:
+            if self._setter is None:
                 pools = _blas_pools()
                 self._original = [lib.num_threads for lib in pools.lib_controllers]
                 self._limiter = pools.limit(limits=1)
+                self._setter = threading.current_thread()
             self._holders += 1
         self._local.depth = self._depth() + 1
 
     def release(self) -> None:
-        """Count the calling thread out; the last holder restores the original counts."""
-        self._local.depth = self._depth() - 1
+        """Count the calling thread out; the thread that set the limit restores it."""
+        depth = self._depth() - 1
+        self._local.depth = depth
         with self._lock:
             self._holders -= 1
-            if self._holders == 0:
-                limiter, self._limiter = self._limiter, None
+            if depth == 0 and self._setter is threading.current_thread():
+                limiter, self._limiter, self._setter = self._limiter, None, None
                 limiter.restore_original_limits()
 
     @contextmanager
@@ -113,9 +119,11 @@ class SharedBlasLimit:
             self.release()
 
     def held_elsewhere(self) -> list[int] | None:
-        """Return the original counts if another thread holds the limit and this one does not."""
+        """Return the original counts if another thread set the limit and this one holds none."""
+        if self._depth():
+            return None
         with self._lock:
-            if self._holders > self._depth():
+            if self._setter is not None:
                 return list(self._original)
         return None
 
