@@ -123,9 +123,9 @@ rng = np.random.default_rng(11)
 X = np.column_stack([np.ones(300), rng.normal(size=(300, 3))])
 y = (rng.random(300) < 1 / (1 + np.exp(-X @ [-0.3, 0.8, 0.0, -0.5]))).astype(float)
 gibbs_model = bl.Logit(y, X, priors=bl.Normal(0, 2.5))
-gibbs = [lambda d=d, s=s: gibbs_model.sample(draws=d, tune=50, chains=2, sampler="gibbs",
+gibbs = [lambda d=d, s=s: gibbs_model.sample(draws=d, tune=20, chains=2, sampler="gibbs",
                                              random_seed=s, progressbar=False).draws
-         for d, s in ((400, 1), (1200, 2))]
+         for d, s in ((250, 1), (750, 2))]
 
 n, k = 17_600, 60  # above the threshold of the chunked, threaded pass over X
 assert n * k >= newton._THREAD_MIN_ELEMENTS
@@ -140,15 +140,15 @@ Xi = np.column_stack([np.ones(n_is), rng.normal(size=(n_is, 2))])
 yi = (rng.random(n_is) < 1 / (1 + np.exp(-Xi @ [0.2, -0.6, 0.4]))).astype(float)
 is_model = bl.Logit(yi, Xi, priors=bl.Normal(0, 2.5))
 importance = [lambda s=s: is_model.sample(draws=100, chains=2, sampler="is", random_seed=s,
-                                          progressbar=False).draws for s in (3, 4, 5)]
+                                          progressbar=False).draws for s in (3, 4)]
 
 out = {"start": blas()}
-for name, jobs, stagger in (("gibbs", gibbs, 0.05), ("mle", mle, 0.02),
-                            ("is", importance, 0.01)):
+for name, jobs, stagger, repeats in (("gibbs", gibbs, 0.03, 2), ("mle", mle, 0.02, 1),
+                                     ("is", importance, 0.01, 1)):
     serial = one_at_a_time(jobs)
     after = []
     same = True
-    for _ in range(2):
+    for _ in range(repeats):
         got = in_threads(jobs, stagger)
         after.append(blas())
         same = same and all(np.array_equal(a, b) for a, b in zip(got, serial))
@@ -167,4 +167,5 @@ def test_overlapping_fits_in_threads_restore_blas_and_match_serial_runs():
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["start"] == [2]
     for name in ("gibbs", "mle", "is"):
-        assert out[name] == {"blas_after": [[2], [2]], "same_as_serial": True}, name
+        assert out[name]["same_as_serial"], name
+        assert all(after == [2] for after in out[name]["blas_after"]), (name, out[name])
