@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from typing import Any
 
@@ -29,8 +30,9 @@ from .logistic import log1pexp
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "worker_count", "run_blocks",
-           "numpy_blas_limit", "blas_thread_budget", "run_ordered", "bernoulli_loglik_inplace",
+__all__ = ["BLOCK_ELEMENTS", "single_threaded_blas", "SharedBlasLimit", "worker_count",
+           "run_blocks", "numpy_blas_limit", "blas_thread_budget", "run_ordered",
+           "bernoulli_loglik_inplace",
            "log1pexp_column_sums", "pointwise_loglike", "loglike_sums", "information_logdets"]
 
 #: float64 elements per block temporary (2 MB)
@@ -42,30 +44,105 @@ DRAW_CHUNK = 4096
 _MAX_WORKERS = 4
 
 
-def single_threaded_blas():
-    """Context manager limiting BLAS to one thread (``threadpoolctl``)."""
-    from threadpoolctl import threadpool_limits
+def single_threaded_blas() -> AbstractContextManager[None]:
+    """Context manager limiting BLAS to one thread while it is open, restoring it after.
 
-    return threadpool_limits(limits=1, user_api="blas")
+    Safe when runs overlap in threads: the limit is process-wide, so it is shared and
+    reference-counted (:class:`SharedBlasLimit`); the first run to enter records the
+    original thread counts and the last to leave restores them, whatever the order.
+    """
+    return _SHARED_LIMIT.hold()
 
 
 @cache
 def _blas_pools() -> Any:
     # Built once (building scans the loaded libraries, ~0.3 ms; using it takes microseconds).
-    # It sees numpy's BLAS, loaded with numpy; a BLAS library loaded later is not in it.
+    # It sees the BLAS libraries loaded by then (numpy's and scipy's, both imported with
+    # bayeslogit); a BLAS library loaded later is not in it.
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().select(user_api="blas")
 
 
-def numpy_blas_limit(threads: int = 1) -> Any:
+class SharedBlasLimit:
+    """One process-wide "BLAS single-threaded" state shared by overlapping holders.
+
+    ``threadpoolctl`` limits are process-wide, and only one Python thread may change them
+    (the first to set one, for as long as it lives; other threads' changes are ignored).
+    Two overlapping "set to 1, then restore what I saw" pairs therefore go wrong: a run that
+    started while another held the limit saw 1 thread and restores 1, leaving the whole
+    process single-threaded. Here, under a lock, only the thread that set the limit (when no
+    other held it, so it saw the original counts) restores it, and it does so when it leaves;
+    threads holding it meanwhile only count themselves in. A thread entering after the
+    setter has left sets it again (from the restored, original counts).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._setter: threading.Thread | None = None
+        self._limiter: Any = None
+        self._original: list[int] = []
+        self._local = threading.local()
+
+    def _depth(self) -> int:
+        return getattr(self._local, "depth", 0)
+
+    def acquire(self) -> None:
+        """Count the calling thread in; set BLAS to one thread unless a holder has."""
+        with self._lock:
+            if self._setter is None:
+                pools = _blas_pools()
+                self._original = [lib.num_threads for lib in pools.lib_controllers]
+                self._limiter = pools.limit(limits=1)
+                self._setter = threading.current_thread()
+            self._holders += 1
+        self._local.depth = self._depth() + 1
+
+    def release(self) -> None:
+        """Count the calling thread out; the thread that set the limit restores it."""
+        depth = self._depth() - 1
+        self._local.depth = depth
+        with self._lock:
+            self._holders -= 1
+            if depth == 0 and self._setter is threading.current_thread():
+                limiter, self._limiter, self._setter = self._limiter, None, None
+                limiter.restore_original_limits()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the limit for the duration of a ``with`` block."""
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def held_elsewhere(self) -> list[int] | None:
+        """Return the original counts if another thread set the limit and this one holds none."""
+        if self._depth():
+            return None
+        with self._lock:
+            if self._setter is not None:
+                return list(self._original)
+        return None
+
+
+_SHARED_LIMIT = SharedBlasLimit()
+
+
+def numpy_blas_limit(threads: int = 1) -> AbstractContextManager[None]:
     """Limit numpy's BLAS to ``threads`` threads (a context manager).
 
-    It costs microseconds (a cached controller; :func:`single_threaded_blas` rescans the
-    libraries, ~0.3 ms). For small products (a k x k solve) next to threaded work: an idle
-    threaded BLAS spin-waits for about 0.1 s after each call, taking the cores the next
-    threaded pass needs.
+    ``threads=1`` (the only use in bayeslogit) is the shared, reference-counted limit of
+    :func:`single_threaded_blas` and costs microseconds (a cached controller). For small
+    products (a k x k solve) next to threaded work: an idle threaded BLAS spin-waits for
+    about 0.1 s after each call, taking the cores the next threaded pass needs. Other
+    values set the limit with ``threadpoolctl`` directly, which is not safe when such
+    calls overlap in threads.
     """
+    if threads == 1:
+        return _SHARED_LIMIT.hold()
     return _blas_pools().limit(limits=threads)
 
 
@@ -73,9 +150,12 @@ def blas_thread_budget() -> int:
     """Return the threads BLAS may use right now (at least 1).
 
     That is its current setting (``OPENBLAS_NUM_THREADS``, an enclosing ``threadpoolctl``
-    limit), capped by the CPU count.
+    limit, 1 inside :func:`single_threaded_blas`), capped by the CPU count. While another
+    thread holds the shared single-thread limit, the setting from before that limit counts.
     """
-    counts = [lib.num_threads for lib in _blas_pools().lib_controllers]
+    counts = _SHARED_LIMIT.held_elsewhere()
+    if counts is None:
+        counts = [lib.num_threads for lib in _blas_pools().lib_controllers]
     return max(1, min([os.cpu_count() or 1, *counts]))
 
 

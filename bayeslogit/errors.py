@@ -12,6 +12,7 @@ __all__ = [
     "PerfectSeparationWarning",
     "SamplingWarning",
     "RankDeficiencyError",
+    "UnknownArgumentError",
     "ColumnScaleError",
     "MissingDataError",
     "UnseenLevelError",
@@ -41,6 +42,14 @@ class SamplingWarning(BayesLogitWarning):
 
 class RankDeficiencyError(ValueError):
     """The design matrix does not have full column rank."""
+
+
+class UnknownArgumentError(TypeError, ValueError):
+    """A keyword argument the engine that runs does not take (a typo, or another engine's).
+
+    A ``TypeError`` as Python's own for an unexpected keyword, and a ``ValueError`` as every
+    other refusal of bad input; the message lists the keywords that are accepted.
+    """
 
 
 class ColumnScaleError(ValueError):

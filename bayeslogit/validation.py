@@ -1,4 +1,6 @@
-"""Checks of plain inputs: arrays (X, y, offset), counts, and every string option.
+"""Checks of plain inputs: arrays, counts, seeds, probabilities, keywords, string options.
+
+One validator, and so one message, for each kind of argument, used by every engine.
 
 Each string option of the public API is a ``Literal`` alias defined here once; it is both the
 type hint of the argument and, through :func:`check_choice`, the runtime check, so every
@@ -8,15 +10,18 @@ option is refused with the same message: ``method='xyz' not understood; use one 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import UnknownArgumentError
+
 FloatArray = NDArray[np.float64]
 
-__all__ = ["check_arrays", "check_count", "check_choice", "choices", "FitMethod",
+__all__ = ["check_arrays", "check_count", "check_seed", "check_probability", "check_keywords",
+           "SeedLike", "check_choice", "choices", "FitMethod",
            "ResultMethod", "SamplerName", "PredictKind", "DrawPredictKind", "CovType",
            "COV_TYPE_ALIASES", "MissingPolicy", "MargeffAt", "MargeffMethod", "CIKind",
            "SensitivityMethod"]
@@ -141,12 +146,137 @@ def check_arrays(
     return X, y, offset
 
 
-def check_count(name: str, value: Any, low: int) -> int:
-    """``value`` as an int >= ``low``; otherwise a ValueError naming ``name`` and the value."""
-    try:
-        ok = not isinstance(value, bool) and int(value) == value and value >= low
-    except (TypeError, ValueError, OverflowError):
-        ok = False
+def check_count(name: str, value: Any, low: int, *, high: int | None = None,
+                example: int | None = None) -> int:
+    """Return ``value`` as an int in ``[low, high]``, or raise the one message for a bad count.
+
+    Integers (Python or numpy) and floats with an integer value (``1e3``) are accepted;
+    booleans, None, NaN, infinities, fractions and strings are not.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, e.g. ``"draws"``.
+    value : object
+        What the caller passed.
+    low : int
+        Smallest accepted value.
+    high : int, optional
+        Largest accepted value (no limit by default).
+    example : int, optional
+        A good value, shown as the remedy (``e.g. draws=1000``).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must be an integer >= {low}, got {value!r}; e.g. {name}={example}."``
+
+    Examples
+    --------
+    >>> check_count("draws", 1e3, 1)
+    1000
+    >>> check_count("draws", 1.5, 1, example=1000)
+    Traceback (most recent call last):
+    ...
+    ValueError: draws must be an integer >= 1, got 1.5; e.g. draws=1000.
+    """
+    ok = False
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        ok = True
+    elif isinstance(value, float | np.floating):
+        ok = bool(np.isfinite(value)) and float(value).is_integer()
+    if ok:
+        ok = value >= low and (high is None or value <= high)
     if not ok:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+        bound = f">= {low}" if high is None else f"between {low} and {high}"
+        remedy = "" if example is None else f"; e.g. {name}={example}"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}{remedy}.")
     return int(value)
+
+
+#: what ``random_seed`` accepts
+SeedLike = int | np.integer | np.random.Generator | np.random.SeedSequence | None
+
+
+def check_seed(value: Any, name: str = "random_seed") -> SeedLike:
+    """Return ``value`` if it is a seed every engine takes, or raise the one message for it.
+
+    A seed is an integer >= 0 (Python or numpy, not a bool), a ``numpy.random.Generator``
+    (used, and advanced, as given), a ``numpy.random.SeedSequence``, or None (fresh
+    entropy). The same integer gives the same draws.
+
+    Raises
+    ------
+    ValueError
+        ``"random_seed must be an integer >= 0, a numpy Generator or SeedSequence, or None;
+        got ..."`` with a remedy.
+
+    Examples
+    --------
+    >>> check_seed(7)
+    7
+    >>> check_seed(-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: random_seed must be an integer >= 0, a numpy Generator or SeedSequence, ...
+    """
+    if value is None or isinstance(value, np.random.Generator | np.random.SeedSequence):
+        return value
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_) \
+            and value >= 0:
+        return int(value)
+    raise ValueError(f"{name} must be an integer >= 0, a numpy Generator or SeedSequence, or "
+                     f"None; got {value!r}. E.g. {name}=1 or {name}=np.random.default_rng(1).")
+
+
+def check_probability(name: str, value: Any, example: float = 0.95) -> float:
+    """Return ``value`` as a float strictly between 0 and 1, or raise the one message.
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must be a probability in (0, 1), got {value!r}; e.g. {name}={example}."``
+
+    Examples
+    --------
+    >>> check_probability("target_accept", 0.9, 0.9)
+    0.9
+    """
+    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_)
+    v = float(value) if number else np.nan
+    if not 0 < v < 1:
+        raise ValueError(f"{name} must be a probability in (0, 1), got {value!r}; e.g. "
+                         f"{name}={example}.")
+    return v
+
+
+def check_keywords(given: Iterable[str], valid: Iterable[str], *, call: str,
+                   hint: str = "") -> None:
+    """Refuse keyword arguments that ``call`` does not take, listing those it does.
+
+    Parameters
+    ----------
+    given : iterable of str
+        The keywords the caller passed.
+    valid : iterable of str
+        The keywords accepted.
+    call : str
+        What refuses them, e.g. ``"model.sample(sampler='gibbs')"``.
+    hint : str
+        Text appended to the message (where the keyword belongs instead).
+
+    Raises
+    ------
+    UnknownArgumentError
+        ``"{call} does not take ['drawz']; its keywords are [...]."``
+    """
+    valid = list(valid)
+    unknown = [g for g in given if g not in valid]
+    if unknown:
+        raise UnknownArgumentError(f"{call} does not take {unknown}; its keywords are "
+                                   f"{sorted(valid)}{hint}.")

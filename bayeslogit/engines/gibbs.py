@@ -56,7 +56,7 @@ from ..blocks import single_threaded_blas
 from ..errors import UnsupportedPriorError
 from ..spec.prior_set import PriorSet
 from ..spec.priors import FAMILIES
-from ..validation import check_arrays
+from ..validation import check_arrays, check_count, check_seed
 from .outputs import Draws
 
 FloatArray = NDArray[np.float64]
@@ -263,22 +263,23 @@ def gibbs_sample(
     ok, reason = gibbs_supported(prior_set)
     if not ok:
         raise UnsupportedPriorError(reason)
-    for label, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if int(value) != value or value < low:
-            raise ValueError(f"{label} must be an integer >= {low}; got {value!r}.")
+    draws = check_count("draws", draws, 1, example=1000)
+    tune = check_count("tune", tune, 0, example=1000)
+    chains = check_count("chains", chains, 1, example=4)
+    random_seed = check_seed(random_seed)
     X, y, offset = _validate(X, y, offset, prior_set)
     Xw = prior_set.working_design(X)
     _check_flat_identified(Xw, prior_set)
-    gens = _chain_generators(random_seed, int(chains))
+    gens = _chain_generators(random_seed, chains)
 
     start = time.perf_counter()
     with _blas_limit(X.shape[1]):
         theta, latent = _run_chains(Xw, y - 0.5, offset, _PriorVectors.from_prior_set(prior_set),
-                                    gens, int(draws), int(tune), progressbar)
+                                    gens, draws, tune, progressbar)
     elapsed = time.perf_counter() - start
     return Draws(prior_set.from_working(theta), None, latent or None,
                  {"sampler": "gibbs (Polya-Gamma)", "sampling_time": elapsed,
-                  "tune": int(tune)})
+                  "tune": tune})
 
 
 def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: int,

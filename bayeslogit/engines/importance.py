@@ -52,13 +52,13 @@ from numpy.typing import NDArray
 from scipy.special import gammaln
 
 from ..spec.prior_set import PriorSet
-from ..validation import check_arrays, check_count
+from ..validation import check_arrays, check_count, check_seed
 from .logpost import log_posterior
 from .outputs import Draws, ModeResult
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["KHAT_THRESHOLD", "DEFAULT_DF", "importance_sample", "log_posterior"]
+__all__ = ["KHAT_THRESHOLD", "DEFAULT_DF", "importance_sample", "log_posterior", "check_df"]
 
 #: Pareto k-hat at or above which importance sampling is rejected (Vehtari et al. 2024)
 KHAT_THRESHOLD = 0.7
@@ -72,6 +72,22 @@ _MIN_PSIS = 100
 _MAX_PROPOSALS_FACTOR = 20
 #: tolerated capped posterior mass, times sqrt(draws * chains)
 _CAPPED_MASS_TOL = 0.05
+
+
+def check_df(df: Any) -> float:
+    """Return the t proposal's degrees of freedom as a positive float (``np.inf``: normal).
+
+    Raises
+    ------
+    ValueError
+        ``df`` is not a positive number.
+    """
+    number = isinstance(df, int | float | np.integer | np.floating) and not isinstance(
+        df, bool | np.bool_)
+    if not (number and float(df) > 0):
+        raise ValueError(f"df must be a positive number (np.inf for a normal proposal), got "
+                         f"{df!r}; e.g. df={DEFAULT_DF:g}.")
+    return float(df)
 
 
 def _psis(log_ratio: FloatArray) -> tuple[FloatArray, float]:
@@ -167,7 +183,7 @@ def importance_sample(
     df : float
         Degrees of freedom of the t proposal (default 7; ``np.inf`` gives a normal).
     max_proposals : int, optional
-        Cap on the proposals drawn (default ``20 * draws * chains``; at least
+        Cap on the proposals drawn (default ``max(20 * draws * chains, 4000)``; at least
         ``max(draws * chains, 100)``).
     block_rows : int, optional
         Observations per block when evaluating the log-likelihood (see :func:`log_posterior`).
@@ -204,17 +220,15 @@ def importance_sample(
     draws = check_count("draws", draws, 1)
     chains = check_count("chains", chains, 1)
     m = draws * chains
-    df = float(df)
-    if not df > 0:
-        raise ValueError(f"df must be positive (np.inf for a normal proposal), got {df!r}.")
-    cap = _MAX_PROPOSALS_FACTOR * m if max_proposals is None else max_proposals
-    cap = check_count("max_proposals", cap, 1)
-    if cap < max(m, _MIN_PSIS):
-        raise ValueError(f"max_proposals={cap} is too small: resampling without replacement "
-                         f"needs at least draws * chains = {m} proposals and the Pareto fit "
-                         f"at least {_MIN_PSIS}.")
+    df = check_df(df)
+    default_cap = max(_MAX_PROPOSALS_FACTOR * m, _MIN_PROPOSALS)
+    if max_proposals is None:
+        cap = default_cap
+    else:
+        cap = check_count("max_proposals", max_proposals, max(m, _MIN_PSIS),
+                          example=default_cap)
     X, y, offset = check_arrays(X, y, offset, prior_set.k)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed(random_seed))
     tol = _CAPPED_MASS_TOL / math.sqrt(m)
 
     fit = fit_map(X, y, offset, prior_set) if mode is None else mode

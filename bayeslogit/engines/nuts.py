@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from ..spec.prior_set import PriorSet
 from ..spec.priors import FAMILIES
-from ..validation import check_arrays
+from ..validation import check_arrays, check_count, check_probability, check_seed
 from .outputs import Draws
 
 if TYPE_CHECKING:
@@ -206,15 +206,12 @@ def build_pymc_model(X: FloatArray, y: FloatArray, offset: FloatArray | None,
     return _build(X, y, offset, names, prior_set, endog_name)
 
 
-def _seed(random_seed: Any) -> int | None:
-    if random_seed is None:
-        return int(np.random.default_rng().integers(2**63))
-    if isinstance(random_seed, np.random.Generator):
-        return int(random_seed.integers(2**63))
-    if isinstance(random_seed, (int, np.integer)) and random_seed >= 0:
-        return int(random_seed)
-    raise TypeError(f"random_seed must be None, a non-negative int or a numpy Generator, "
-                    f"got {random_seed!r}.")
+def _seed(random_seed: Any) -> int:
+    """Return nutpie's seed (an unsigned 64-bit integer) for any accepted random_seed."""
+    random_seed = check_seed(random_seed)
+    if isinstance(random_seed, int) and random_seed < 2**64:
+        return random_seed
+    return int(np.random.default_rng(random_seed).integers(2**63))
 
 
 class NutsSampler:
@@ -319,13 +316,13 @@ class NutsSampler:
         """
         import nutpie
 
-        for label, val, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-            if int(val) != val or val < low:
-                raise ValueError(f"{label} must be an integer >= {low}, got {val!r}.")
+        draws = check_count("draws", draws, 1, example=1000)
+        tune = check_count("tune", tune, 0, example=1000)
+        chains = check_count("chains", chains, 1, example=4)
+        seed = _seed(random_seed)
         if target_accept is not None:
-            if not 0 < target_accept < 1:
-                raise ValueError(f"target_accept must be in (0, 1), got {target_accept!r}.")
-            sampler_kwargs["target_accept"] = float(target_accept)
+            sampler_kwargs["target_accept"] = check_probability("target_accept", target_accept,
+                                                                0.9)
         if any(v is not None for v in (prior_set, X, y, offset)):
             self._update(prior_set, X, y, offset)
         compile_time = 0.0
@@ -337,9 +334,9 @@ class NutsSampler:
         cores = sampler_kwargs.pop("cores", None) or min(int(chains), os.cpu_count() or 1)
         t0 = time.perf_counter()
         try:
-            trace = nutpie.sample(self._compiled, draws=int(draws), tune=int(tune),
-                                  chains=int(chains), cores=int(cores),
-                                  seed=_seed(random_seed), save_warmup=False,
+            trace = nutpie.sample(self._compiled, draws=draws, tune=tune,
+                                  chains=chains, cores=int(cores),
+                                  seed=seed, save_warmup=False,
                                   progress_bar=bool(progressbar), **sampler_kwargs)
         except AttributeError as err:  # nutpie's message for an unknown keyword
             if "Unknown settings attribute" not in str(err):
@@ -353,7 +350,7 @@ class NutsSampler:
                  if old in raw.data_vars and raw[old].dims == ("chain", "draw")}
         return Draws(beta=np.ascontiguousarray(beta, dtype=float), sample_stats=stats,
                      info={"sampler": "nuts (nutpie)", "sampling_time": sampling_time,
-                           "compile_time": compile_time, "tune": int(tune)})
+                           "compile_time": compile_time, "tune": tune})
 
 
 def sample_prior_predictive(X: FloatArray, y: FloatArray, offset: FloatArray | None,
@@ -380,10 +377,10 @@ def sample_prior_predictive(X: FloatArray, y: FloatArray, offset: FloatArray | N
     if flat:
         raise ValueError(f"Flat priors are improper and cannot be sampled for {flat}; give "
                          "these coefficients proper priors such as Normal(0, 2.5).")
-    if int(draws) != draws or draws < 1:
-        raise ValueError(f"draws must be an integer >= 1, got {draws!r}.")
+    draws = check_count("draws", draws, 1, example=500)
+    random_seed = check_seed(random_seed)
     model = _build(X, (y > 0.5).astype(float), offset, names, prior_set, "y", bernoulli=True)
-    pp = pm.sample_prior_predictive(draws=int(draws), model=model, var_names=["beta", "y"],
+    pp = pm.sample_prior_predictive(draws=draws, model=model, var_names=["beta", "y"],
                                     random_seed=random_seed)
     beta = pp["prior"]["beta"].transpose("chain", "draw", "coef").values
     yy = pp["prior_predictive"]["y"].transpose("chain", "draw", "obs").values

@@ -161,11 +161,13 @@ class Estimable(ModelSpec):
         [-2.02, 0.577]
         """
         from . import point as fitting
+        from .arguments import check_fit_kwargs
 
         methods = {"mle": fitting.fit_mle, "map": fitting.fit_map,
                    "laplace": fitting.fit_laplace}
         key = check_choice("method", method, FitMethod, call="model.fit", fold_case=True,
                            hint=" (or model.sample(...) for MCMC)")
+        check_fit_kwargs(key, methods[key], kwargs, methods)
         if key == "mle":
             self._ensure_rank()  # the MAP solver checks the columns whose priors are flat
         return methods[key](self, **kwargs)

@@ -17,6 +17,7 @@ from ..errors import ConvergenceWarning, PerfectSeparationWarning
 from ..logistic import expit
 from ..results.options import FitOptions
 from ..spec.columns import align_groups
+from ..validation import check_count, check_seed
 
 if TYPE_CHECKING:
     from ..results.map import LaplaceResults, MAPResults
@@ -35,16 +36,24 @@ def _inverse(info: np.ndarray) -> np.ndarray:
     return np.full_like(info, np.nan) if inv is None else inv
 
 
-def check_settings(**settings: Any) -> None:
-    """Refuse invalid solver settings up front, naming the argument and its value.
+def check_settings(**settings: Any) -> dict[str, Any]:
+    """Check solver settings up front, naming the argument and its value.
 
     ``tol`` must be positive and finite; ``ridge_factor`` non-negative and finite;
-    ``maxiter`` an integer >= 0; ``draws`` and ``chains`` integers >= 1.
+    ``maxiter`` an integer >= 0; ``draws`` and ``chains`` integers >= 1 (counts as
+    :func:`~bayeslogit.validation.check_count`); ``random_seed`` a seed
+    (:func:`~bayeslogit.validation.check_seed`).
+
+    Returns
+    -------
+    dict
+        The settings, counts as ``int``.
 
     Raises
     ------
     ValueError
     """
+    out: dict[str, Any] = {}
     for name, value in settings.items():
         if name in ("tol", "ridge_factor"):
             number = isinstance(value, int | float | np.integer | np.floating)
@@ -55,11 +64,17 @@ def check_settings(**settings: Any) -> None:
                 default = "1e-8" if name == "tol" else "1e-10"
                 raise ValueError(f"{name} must be {need}, got {value!r}; the default is "
                                  f"{name}={default}.")
+            out[name] = value
+        elif name == "random_seed":
+            out[name] = check_seed(value)
         else:
-            low = 0 if name == "maxiter" else 1
-            ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-            if not ok or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+            low, example = _COUNTS[name]
+            out[name] = check_count(name, value, low, example=example)
+    return out
+
+
+#: lowest value and an example of each count setting
+_COUNTS = {"maxiter": (0, 100), "draws": (1, 1000), "chains": (1, 4)}
 
 
 def _suspect_separation(eta: np.ndarray, converged: bool) -> bool:
@@ -125,7 +140,7 @@ def fit_mle(
     from ..inference.covariance import covariance
     from ..results.mle import MLEResults
 
-    check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)
+    maxiter = check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)["maxiter"]
     d = model.design
     start = None
     if start_params is not None:
@@ -204,7 +219,7 @@ def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
     from ..engines.map import fit_map as solve_map
     from ..results.map import MAPResults
 
-    check_settings(maxiter=maxiter, tol=tol)
+    maxiter = check_settings(maxiter=maxiter, tol=tol)["maxiter"]
     d = model.design
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
@@ -255,7 +270,9 @@ def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_see
     from ..results.map import LaplaceResults
     from ..results.mode import asymptotic_draws
 
-    check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol)
+    checked = check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol,
+                             random_seed=random_seed)
+    draws, chains, maxiter = checked["draws"], checked["chains"], checked["maxiter"]
     mode = fit_map(model, maxiter=maxiter, tol=tol)
     d = model.design
     ps = model.prior_set

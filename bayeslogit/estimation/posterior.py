@@ -19,7 +19,7 @@ Samplers
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +27,8 @@ import numpy as np
 from ..engines.outputs import Draws
 from ..errors import UnsupportedPriorError
 from ..spec.model_spec import ModelLike
-from ..validation import SamplerName, check_choice
+from ..validation import SamplerName, check_choice, check_count, check_seed
+from .arguments import auto_candidates, check_sampler_kwargs
 
 if TYPE_CHECKING:
     from ..results.draws import PosteriorResults
@@ -40,10 +41,9 @@ __all__ = ["sample", "choose_sampler", "prior_predictive", "SAMPLERS", "GIBBS_MA
 GIBBS_MAX_NOBS = 5000
 
 
-def _check_counts(draws: int, tune: int, chains: int) -> None:
-    for name, val, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if int(val) != val or val < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {val!r}.")
+def _with_target_accept(kwargs: Mapping[str, Any],
+                        target_accept: float | None) -> dict[str, Any]:
+    return {**kwargs, **({} if target_accept is None else {"target_accept": target_accept})}
 
 
 def _nuts(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
@@ -51,6 +51,7 @@ def _nuts(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: 
           compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.nuts import NutsSampler
 
+    check_sampler_kwargs("nuts", _with_target_accept(kw, target_accept))
     d = model.design
     cache: MutableMapping[str, Any] = {} if compiled is None else compiled
     sampler = cache.get("nuts")
@@ -69,8 +70,7 @@ def _gibbs(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed:
            compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.gibbs import gibbs_sample
 
-    if kw:
-        raise TypeError(f"Unknown arguments for the Gibbs sampler: {sorted(kw)}.")
+    check_sampler_kwargs("gibbs", _with_target_accept(kw, target_accept))
     d = model.design
     return gibbs_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, tune=tune,
                         chains=chains, random_seed=random_seed, progressbar=progressbar)
@@ -81,6 +81,7 @@ def _importance(model: ModelLike, *, draws: int, tune: int, chains: int, random_
                 compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.importance import importance_sample
 
+    check_sampler_kwargs("is", _with_target_accept(kw, target_accept))
     d = model.design
     return importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, chains=chains,
                              random_seed=random_seed, **kw)
@@ -132,14 +133,22 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
     from ..results.draws import PosteriorResults
     from ..results.options import FitOptions
 
-    _check_counts(draws, tune, chains)
+    draws = check_count("draws", draws, 1, example=1000)
+    tune = check_count("tune", tune, 0, example=1000)
+    chains = check_count("chains", chains, 1, example=4)
+    random_seed = check_seed(random_seed)
     key = check_choice("sampler", sampler, SamplerName, call="model.sample", fold_case=True)
+    given = check_sampler_kwargs(key, _with_target_accept(sampler_kwargs, target_accept))
+    candidates = auto_candidates(given) if key == "auto" else (key,)
     d = model.design
     _check_proper_posterior(model)
     start = time.perf_counter()
     reason = drawn = None
     if key == "auto":
-        key, reason, drawn = choose_sampler(model, draws, chains, random_seed)
+        key, reason, drawn = choose_sampler(model, draws, chains, random_seed,
+                                            candidates=candidates, kwargs=given)
+    target_accept = given.get("target_accept")
+    sampler_kwargs = {k: v for k, v in given.items() if k != "target_accept"}
     if drawn is None:
         drawn = SAMPLERS[key](model, draws=draws, tune=tune, chains=chains,
                               random_seed=random_seed, progressbar=progressbar,
@@ -180,14 +189,16 @@ def _check_proper_posterior(model: ModelLike) -> None:
                          "it cannot be sampled: give the coefficients proper priors.")
 
 
-def choose_sampler(model: ModelLike, draws: int, chains: int,
-                   random_seed: Any) -> tuple[str, str, Draws | None]:
+def choose_sampler(model: ModelLike, draws: int, chains: int, random_seed: Any, *,
+                   candidates: tuple[str, ...] = ("is", "gibbs", "nuts"),
+                   kwargs: Mapping[str, Any] | None = None) -> tuple[str, str, Draws | None]:
     """Choose the sampler ``sampler="auto"`` runs, and say why.
 
     Importance sampling is tried first; its draws are kept when accepted (k-hat below
     :data:`~bayeslogit.engines.importance.KHAT_THRESHOLD`, enough importance ESS). Otherwise
     Gibbs when every prior has a Gibbs update, y is 0/1 and n <= :data:`GIBBS_MAX_NOBS`;
-    otherwise NUTS.
+    otherwise NUTS. Only the samplers in ``candidates`` are considered: those that take every
+    sampler keyword given (:func:`~bayeslogit.estimation.arguments.auto_candidates`).
 
     Parameters
     ----------
@@ -197,6 +208,10 @@ def choose_sampler(model: ModelLike, draws: int, chains: int,
         As for :func:`sample`.
     random_seed : int, numpy Generator or None
         Seed of the importance sampler.
+    candidates : tuple of str
+        The samplers that may be chosen, in ``("is", "gibbs", "nuts")``.
+    kwargs : mapping, optional
+        Sampler keywords (checked), passed to importance sampling when it is tried.
 
     Returns
     -------
@@ -211,16 +226,31 @@ def choose_sampler(model: ModelLike, draws: int, chains: int,
     from ..engines.importance import KHAT_THRESHOLD
 
     d = model.design
-    try:
-        drawn = _importance(model, draws=draws, tune=0, chains=chains, random_seed=random_seed,
-                            progressbar=False, target_accept=None, compiled=None)
-        khat, ess = drawn.info["khat"], drawn.info["ess_is"]
-        if drawn.info["accepted"]:
-            return "is", (f"importance sampling accepted: k-hat {khat:.2f} < "
-                          f"{KHAT_THRESHOLD}, importance ESS {ess:.0f}"), drawn
-        tried = f"importance sampling rejected (k-hat {khat:.2f}, importance ESS {ess:.0f}); "
-    except (np.linalg.LinAlgError, UnsupportedPriorError, ValueError) as exc:
-        tried = f"importance sampling unavailable ({exc}); "
+    kwargs = dict(kwargs or {})
+    tried = ""
+    if "is" in candidates:
+        try:
+            drawn = _importance(model, draws=draws, tune=0, chains=chains,
+                                random_seed=random_seed, progressbar=False,
+                                target_accept=None, compiled=None, **kwargs)
+            khat, ess = drawn.info["khat"], drawn.info["ess_is"]
+            if drawn.info["accepted"]:
+                return "is", (f"importance sampling accepted: k-hat {khat:.2f} < "
+                              f"{KHAT_THRESHOLD}, importance ESS {ess:.0f}"), drawn
+            tried = (f"importance sampling rejected (k-hat {khat:.2f}, importance ESS "
+                     f"{ess:.0f}); ")
+        except (np.linalg.LinAlgError, UnsupportedPriorError, ValueError) as exc:
+            tried = f"importance sampling unavailable ({exc}); "
+        if candidates == ("is",):
+            names = sorted(kwargs)
+            raise ValueError(
+                f"sampler='auto' was given {names}, which only importance sampling takes, but "
+                f"{tried.rstrip('; ')}. Drop {names} so that 'auto' can fall back to Gibbs "
+                "or NUTS, or keep the importance draws anyway: model.sample(sampler='is', "
+                "...).")
+    # what is left includes NUTS: Gibbs has no keyword of its own
+    if "gibbs" not in candidates:
+        return "nuts", tried + f"NUTS: the only sampler that takes {sorted(kwargs)}", None
     ok, why = gibbs_supported(model.prior_set)
     if ok and d.binary and d.nobs <= GIBBS_MAX_NOBS:
         return "gibbs", tried + f"Gibbs: all priors supported and n <= {GIBBS_MAX_NOBS}", None
@@ -237,6 +267,8 @@ def prior_predictive(model: ModelLike, draws: int = 500, random_seed: Any = None
     """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
+    draws = check_count("draws", draws, 1, example=500)
+    random_seed = check_seed(random_seed)
     ps = model.prior_set
     d = model.design
     if ps.joint is not None:

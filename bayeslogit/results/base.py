@@ -24,7 +24,7 @@ from ..errors import ColumnMismatchError, DataWarning
 from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
 from ..spec.newdata import as_new_data, encode_new_data
-from ..validation import PredictKind, check_choice
+from ..validation import PredictKind, check_choice, check_probability
 from .options import FitOptions
 from .save import save_result
 
@@ -40,14 +40,7 @@ SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
 
 def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) -> float:
     """``ci_prob`` as a float in (0, 1), or a ValueError naming the argument."""
-    try:
-        value = float(ci_prob)
-    except (TypeError, ValueError):
-        value = np.nan
-    if not 0 < value < 1 or isinstance(ci_prob, bool):
-        raise ValueError(f"{name} must be a probability in (0, 1), got {ci_prob!r}; e.g. "
-                         f"{name}={example}.")
-    return value
+    return check_probability(name, ci_prob, example)
 
 
 def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | None,

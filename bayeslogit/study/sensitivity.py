@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from ..spec.priors import FAMILIES, Normal, Prior
-from ..validation import SensitivityMethod, check_choice
+from ..validation import (
+    SensitivityMethod,
+    check_choice,
+    check_keywords,
+    check_probability,
+    check_seed,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -150,7 +156,7 @@ def prior_sensitivity(
     progressbar : bool
         Show a progress bar across settings.
     **sample_kwargs
-        Passed to :meth:`Logit.sample` when ``method="sample"``.
+        Passed to :meth:`Logit.sample` when ``method="sample"`` (refused otherwise).
 
     Returns
     -------
@@ -161,8 +167,10 @@ def prior_sensitivity(
     Raises
     ------
     ValueError
-        An unknown ``method``, both ``scales`` and ``settings``, a non-positive scale, or
-        an unknown coefficient in ``coefs``.
+        An unknown ``method``, both ``scales`` and ``settings``, a non-positive scale, an
+        unknown coefficient in ``coefs``, a bad ``ci_prob`` or ``random_seed``.
+    UnknownArgumentError
+        Sampler keywords without ``method="sample"``.
     TypeError
         ``prior`` is neither a family with a scale nor a callable.
 
@@ -185,6 +193,11 @@ def prior_sensitivity(
     (6, 6)
     """
     method = check_choice("method", method, SensitivityMethod, call="bl.prior_sensitivity")
+    ci_prob = check_probability("ci_prob", ci_prob)
+    random_seed = check_seed(random_seed)
+    if method != "sample":
+        check_keywords(sample_kwargs, [], call=f"bl.prior_sensitivity(method={method!r})",
+                       hint=" (sampler keywords need method='sample')")
     if settings is not None and scales is not None:
         raise ValueError("Pass either scales= (with prior=) or settings=, not both.")
     if settings is None:
