@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
     from ..spec.model_spec import ModelLike
 
-__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset"]
+__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset",
+           "rebuild_result"]
 
 SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
 
@@ -89,6 +90,15 @@ def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | N
     return None
 
 
+def rebuild_result(cls: type, state: dict[str, Any]) -> Any:
+    """Rebuild a result of class ``cls`` from its state (its constructor's arguments).
+
+    What pickling, ``copy.deepcopy`` and :func:`bayeslogit.load` call: a result is rebuilt
+    by its constructor, so whatever it derives and caches is recomputed on demand.
+    """
+    return cls(**state)
+
+
 class LogitResultsBase:
     """Shared base: data access for prediction, persistence, and the result interface.
 
@@ -102,6 +112,15 @@ class LogitResultsBase:
     options: FitOptions
     #: whether the result is its draws (restored from the file by ``load``) or is re-estimated
     stores_draws: bool = False
+
+    # -- pickling --------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        """The constructor's arguments that rebuild this result (see :func:`rebuild_result`)."""
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and deepcopy keep the state, not the caches (trees, reports, summaries)
+        return rebuild_result, (type(self), self._state())
 
     # -- prediction helpers --------------------------------------------------------------
     def _prediction_inputs(self, data: Any, offset: Any) -> tuple[np.ndarray, np.ndarray | None,
