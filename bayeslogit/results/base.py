@@ -90,13 +90,17 @@ def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | N
     return None
 
 
-def rebuild_result(cls: type, state: dict[str, Any]) -> Any:
+def rebuild_result(cls: type, state: dict[str, Any], report: str | None = None) -> Any:
     """Rebuild a result of class ``cls`` from its state (its constructor's arguments).
 
     What pickling, ``copy.deepcopy`` and :func:`bayeslogit.load` call: a result is rebuilt
-    by its constructor, so whatever it derives and caches is recomputed on demand.
+    by its constructor, so whatever it derives and caches is recomputed on demand, except
+    the printed ``report`` when it was built (it shows the date and time it was first made).
     """
-    return cls(**state)
+    result = cls(**state)
+    if report is not None:
+        result.__dict__["_report_text"] = report
+    return result
 
 
 class LogitResultsBase:
@@ -120,7 +124,7 @@ class LogitResultsBase:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # pickle and deepcopy keep the state, not the caches (trees, reports, summaries)
-        return rebuild_result, (type(self), self._state())
+        return rebuild_result, (type(self), self._state(), self.__dict__.get("_report_text"))
 
     # -- prediction helpers --------------------------------------------------------------
     def _prediction_inputs(self, data: Any, offset: Any) -> tuple[np.ndarray, np.ndarray | None,
