@@ -102,7 +102,7 @@ def _fill_defaults(obj: Any) -> Any:
 
 
 def _read_tree(path: Any) -> Any:
-    """The whole file in memory, the file closed; SavedFileError if it is not netCDF."""
+    """Read the whole file into memory and close it; SavedFileError if not netCDF."""
     name = os.fspath(path)
     if not os.path.isfile(name):
         raise FileNotFoundError(f"No file {name!r}: pass the path of a file written by "
@@ -152,7 +152,7 @@ def _check_design(design: Any, path: str) -> None:
 
 
 def _check_draws(draws: Any, names: tuple[str, ...], path: str) -> None:
-    """The stored draws are (chain, draw, coef) with the model's coefficients."""
+    """Check that the stored draws are (chain, draw, coef) with the model's coefficients."""
     if "posterior" not in draws.children or "beta" not in draws["posterior"].data_vars:
         raise SavedFileError(f"{path!r} holds a draw-based result but no posterior/beta "
                              "draws; save the result again.")

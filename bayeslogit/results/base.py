@@ -119,7 +119,7 @@ class LogitResultsBase:
 
     # -- pickling --------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        """The constructor's arguments that rebuild this result (see :func:`rebuild_result`)."""
+        """Return the constructor's arguments that rebuild this result."""
         raise NotImplementedError
 
     def __reduce__(self) -> tuple[Any, ...]:

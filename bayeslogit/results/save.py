@@ -11,9 +11,10 @@ Layout of format version 3 (HDF5-based netCDF4, one file per result):
     draws: their ``to_arviz()`` draws are made from the estimate and covariance on demand.
 ``/bayeslogit``: attributes ``format_version`` (3), ``kind`` (``MLEResults``,
     ``MAPResults``, ``LaplaceResults`` or ``PosteriorResults``), ``spec`` (the model: its
-    validated design, formula state and priors) and ``result`` (the result's constructor arguments: the fit options, the
-    engine's output with its reports, e.g. the MLE's Newton record and separation report,
-    the MAP mode, the Laplace approximation's mode, the sampler's ``info``). ``spec`` and
+    validated design, formula state and priors) and ``result`` (the result's constructor
+    arguments: the fit options, the engine's output with its reports, e.g. the MLE's Newton
+    record and separation report, the MAP mode, the Laplace approximation's mode, the
+    sampler's ``info``). ``spec`` and
     ``result`` are pickles, base64-encoded, in which the data arrays are references to the
     variables above and other numeric arrays of 256 values or more are references to
     variables ``array0``, ``array1``, ... of this group, so nothing is stored twice.
@@ -93,7 +94,7 @@ class _RefPickler(pickle.Pickler):
 
 
 def array_ref(group: str, name: str, values: np.ndarray) -> tuple[Any, ...]:
-    """The persistent id of an array stored as variable ``name`` of ``group``."""
+    """Return the persistent id of an array stored as variable ``name`` of ``group``."""
     fortran = bool(values.flags.f_contiguous and not values.flags.c_contiguous)
     return ("array", group, name, tuple(int(s) for s in values.shape), values.dtype.str,
             fortran)
@@ -106,7 +107,7 @@ def _dumps(obj: Any, refs: dict[int, Any], arrays: dict[str, Any], trees: list[A
 
 
 def _data_groups(design: Any) -> dict[str, Any]:
-    """The ``observed_data`` and ``constant_data`` groups of the design, without copies."""
+    """Build the ``observed_data`` and ``constant_data`` groups of the design (no copies)."""
     import xarray as xr
 
     n = design.nobs
