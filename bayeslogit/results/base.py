@@ -114,7 +114,7 @@ class LogitResultsBase:
     method: str
     #: the arguments the result was fitted with (read-only; see :class:`FitOptions`)
     options: FitOptions
-    #: whether the result is its draws (restored from the file by ``load``) or is re-estimated
+    #: whether the result is made of draws (saved files hold them in ``posterior``)
     stores_draws: bool = False
 
     # -- pickling --------------------------------------------------------------------------
@@ -287,7 +287,11 @@ class LogitResultsBase:
         return text
 
     def save(self, path: str) -> None:
-        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it.
+        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it exactly.
+
+        The file holds the data once, the draws of draw-based results (not their pointwise
+        log-likelihood) and the result's state: options, estimate, covariance and reports
+        (layout: :mod:`bayeslogit.results.save`; README "Saving and sharing results").
 
         Parameters
         ----------

@@ -14,11 +14,10 @@ Layout of format version 3 (HDF5-based netCDF4, one file per result):
     validated design, formula state and priors) and ``result`` (the result's constructor
     arguments: the fit options, the engine's output with its reports, e.g. the MLE's Newton
     record and separation report, the MAP mode, the Laplace approximation's mode, the
-    sampler's ``info``). ``spec`` and
-    ``result`` are pickles, base64-encoded, in which the data arrays are references to the
-    variables above and other numeric arrays of 256 values or more are references to
-    variables ``array0``, ``array1``, ... of this group, so nothing is stored twice.
-    Only load files you trust: unpickling can run code.
+    sampler's ``info``). ``spec`` and ``result`` are pickles, base64-encoded, in which the
+    data arrays are references to the variables above and other numeric arrays of 256
+    values or more are references to variables ``array0``, ``array1``, ... of this group,
+    so nothing is stored twice. Only load files you trust: unpickling can run code.
 
 Earlier versions, which :func:`bayeslogit.load` still reads:
 
