@@ -36,8 +36,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "encode",
-           "ArrayRef"]
+__all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "array_ref"]
 
 #: version of the file layout; readers accept this and every earlier one
 FORMAT_VERSION = 3
@@ -47,14 +46,6 @@ KINDS = ("MLEResults", "MAPResults", "LaplaceResults", "PosteriorResults")
 MIN_ARRAY_SIZE = 256
 #: groups recomputed on load rather than stored (chains x draws x n values)
 _DERIVED_GROUPS = ("log_likelihood",)
-
-#: a reference to a stored array: (group, variable, shape, dtype, Fortran order)
-ArrayRef = tuple[str, str, tuple[int, ...], str, bool]
-
-
-def encode(obj: Any) -> str:
-    """``obj`` pickled and base64-encoded, as stored in the file's attributes."""
-    return base64.b64encode(pickle.dumps(obj)).decode("ascii")
 
 
 class _RefPickler(pickle.Pickler):
@@ -93,7 +84,11 @@ class _RefPickler(pickle.Pickler):
 
 
 def array_ref(group: str, name: str, values: np.ndarray) -> tuple[Any, ...]:
-    """Return the persistent id of an array stored as variable ``name`` of ``group``."""
+    """Return the persistent id of an array stored as variable ``name`` of ``group``.
+
+    ``("array", group, name, shape, dtype, fortran)``: the loader checks the stored
+    variable's shape against it and restores the dtype and the memory order.
+    """
     fortran = bool(values.flags.f_contiguous and not values.flags.c_contiguous)
     return ("array", group, name, tuple(int(s) for s in values.shape), values.dtype.str,
             fortran)
