@@ -225,8 +225,8 @@ def _options(meta: Any, version: int, method: str, tree: Any, info: dict,
              path: str) -> FitOptions:
     """Rebuild the stored options; version 1 stored only the keyword arguments of MLE/MAP fits."""
     if version >= 2:
-        return FitOptions.from_dict(_decode(meta["options"], path, "options"))
-    values: dict[str, Any] = dict(_decode(meta["settings"], path, "settings"), method=method)
+        return FitOptions.from_dict(_decode(meta.get("options"), path, "options"))
+    values: dict[str, Any] = dict(_decode(meta.get("settings"), path, "settings"), method=method)
     if method in ("laplace", "posterior"):
         chains, draws = tree["posterior"]["beta"].shape[:2]
         values.update(draws=int(draws), chains=int(chains))
@@ -246,7 +246,10 @@ def _load_legacy(tree: Any, meta: Any, version: int, kind: str, path: str) -> An
     spec = _decode(meta.get("spec"), path, "model spec")
     design = _fill_defaults(spec["design"])
     _check_design(design, path)
-    info = json.loads(meta.get("info", "{}"))
+    try:
+        info = dict(json.loads(meta.get("info", "{}")))
+    except (TypeError, ValueError) as exc:
+        raise SavedFileError(f"{path!r}: the stored info is not a JSON object ({exc}).") from exc
     del tree["bayeslogit"]
     if kind in ("LaplaceResults", "PosteriorResults"):
         _check_draws(tree, design.exog_names, path)
