@@ -21,6 +21,7 @@ __all__ = [
     "EventLevelError",
     "UnsupportedPriorError",
     "DataWarning",
+    "SavedFileError",
 ]
 
 
@@ -99,3 +100,7 @@ class UnsupportedPriorError(ValueError):
 
 class DataWarning(BayesLogitWarning):
     """The data are used, but in a way the user may not expect (e.g. offset 0 at predict)."""
+
+
+class SavedFileError(ValueError):
+    """A file ``bl.load`` cannot read: not written by ``save()``, too new, or inconsistent."""

@@ -1,29 +1,35 @@
-"""Loading results saved by ``result.save(path)`` (:mod:`bayeslogit.results.save`).
+"""Loading results saved by ``result.save(path)`` (the layout: :mod:`bayeslogit.results.save`).
 
-The file is the result's DataTree plus a ``bayeslogit`` group whose attributes carry what is
-needed to rebuild the result: the result kind, the options it was fitted with and the model
-spec (data, formula state, priors) serialised with pickle. Only load files you trust.
+The file is read into memory and closed before anything is rebuilt, then checked: that it is
+a netCDF file with a ``bayeslogit`` group, of a format version this package reads, holding a
+known result kind, with draws and data whose shapes match the stored model. Every problem is
+a :class:`~bayeslogit.errors.SavedFileError` naming the file and what is wrong.
 
-Draw-based results (posterior, Laplace) are rebuilt around the stored draws; MLE and MAP
-results are re-estimated from the stored data with the stored options, which is
-deterministic, so summaries and predictions are identical. Files of every format version up
-to :data:`~bayeslogit.results.save.FORMAT_VERSION` are read.
+Format 3 files are rebuilt exactly from what they store (the estimate, its covariance and the
+engine's reports; the draws). Files of versions 1 and 2 still load: their draw-based results
+are rebuilt around the stored draws, their MLE and MAP results re-estimated from the stored
+data with the stored options. The ``spec`` and ``result`` attributes are pickles: only load
+files you trust.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import io
 import json
+import os
 import pickle
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import xarray as xr
 
+from .errors import SavedFileError
 from .model import Logit
 from .results.options import FitOptions
-from .results.save import FORMAT_VERSION
+from .results.save import FORMAT_VERSION, KINDS
 
 if TYPE_CHECKING:
     from .results.draws import PosteriorResults
@@ -43,15 +49,35 @@ _METHODS = {"MLEResults": "mle", "MAPResults": "map", "LaplaceResults": "laplace
             "PosteriorResults": "posterior"}
 #: version-1 files name the sampler only in ``info["sampler"]``
 _SAMPLER_KEYS = {"importance": "is", "gibbs": "gibbs", "nuts": "nuts"}
+_DECODE_ERRORS = (pickle.UnpicklingError, binascii.Error, EOFError, AttributeError,
+                  ImportError, IndexError, KeyError, TypeError, ValueError)
 
 
 class _Unpickler(pickle.Unpickler):
+    """Unpickle the stored attributes; references resolve through ``refs``."""
+
+    def __init__(self, data: bytes, refs: Any = None) -> None:
+        super().__init__(io.BytesIO(data))
+        self.refs = refs
+
     def find_class(self, module: str, name: str) -> Any:
         return super().find_class(_MOVED.get(module, module), name)
 
+    def persistent_load(self, pid: Any) -> Any:
+        if self.refs is None:
+            raise pickle.UnpicklingError(f"unexpected reference {pid!r}")
+        return self.refs(pid)
 
-def _decode(text: str) -> Any:
-    return _Unpickler(io.BytesIO(base64.b64decode(text.encode("ascii")))).load()
+
+def _decode(text: Any, path: Any, what: str, refs: Any = None) -> Any:
+    try:
+        return _Unpickler(base64.b64decode(str(text).encode("ascii")), refs).load()
+    except SavedFileError:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise SavedFileError(
+            f"{os.fspath(path)!r}: the stored {what} cannot be read by this version of "
+            f"bayeslogit ({type(exc).__name__}: {exc}).") from exc
 
 
 def _fill_defaults(obj: Any) -> Any:
@@ -69,17 +95,138 @@ def _fill_defaults(obj: Any) -> Any:
             elif f.default_factory is not dataclasses.MISSING:
                 value = f.default_factory()
             else:
-                raise ValueError(f"The stored {type(obj).__name__} lacks {f.name!r}, which "
-                                 "has no default; the file cannot be read by this version.")
+                raise SavedFileError(f"The stored {type(obj).__name__} lacks {f.name!r}, which "
+                                     "has no default; the file cannot be read by this version.")
             object.__setattr__(obj, f.name, value)
     return obj
 
 
-def _options(meta: Any, version: int, method: str, tree: Any, info: dict) -> FitOptions:
+def _read_tree(path: Any) -> Any:
+    """Read the whole file into memory and close it; SavedFileError if not netCDF."""
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"No file {name!r}: pass the path of a file written by "
+                                "result.save(path).")
+    try:
+        return xr.load_datatree(name)
+    except (OSError, ValueError) as exc:
+        raise SavedFileError(
+            f"{name!r} is not a bayeslogit result file: it cannot be read as netCDF "
+            f"({type(exc).__name__}); pass the path of a file written by result.save(path)."
+        ) from exc
+
+
+def _check_header(tree: Any, path: str) -> tuple[Any, int, str]:
+    if "bayeslogit" not in tree.children:
+        raise SavedFileError(f"{path!r} was not written by bayeslogit's save(): it has no "
+                             f"'bayeslogit' group (groups {sorted(tree.children)}).")
+    meta = tree["bayeslogit"].attrs
+    raw = meta.get("format_version", 1)
+    try:
+        version = int(raw)
+        if version != raw:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise SavedFileError(f"{path!r} has an invalid format_version {raw!r}; this "
+                             f"bayeslogit reads versions 1 to {FORMAT_VERSION}.") from None
+    if version > FORMAT_VERSION:
+        raise SavedFileError(f"{path!r} has format version {version}, newer than this "
+                             f"bayeslogit reads (1 to {FORMAT_VERSION}); upgrade: "
+                             "pip install -U bayeslogit.")
+    if version < 1:
+        raise SavedFileError(f"{path!r} has an invalid format_version {version}; this "
+                             f"bayeslogit reads versions 1 to {FORMAT_VERSION}.")
+    kind = meta.get("kind")
+    if kind not in KINDS:
+        raise SavedFileError(f"{path!r} holds an unknown result kind {kind!r}; files hold "
+                             f"one of {list(KINDS)}.")
+    return meta, version, str(kind)
+
+
+def _check_design(design: Any, path: str) -> None:
+    X, y, names = design.X, design.y, design.exog_names
+    if X.ndim != 2 or X.shape != (y.shape[0], len(names)):
+        raise SavedFileError(f"{path!r} is inconsistent: the data X has shape {X.shape} for "
+                             f"{y.shape[0]} responses and {len(names)} coefficients "
+                             f"{list(names)}; save the result again.")
+
+
+def _check_draws(draws: Any, names: tuple[str, ...], path: str) -> None:
+    """Check that the stored draws are (chain, draw, coef) with the model's coefficients."""
+    if "posterior" not in draws.children or "beta" not in draws["posterior"].data_vars:
+        raise SavedFileError(f"{path!r} holds a draw-based result but no posterior/beta "
+                             "draws; save the result again.")
+    beta = draws["posterior"]["beta"]
+    coef = list(beta["coef"].values) if "coef" in beta.coords else None
+    if beta.dims != ("chain", "draw", "coef") or beta.shape[-1] != len(names) or \
+            (coef is not None and [str(c) for c in coef] != list(names)):
+        raise SavedFileError(
+            f"{path!r} is inconsistent: its draws posterior/beta have dims {beta.dims} and "
+            f"shape {beta.shape} (coefficients {coef}), but the stored model has "
+            f"{len(names)} coefficients {list(names)}; the file was altered or assembled "
+            "from several files. Save the result again.")
+
+
+def _stored_array(tree: Any, pid: tuple[Any, ...], path: str) -> np.ndarray:
+    _, group, name, shape, dtype, fortran = pid
+    if group not in tree.children or name not in tree[group].data_vars:
+        raise SavedFileError(f"{path!r} lacks the variable {group}/{name} its stored model "
+                             "refers to; the file was altered. Save the result again.")
+    values = tree[group][name].values
+    if values.shape != tuple(shape):
+        raise SavedFileError(
+            f"{path!r} is inconsistent: {group}/{name} has shape {values.shape}, but the "
+            f"stored model expects {tuple(shape)}; the file was altered or assembled from "
+            "several files. Save the result again.")
+    values = values.astype(np.dtype(dtype), copy=False)
+    return np.asfortranarray(values) if fortran else values
+
+
+def _load_current(tree: Any, meta: Any, kind: str, path: str) -> Any:
+    from .results.draws import PosteriorResults
+    from .results.map import LaplaceResults, MAPResults
+    from .results.mle import MLEResults
+
+    draws = tree.copy()
+    del draws["bayeslogit"]
+    model: list[Any] = []
+
+    def refs(pid: Any) -> Any:
+        if pid == ("model",) and model:
+            return model[0]
+        if pid == ("tree",):
+            return draws
+        if isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "array":
+            return _stored_array(tree, pid, path)
+        raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+
+    spec = _decode(meta.get("spec"), path, "model spec", refs)
+    design = _fill_defaults(spec["design"])
+    _check_design(design, path)
+    model.append(Logit.from_design(design, priors=_priors(spec["priors"])))
+    cls = {"MLEResults": MLEResults, "MAPResults": MAPResults,
+           "LaplaceResults": LaplaceResults, "PosteriorResults": PosteriorResults}[kind]
+    if cls.stores_draws:
+        _check_draws(draws, design.exog_names, path)
+    result = _decode(meta.get("result"), path, kind, refs)
+    if type(result) is not cls:
+        raise SavedFileError(f"{path!r} says it holds a {kind} but stores a "
+                             f"{type(result).__name__}; save the result again.")
+    return result
+
+
+def _priors(priors: Any) -> Any:
+    for prior in priors.values() if isinstance(priors, dict) else [priors]:
+        _fill_defaults(prior)
+    return priors
+
+
+def _options(meta: Any, version: int, method: str, tree: Any, info: dict,
+             path: str) -> FitOptions:
     """Rebuild the stored options; version 1 stored only the keyword arguments of MLE/MAP fits."""
     if version >= 2:
-        return FitOptions.from_dict(_decode(meta["options"]))
-    values: dict[str, Any] = dict(_decode(meta["settings"]), method=method)
+        return FitOptions.from_dict(_decode(meta.get("options"), path, "options"))
+    values: dict[str, Any] = dict(_decode(meta.get("settings"), path, "settings"), method=method)
     if method in ("laplace", "posterior"):
         chains, draws = tree["posterior"]["beta"].shape[:2]
         values.update(draws=int(draws), chains=int(chains))
@@ -91,26 +238,58 @@ def _options(meta: Any, version: int, method: str, tree: Any, info: dict) -> Fit
     return FitOptions.from_dict(values)
 
 
-def load(path: str) -> MLEResults | MAPResults | LaplaceResults | PosteriorResults:
+def _load_legacy(tree: Any, meta: Any, version: int, kind: str, path: str) -> Any:
+    """Versions 1 and 2: draws rebuilt around the stored tree, MLE and MAP re-estimated."""
+    from .results.draws import PosteriorResults
+    from .results.map import LaplaceResults
+
+    spec = _decode(meta.get("spec"), path, "model spec")
+    design = _fill_defaults(spec["design"])
+    _check_design(design, path)
+    try:
+        info = dict(json.loads(meta.get("info", "{}")))
+    except (TypeError, ValueError) as exc:
+        raise SavedFileError(f"{path!r}: the stored info is not a JSON object ({exc}).") from exc
+    del tree["bayeslogit"]
+    if kind in ("LaplaceResults", "PosteriorResults"):
+        _check_draws(tree, design.exog_names, path)
+    options = _options(meta, version, _METHODS[kind], tree, info, path)
+    model = Logit.from_design(design, priors=_priors(spec["priors"]))
+    if kind in ("MLEResults", "MAPResults"):
+        return model.fit(**options.fit_kwargs())
+    if kind == "LaplaceResults":
+        solver = {k: v for k, v in (("maxiter", options.maxiter), ("tol", options.tol))
+                  if v is not None}
+        mode = model.fit(method="map", **solver)
+        return LaplaceResults(model, mode, tree, options, info)
+    return PosteriorResults(model, tree, info, options)
+
+
+def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResults:
     """Load a result written by ``result.save(path)``.
+
+    The file is read into memory and closed, so it may be overwritten at once
+    (``r = bl.load(p); r.save(p)``). Unpickling can run code: only load files you trust.
 
     Parameters
     ----------
     path : str or path-like
-        A netCDF file written by ``save()`` (any format version up to the current one).
+        A netCDF file written by ``save()`` (format version 1 to the current one).
 
     Returns
     -------
     MLEResults, MAPResults, LaplaceResults or PosteriorResults
-        The result, with ``options`` as it was fitted and its model rebuilt from the stored
-        data and priors.
+        The result as it was saved: its options, estimates, reports (separation, notes,
+        sampler info) and draws, with its model rebuilt from the stored data and priors.
 
     Raises
     ------
-    ValueError
-        The file was not written by ``save()``, or by a newer version of bayeslogit.
     FileNotFoundError
         No file at ``path``.
+    SavedFileError
+        The file is not netCDF, was not written by ``save()``, has a newer or invalid format
+        version or an unknown result kind, or holds draws or data that do not match its
+        model (a ``ValueError``; the message names the file and the problem).
 
     References
     ----------
@@ -129,34 +308,9 @@ def load(path: str) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
     >>> back.params.equals(r.params), back.options.cov_type
     (True, 'HC0')
     """
-    from .results.draws import PosteriorResults
-    from .results.map import LaplaceResults
-
-    tree = xr.open_datatree(path).load()
-    if "bayeslogit" not in tree.children:
-        raise ValueError(f"{path!r} was not written by bayeslogit's save().")
-    meta = tree["bayeslogit"].attrs
-    version = int(meta.get("format_version", 1))
-    if version > FORMAT_VERSION:
-        raise ValueError(f"{path!r} has format version {version}, newer than this bayeslogit "
-                         f"reads ({FORMAT_VERSION}); upgrade: pip install -U bayeslogit.")
-    kind = meta["kind"]
-    if kind not in _METHODS:
-        raise ValueError(f"{path!r} holds an unknown result kind {kind!r}.")
-    spec = _decode(meta["spec"])
-    design = _fill_defaults(spec["design"])
-    priors = spec["priors"]
-    for prior in priors.values() if isinstance(priors, dict) else [priors]:
-        _fill_defaults(prior)
-    info = json.loads(meta["info"])
-    del tree["bayeslogit"]
-    options = _options(meta, version, _METHODS[kind], tree, info)
-    model = Logit.from_design(design, priors=priors)
-    if kind in ("MLEResults", "MAPResults"):
-        return model.fit(**options.fit_kwargs())
-    if kind == "LaplaceResults":
-        solver = {k: v for k, v in (("maxiter", options.maxiter), ("tol", options.tol))
-                  if v is not None}
-        mode = model.fit(method="map", **solver)
-        return LaplaceResults(model, mode, tree, options, info)
-    return PosteriorResults(model, tree, info, options)
+    name = os.fspath(path)
+    tree = _read_tree(name)
+    meta, version, kind = _check_header(tree, name)
+    if version >= 3:
+        return _load_current(tree, meta, kind, name)
+    return _load_legacy(tree, meta, version, kind, name)

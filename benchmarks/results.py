@@ -9,10 +9,14 @@ For each size, on seeded synthetic data (float64 X = [1, N(0, 1) columns], coeff
 * the first and second ``print(result)`` (as ``str``) of a fresh result;
 * for a posterior (importance sampling, 4 x 1000 draws): the first ``str(posterior)``, which
   must not build the pointwise log-likelihood, and its first ``to_arviz()``, which does
-  (when chains x draws x n fits in ``MAX_LOGLIK_ELEMENTS``).
+  (when chains x draws x n fits in ``MAX_LOGLIK_ELEMENTS``);
+* ``result.save(path)`` of the MLE (median of ``repeats``) against the fit, and the file's
+  size against the data's (X and y as float64); the same for the posterior, whose file
+  also holds the draws.
 
-Goal (issue 13): the MLE's first ``to_arviz()`` costs at most 10x the fit at n = 50,000,
-k = 10, and a second call is free (a cache hit: a shallow copy of the cached tree).
+Goals: the MLE's first ``to_arviz()`` costs at most 10x the fit at n = 50,000, k = 10, and
+a second call is free (a cache hit: a shallow copy of the cached tree) (issue 13); saving
+costs at most about the fit and the file is at most about the data plus the draws (issue 14).
 
 Run from the repository root::
 
@@ -23,7 +27,9 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -71,9 +77,19 @@ def run_size(n: int, k: int, repeats: int) -> dict[str, float]:
                                                  progressbar=False))
     t_print = clock(lambda: str(post))[0]
     t_tree = clock(post.to_arviz)[0]
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "result.nc")
+        mle = model.fit()
+        saves = [clock(lambda: mle.save(path))[0] for _ in range(repeats)]
+        mle_size = os.path.getsize(path)
+        t_post_save = clock(lambda: post.save(path))[0]
+        post_size = os.path.getsize(path)
+    data = X.nbytes + y.nbytes
     return {"fit": median(fits), "first": median(first), "second": median(second),
             "print1": median(p1), "print2": median(p2), "sample": t_sample,
-            "post_print": t_print, "post_tree": t_tree}
+            "post_print": t_print, "post_tree": t_tree, "save": median(saves),
+            "mle_file": mle_size / data, "post_save": t_post_save,
+            "post_file": post_size / (data + post.draws.nbytes)}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -99,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
         verdict = "meets" if f["first"] <= 10 * f["fit"] else "MISSES"
         print(f"n={n}, k={k}: first to_arviz / fit = {f['first'] / f['fit']:.1f} "
               f"({verdict} the 10x goal); second call {ms['second']:.2f} ms")
+        print(f"n={n}, k={k}: MLE save / fit = {f['save'] / f['fit']:.2f} "
+              f"({ms['save']:.1f} ms), file / data = {f['mle_file']:.2f}; posterior save "
+              f"{ms['post_save']:.1f} ms, file / (data + draws) = {f['post_file']:.2f}")
     print(format_table(
         ["size", "fit ms", "to_arviz 1st ms", "2nd ms", "1st/fit", "print 1st ms",
          "2nd ms", "IS sample ms", "print(post) ms", "post to_arviz ms"], rows))

@@ -1,14 +1,18 @@
-"""Files written by the previous release (saved-file format version 1) still load.
+"""Files written by earlier releases (saved-file format versions 1 and 2) still load.
 
 tests/data/v1_*.nc were written by bayeslogit 0.1.0 from the data rebuilt in ``v1_data``:
 ``m.fit()``, ``m.fit(method="laplace", draws=50, chains=2, random_seed=3)`` and
 ``m.sample(sampler="is", draws=50, chains=2, random_seed=3)``. The references are
 statsmodels' Logit on the same data (the MLE) and the draws read from the files with xarray
-directly (the draw-based results).
+directly (the draw-based results). Version-2 files are written here as that release wrote
+them: the result's whole DataTree plus a ``bayeslogit`` group of pickled attributes.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +48,7 @@ NEW = pd.DataFrame({"x": [-1.0, 0.0, 2.5], "g": ["c", "a", "b"]})
 
 
 def stored_beta(path: Path) -> np.ndarray:
-    tree = xr.open_datatree(path)
+    tree = xr.load_datatree(path)
     return tree["posterior"]["beta"].transpose("chain", "draw", "coef").values
 
 
@@ -97,8 +101,49 @@ def test_current_format_round_trip_keeps_options(v1_data, tmp_path):
     for kind, r in fits.items():
         path = tmp_path / f"{kind}.nc"
         r.save(path)
-        assert xr.open_datatree(path)["bayeslogit"].attrs["format_version"] == 2
+        with xr.open_datatree(path) as stored:
+            assert stored["bayeslogit"].attrs["format_version"] == 3
         back = bl.load(path)
         assert back.options == r.options, kind
         np.testing.assert_array_equal(back.params.to_numpy(), r.params.to_numpy())
         np.testing.assert_array_equal(back.bse.to_numpy(), r.bse.to_numpy())
+
+
+def write_v2(result, path):
+    """The version-2 layout: ``to_arviz()`` plus the spec, options and info attributes."""
+    def pickled(obj):
+        return base64.b64encode(pickle.dumps(obj)).decode("ascii")
+
+    model = result.model
+    tree = result.to_arviz()
+    tree["bayeslogit"] = xr.Dataset(attrs={
+        "format_version": 2, "kind": type(result).__name__,
+        "spec": pickled({"design": model.design, "priors": model.priors}),
+        "options": pickled(result.options.to_dict()),
+        "info": json.dumps({k: v for k, v in getattr(result, "info", {}).items()
+                            if isinstance(v, int | float | str | list)}),
+        "is_draws": int(result.stores_draws)})
+    tree.to_netcdf(path)
+
+
+def test_v2_files_load(v1_data, tmp_path):
+    m = bl.Logit.from_formula("y ~ x + C(g)", v1_data, priors=bl.Normal(0, 2.5))
+    fits = {"mle": m.fit(cov_type="HC1", maxiter=60),
+            "map": m.fit(method="map", tol=1e-10),
+            "laplace": m.fit(method="laplace", draws=30, chains=2, random_seed=7),
+            "posterior": m.sample(sampler="is", draws=30, chains=2, random_seed=7,
+                                  progressbar=False)}
+    ref = sm.Logit(v1_data["y"].astype(float), design(v1_data)).fit(disp=0, cov_type="HC0")
+    n, k = len(v1_data), 4
+    for kind, r in fits.items():
+        path = tmp_path / f"v2_{kind}.nc"
+        write_v2(r, path)
+        back = bl.load(path)
+        assert type(back) is type(r) and back.options == r.options, kind
+        if kind == "mle":  # re-estimated; statsmodels' HC0 times n / (n - k) is HC1
+            np.testing.assert_allclose(back.params, ref.params, rtol=1e-8)
+            np.testing.assert_allclose(back.bse, ref.bse * np.sqrt(n / (n - k)), rtol=1e-7)
+        if kind in ("laplace", "posterior"):
+            np.testing.assert_array_equal(back.draws, stored_beta(path))
+        pd.testing.assert_series_equal(back.predict(NEW), r.predict(NEW))
+        assert back.save(path) is None and bl.load(path).options == r.options  # now v3

@@ -59,6 +59,16 @@ class Estimable(ModelSpec):
         """
         return MappingProxyType(self._samplers)
 
+    # compiled samplers hold compiled code that cannot be pickled: a cache, dropped on
+    # pickling and deepcopy and rebuilt by the next sample() that needs it
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_samplers"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_samplers", {})
 
     # -- estimation --------------------------------------------------------------------
     @overload

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
     from ..spec.model_spec import ModelLike
 
-__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset"]
+__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset",
+           "rebuild_result"]
 
 SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
 
@@ -82,6 +83,19 @@ def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | N
     return None
 
 
+def rebuild_result(cls: type, state: dict[str, Any], report: str | None = None) -> Any:
+    """Rebuild a result of class ``cls`` from its state (its constructor's arguments).
+
+    What pickling, ``copy.deepcopy`` and :func:`bayeslogit.load` call: a result is rebuilt
+    by its constructor, so whatever it derives and caches is recomputed on demand, except
+    the printed ``report`` when it was built (it shows the date and time it was first made).
+    """
+    result = cls(**state)
+    if report is not None:
+        result.__dict__["_report_text"] = report
+    return result
+
+
 class LogitResultsBase:
     """Shared base: data access for prediction, persistence, and the result interface.
 
@@ -93,8 +107,17 @@ class LogitResultsBase:
     method: str
     #: the arguments the result was fitted with (read-only; see :class:`FitOptions`)
     options: FitOptions
-    #: whether the result is its draws (restored from the file by ``load``) or is re-estimated
+    #: whether the result is made of draws (saved files hold them in ``posterior``)
     stores_draws: bool = False
+
+    # -- pickling --------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        """Return the constructor's arguments that rebuild this result."""
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and deepcopy keep the state, not the caches (trees, reports, summaries)
+        return rebuild_result, (type(self), self._state(), self.__dict__.get("_report_text"))
 
     # -- prediction helpers --------------------------------------------------------------
     def _prediction_inputs(self, data: Any, offset: Any) -> tuple[np.ndarray, np.ndarray | None,
@@ -257,7 +280,11 @@ class LogitResultsBase:
         return text
 
     def save(self, path: str) -> None:
-        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it.
+        """Write the result to a netCDF file; :func:`bayeslogit.load` restores it exactly.
+
+        The file holds the data once, the draws of draw-based results (not their pointwise
+        log-likelihood) and the result's state: options, estimate, covariance and reports
+        (layout: :mod:`bayeslogit.results.save`; README "Saving and sharing results").
 
         Parameters
         ----------

@@ -46,6 +46,10 @@ class DrawResults(LogitResultsBase):
         self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
 
+    def _state(self) -> dict[str, Any]:
+        return {"model": self.model, "tree": self._tree, "info": self.info,
+                "options": self.options}
+
     @property
     def draws(self) -> np.ndarray:
         """Coefficient draws, shape (chain, draw, k)."""

@@ -35,6 +35,9 @@ class MAPResults(ModeResults):
         self.mode = mode
         self.prior_set = model.prior_set
 
+    def _state(self) -> dict[str, Any]:
+        return {"model": self.model, "mode": self.mode, "options": self.options}
+
     @property
     def converged(self) -> bool:
         """Whether the MAP solver converged."""
@@ -97,3 +100,6 @@ class LaplaceResults(DrawResults):
                  options: FitOptions | None = None, info: dict[str, Any] | None = None) -> None:
         super().__init__(model, tree, info or {"sampler": "laplace approximation"}, options)
         self.mode = mode
+
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "mode": self.mode}

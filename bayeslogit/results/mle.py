@@ -50,6 +50,11 @@ class MLEResults(ModeResults):
         self.cov_description = cov_description
         self.separation = separation
 
+    def _state(self) -> dict[str, Any]:
+        return {"model": self.model, "newton": self._newton, "cov": self._cov,
+                "cov_type": self.cov_type, "cov_description": self.cov_description,
+                "separation": self.separation, "options": self.options}
+
     # -- fit diagnostics ---------------------------------------------------------------
     @property
     def converged(self) -> bool:

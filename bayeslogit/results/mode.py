@@ -61,6 +61,10 @@ class ModeResults(LogitResultsBase):
         self.options = FitOptions(method=self.method) if options is None else options
         self._trees: dict[tuple[int, int, Any], Any] = {}
 
+    def _state(self) -> dict[str, Any]:
+        return {"model": self.model, "params": self._params, "cov": self._cov,
+                "options": self.options}
+
     # -- estimates ---------------------------------------------------------------------
     @property
     def _names(self) -> list[str]:

@@ -1,50 +1,158 @@
-"""Writing a result to netCDF: its DataTree plus a ``bayeslogit`` group to rebuild it from.
+"""The saved-file format: a result written to netCDF (``result.save``), read by ``bl.load``.
 
-The ``bayeslogit`` group's attributes carry the format version, the result kind, the options
-it was fitted with (:class:`~bayeslogit.results.options.FitOptions`) and the model spec (data,
-formula state, priors) serialised with pickle; :func:`bayeslogit.load` reads them back. Only
-load files you trust.
+Layout of format version 3 (HDF5-based netCDF4, one file per result):
 
-Format versions (readers accept this one and every earlier one):
+``/observed_data``: ``y`` (dim ``obs``); ``/constant_data``: ``X`` (``obs, coef``) and
+    ``offset`` (``obs``; zeros without an offset): the model's data, stored once.
+``/posterior``, ``/sample_stats``, ``/log_prior``, ...: draw-based results (posteriors and
+    the Laplace approximation) only: the draws and the sampler's statistics, as ArviZ reads
+    them. The pointwise ``log_likelihood`` group is not stored (chains x draws x n values,
+    recomputed from the draws and the data on first use). MLE and MAP results store no
+    draws: their ``to_arviz()`` draws are made from the estimate and covariance on demand.
+``/bayeslogit``: attributes ``format_version`` (3), ``kind`` (``MLEResults``,
+    ``MAPResults``, ``LaplaceResults`` or ``PosteriorResults``), ``spec`` (the model: its
+    validated design, formula state and priors) and ``result`` (the result's constructor
+    arguments: the fit options, the engine's output with its reports, e.g. the MLE's Newton
+    record and separation report, the MAP mode, the Laplace approximation's mode, the
+    sampler's ``info``). ``spec`` and ``result`` are pickles, base64-encoded, in which the
+    data arrays are references to the variables above and other numeric arrays of 256
+    values or more are references to variables ``array0``, ``array1``, ... of this group,
+    so nothing is stored twice. Only load files you trust: unpickling can run code.
 
-1. attributes ``format_version``, ``kind``, ``spec``, ``settings`` (the keyword arguments of
-   an MLE or MAP fit; empty for draw-based results), ``info``, ``is_draws``;
+Earlier versions, which :func:`bayeslogit.load` still reads:
+
+1. attributes ``format_version``, ``kind``, ``spec`` (data included), ``settings`` (the
+   keyword arguments of an MLE or MAP fit), ``info``, ``is_draws``; MLE and MAP results were
+   re-estimated on load, the draws tree stored whole;
 2. ``settings`` replaced by ``options``: every field of the result's ``FitOptions``.
 """
 
 from __future__ import annotations
 
 import base64
-import json
+import io
 import pickle
 from typing import Any
 
-__all__ = ["FORMAT_VERSION", "save_result", "encode"]
+import numpy as np
 
-#: version of the ``bayeslogit`` group's layout; readers accept this and every earlier one
-FORMAT_VERSION = 2
+__all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "array_ref"]
+
+#: version of the file layout; readers accept this and every earlier one
+FORMAT_VERSION = 3
+#: the result classes a file may hold (the ``kind`` attribute)
+KINDS = ("MLEResults", "MAPResults", "LaplaceResults", "PosteriorResults")
+#: numeric arrays of at least this many values are stored as variables, not in the pickle
+MIN_ARRAY_SIZE = 256
+#: groups recomputed on load rather than stored (chains x draws x n values)
+_DERIVED_GROUPS = ("log_likelihood",)
 
 
-def encode(obj: Any) -> str:
-    """``obj`` pickled and base64-encoded, as stored in the file's attributes."""
-    return base64.b64encode(pickle.dumps(obj)).decode("ascii")
+class _RefPickler(pickle.Pickler):
+    """A pickler that leaves arrays, the model and the draws tree out of the stream.
+
+    ``refs`` maps ``id(obj)`` to the persistent id written instead of ``obj``; numeric arrays
+    of at least :data:`MIN_ARRAY_SIZE` values get a new variable of the ``bayeslogit`` group.
+    """
+
+    def __init__(self, buffer: io.BytesIO, refs: dict[int, Any], arrays: dict[str, Any],
+                 trees: list[Any]) -> None:
+        super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self.refs = refs
+        self.arrays = arrays
+        self.trees = trees
+        self.keep: list[Any] = []  # keeps ids unique while pickling
+
+    def persistent_id(self, obj: Any) -> Any:
+        ref = self.refs.get(id(obj))
+        if ref is not None:
+            return ref
+        if type(obj).__name__ == "DataTree":
+            if self.trees and obj is not self.trees[0]:
+                raise ValueError("A result holds more than one draws tree; cannot save it.")
+            self.trees[:1] = [obj]
+            return ("tree",)
+        if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf" and \
+                obj.size >= MIN_ARRAY_SIZE and obj.dtype.isnative:
+            name = f"array{len(self.arrays)}"
+            self.arrays[name] = obj
+            ref = array_ref("bayeslogit", name, obj)
+            self.refs[id(obj)] = ref
+            self.keep.append(obj)
+            return ref
+        return None
 
 
-def save_result(result: Any, path: str) -> None:
-    """Write ``result`` to ``path`` (netCDF4/HDF5 via xarray)."""
+def array_ref(group: str, name: str, values: np.ndarray) -> tuple[Any, ...]:
+    """Return the persistent id of an array stored as variable ``name`` of ``group``.
+
+    ``("array", group, name, shape, dtype, fortran)``: the loader checks the stored
+    variable's shape against it and restores the dtype and the memory order.
+    """
+    fortran = bool(values.flags.f_contiguous and not values.flags.c_contiguous)
+    return ("array", group, name, tuple(int(s) for s in values.shape), values.dtype.str,
+            fortran)
+
+
+def _dumps(obj: Any, refs: dict[int, Any], arrays: dict[str, Any], trees: list[Any]) -> str:
+    buffer = io.BytesIO()
+    _RefPickler(buffer, refs, arrays, trees).dump(obj)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _data_groups(design: Any) -> dict[str, Any]:
+    """Build the ``observed_data`` and ``constant_data`` groups of the design (no copies)."""
     import xarray as xr
 
+    n = design.nobs
+    coords = {"obs": np.arange(n), "coef": list(design.exog_names)}
+    offset = np.zeros(n) if design.offset is None else design.offset
+    return {
+        "observed_data": xr.Dataset({"y": ("obs", design.y)}, coords={"obs": coords["obs"]}),
+        "constant_data": xr.Dataset({"X": (("obs", "coef"), design.X),
+                                     "offset": ("obs", offset)}, coords=coords),
+    }
+
+
+def save_result(result: Any, path: Any) -> None:
+    """Write ``result`` to ``path`` in the current format (see the module docstring).
+
+    Parameters
+    ----------
+    result : MLEResults, MAPResults, LaplaceResults or PosteriorResults
+        The result to write.
+    path : str or path-like
+        The file (overwritten if it exists).
+
+    Raises
+    ------
+    TypeError
+        ``result`` is not one of the saved kinds.
+    """
+    import xarray as xr
+
+    kind = type(result).__name__
+    if kind not in KINDS:
+        raise TypeError(f"Cannot save a {kind}; save() writes {list(KINDS)}.")
     model = result.model
-    tree = result.to_arviz()  # a shallow copy: adding the group leaves the result alone
-    spec = {"design": model.design, "priors": model.priors}
-    meta = xr.Dataset(attrs={
-        "format_version": FORMAT_VERSION,
-        "kind": type(result).__name__,
-        "spec": encode(spec),
-        "options": encode(result.options.to_dict()),
-        "info": json.dumps({k: v for k, v in getattr(result, "info", {}).items()
-                            if isinstance(v, int | float | str | list)}),
-        "is_draws": int(result.stores_draws),
-    })
-    tree["bayeslogit"] = meta
-    tree.to_netcdf(path)
+    design = model.design
+    refs: dict[int, Any] = {id(model): ("model",),
+                            id(design.X): array_ref("constant_data", "X", design.X),
+                            id(design.y): array_ref("observed_data", "y", design.y)}
+    if design.offset is not None:
+        refs[id(design.offset)] = array_ref("constant_data", "offset", design.offset)
+    arrays: dict[str, Any] = {}
+    trees: list[Any] = []
+    spec = _dumps({"design": design, "priors": model.priors}, refs, arrays, trees)
+    state = _dumps(result, refs, arrays, trees)
+    groups: dict[str, Any] = {}
+    if trees:
+        groups.update({name: node.to_dataset() for name, node in trees[0].children.items()
+                       if name not in _DERIVED_GROUPS})
+    groups.update(_data_groups(design))
+    meta = xr.Dataset(
+        {name: ([f"{name}_{j}" for j in range(a.ndim)], a) for name, a in arrays.items()},
+        attrs={"format_version": FORMAT_VERSION, "kind": kind, "spec": spec,
+               "result": state})
+    groups["bayeslogit"] = meta
+    xr.DataTree.from_dict(groups).to_netcdf(path)
