@@ -109,10 +109,11 @@ def _read_tree(path: Any) -> Any:
                                 "result.save(path).")
     try:
         return xr.load_datatree(name)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # HDF5 reports damage as KeyError, RuntimeError, AttributeError...
         raise SavedFileError(
-            f"{name!r} is not a bayeslogit result file: it cannot be read as netCDF "
-            f"({type(exc).__name__}); pass the path of a file written by result.save(path)."
+            f"{name!r} is not a readable bayeslogit result file: it cannot be read as netCDF "
+            f"({type(exc).__name__}: {str(exc)[:120]}); the file is damaged or of another "
+            "kind. Pass the path of a file written by result.save(path)."
         ) from exc
 
 
@@ -212,7 +213,26 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str) -> Any:
     if type(result) is not cls:
         raise SavedFileError(f"{path!r} says it holds a {kind} but stores a "
                              f"{type(result).__name__}; save the result again.")
+    if cls.stores_draws:
+        _check_draw_counts(draws, result.options, path)
     return result
+
+
+def _check_draw_counts(draws: Any, options: FitOptions, path: str) -> None:
+    """Refuse draws groups whose (chain, draw) shape differs from the recorded options."""
+    want = (options.chains, options.draws)
+    if None in want:
+        return
+    for group in ("posterior", "sample_stats", "log_prior"):
+        if group not in draws.children:
+            continue
+        for name, var in draws[group].data_vars.items():
+            got = tuple(var.sizes.get(d) for d in ("chain", "draw"))
+            if got != want:
+                raise SavedFileError(
+                    f"{path!r} is inconsistent: {group}/{name} has {got[0]} chains x {got[1]} "
+                    f"draws, but the result was fitted with chains={want[0]}, "
+                    f"draws={want[1]}; the file was altered. Save the result again.")
 
 
 def _priors(priors: Any) -> Any:

@@ -106,6 +106,17 @@ def test_extreme_or_malformed_priors(files, capsys, prior, piece):
             f"prior {prior!r}", piece)
 
 
+@pytest.mark.parametrize("priors, piece", [
+    (["normal(0, 1)", "laplace(0, 1)"], "for all coefficients twice"),
+    (["x=normal(0, 1)", "x=laplace(0, 1)"], "gives 'x' twice"),
+])
+def test_a_prior_given_twice_is_refused(files, capsys, priors, piece):
+    argv = ["fit", "ok.csv", "--formula", FORMULA, "--method", "map"]
+    for prior in priors:
+        argv += ["--prior", prior]
+    refused(capsys, argv, piece)
+
+
 def test_prior_with_mle_is_refused_naming_the_methods_that_use_it(files, capsys):
     refused(capsys, ["fit", "ok.csv", "--formula", FORMULA, "--prior", "normal(0, 1)"],
             "--prior is not used by --method mle", "--method map")
@@ -181,8 +192,9 @@ def test_json_records_the_sampler_that_ran_and_its_options(files, frame, capsys)
     assert payload["requested_method"] == "auto"
     assert payload["method"] == same.options.sampler != "auto"
     assert payload["sampler_reason"] == same.info["reason"]
-    assert {k: payload["options"][k] for k in ("draws", "chains", "tune", "random_seed")} == \
-        {"draws": 60, "chains": 2, "tune": 30, "random_seed": 5}
+    assert {k: payload["options"].get(k) for k in ("draws", "chains", "tune", "random_seed")} == \
+        {"draws": 60, "chains": 2, "tune": None if same.options.sampler == "is" else 30,
+         "random_seed": 5}
     assert payload["priors"]["x1"]["prior"] == "Normal(mu=0, sigma=1.5)"
     np.testing.assert_allclose(pd.Series(payload["estimates"]), same.params, rtol=1e-12)
 
@@ -265,3 +277,9 @@ def test_command_end_to_end_json_to_a_pipe_and_a_refusal(files, frame):
     bad = run("fit", "header_only.csv", "--formula", FORMULA, "--save", "nodir/fit.nc")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("bayeslogit: error: --save")
+
+
+def test_error_lines_carry_no_terminal_colour_codes():
+    from bayeslogit.cli.arguments import one_line
+
+    assert one_line(ValueError("bad \x1b[1;31m~~\x1b[0m\n here")) == "bad ~~ here"

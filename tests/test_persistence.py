@@ -294,6 +294,17 @@ def test_load_refuses_files_it_cannot_trust(results, tmp_path):
                                                        small["constant_data"]
                                                        .to_dataset().load())),
             "constant_data/X has shape (3, 2)")
+    with xr.open_datatree(good) as full:  # the same draws, cut to 10 per chain
+        cases["fewer draws than fitted"] = (
+            rewrite(good, tmp_path / "cut.nc", group=("posterior", full["posterior"]
+                                                      .to_dataset().isel(draw=slice(0, 10))
+                                                      .load())),
+            "10 draws, but the result was fitted with")
+    damaged = tmp_path / "damaged.nc"  # bytes flipped inside the HDF5 metadata
+    raw = bytearray(good.read_bytes())
+    raw[499:515] = bytes(b ^ 0xFF for b in raw[499:515])
+    damaged.write_bytes(bytes(raw))
+    cases["damaged file"] = (damaged, "cannot be read as netCDF")
     text = tmp_path / "text.nc"
     text.write_text("not a netcdf file\n")
     cases["text file"] = (text, "cannot be read as netCDF")

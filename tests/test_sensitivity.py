@@ -55,3 +55,11 @@ def test_errors(model):
         bl.prior_sensitivity(model, scales=[0.0])
     with pytest.raises(ValueError, match="Unknown coefficient"):
         bl.prior_sensitivity(model, scales=[1.0], coefs=["zzz"])
+
+
+def test_a_typo_of_an_own_keyword_lists_the_valid_ones():
+    X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+    model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X)
+    with pytest.raises(bl.UnknownArgumentError, match=r"does not take \['scale'\]") as info:
+        bl.prior_sensitivity(model, scale=[1.0])
+    assert "'scales'" in str(info.value) and "'coefs'" in str(info.value)

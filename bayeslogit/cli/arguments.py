@@ -155,7 +155,8 @@ def parse_priors(items: Sequence[str] | None) -> Any:
     Raises
     ------
     CLIError
-        A prior that does not parse, or a common prior mixed with named ones.
+        A prior that does not parse, a prior given twice, or a common prior mixed with
+        named ones.
     """
     if not items:
         return None
@@ -165,8 +166,16 @@ def parse_priors(items: Sequence[str] | None) -> Any:
         # a prior has no "=", a coefficient name may ("C(x == 1)[T.True]"): split at the last
         name, sep, rest = item.rpartition("=")
         if sep and name.strip():
-            named[name.strip()] = parse_prior(rest)
+            key = name.strip()
+            if key in named:
+                raise CLIError(f"--prior gives {key!r} twice ({named[key].describe()} and "
+                               f"{rest.strip()!r}); keep one")
+            named[key] = parse_prior(rest)
         else:
+            if common is not None:
+                raise CLIError(f"--prior gives a prior for all coefficients twice "
+                               f"({common.describe()} and {item.strip()!r}); keep one, or "
+                               "name coefficients as NAME=PRIOR")
             common = parse_prior(item)
     if common is not None and named:
         raise CLIError("give either one --prior for all coefficients or NAME=PRIOR entries, "
@@ -309,6 +318,10 @@ def column_list(data: pd.DataFrame) -> str:
     return ", ".join(names[:30]) + (f", ... ({len(names)} columns)" if len(names) > 30 else "")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def one_line(exc: BaseException | Warning | str) -> str:
-    """Return the text of an exception or warning on one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """Return the text of an exception or warning on one line, without terminal colours."""
+    text = _ANSI.sub("", str(exc))  # formulaic colours its syntax errors
+    return " ".join(text.split()) or type(exc).__name__

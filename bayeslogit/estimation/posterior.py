@@ -104,6 +104,8 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
     ----------
     draws, tune, chains : int
         Kept draws per chain, warm-up (NUTS adaptation / Gibbs burn-in) per chain, chains.
+        Importance sampling has no warm-up: it ignores ``tune`` and its ``options.tune`` is
+        None.
     sampler : {"auto", "nuts", "gibbs", "is"}
         See the module docstring.
     random_seed : int or numpy Generator, optional
@@ -166,8 +168,10 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
                           sample_stats=drawn.sample_stats, attrs=attrs,
                           extra_posterior=drawn.latent,
                           log_likelihood=False)  # added by to_arviz() on first use
-    options = FitOptions(method="posterior", draws=draws, tune=tune, chains=chains,
-                         sampler=key, random_seed=random_seed, target_accept=target_accept,
+    # importance sampling has no warm-up: record that no tune was used, as for the CLI
+    options = FitOptions(method="posterior", draws=draws, tune=None if key == "is" else tune,
+                         chains=chains, sampler=key, random_seed=random_seed,
+                         target_accept=target_accept,
                          sampler_kwargs=sampler_kwargs)
     result = PosteriorResults(model, tree, info, options)
     if key in ("nuts", "gibbs"):

@@ -119,6 +119,11 @@ def _settings_from_scales(model: Logit, prior: Any, scales: Sequence[float]):
     return out
 
 
+#: prior_sensitivity's own keywords, listed when a keyword is not one of them
+_OWN_KEYWORDS = ("prior", "scales", "settings", "method", "coefs", "ci_prob", "random_seed",
+                 "progressbar")
+
+
 def prior_sensitivity(
     model: Logit,
     prior: Any = Normal,
@@ -196,7 +201,8 @@ def prior_sensitivity(
     ci_prob = check_probability("ci_prob", ci_prob)
     random_seed = check_seed(random_seed)
     if method != "sample":
-        check_keywords(sample_kwargs, [], call=f"bl.prior_sensitivity(method={method!r})",
+        check_keywords(sample_kwargs, _OWN_KEYWORDS,
+                       call=f"bl.prior_sensitivity(method={method!r})",
                        hint=" (sampler keywords need method='sample')")
     if settings is not None and scales is not None:
         raise ValueError("Pass either scales= (with prior=) or settings=, not both.")
