@@ -113,9 +113,7 @@ def collinearity(info: FloatArray, names: Sequence[str], X: FloatArray | None = 
     zero = diag <= 0
     d = pow2_scale(np.sqrt(diag))
     if X is not None and w is not None and X.shape[0] >= k:
-        import scipy.linalg
-
-        r = scipy.linalg.qr(np.sqrt(w)[:, None] * X / d, mode="r", check_finite=False)[0][:k]
+        r = sla.qr(np.sqrt(w)[:, None] * X / d, mode="r", check_finite=False)[0][:k]
         _, s, vt = np.linalg.svd(r)
         cond = float((s[0] / s[-1]) ** 2) if s[-1] > 0 else np.inf
         v = np.abs(vt[-1])

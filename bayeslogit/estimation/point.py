@@ -22,7 +22,7 @@ from ..validation import check_count, check_seed
 if TYPE_CHECKING:
     from ..results.map import LaplaceResults, MAPResults
     from ..results.mle import MLEResults
-    from ..spec.model_spec import ModelLike
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings"]
 
@@ -110,7 +110,7 @@ def _no_separation_on_subset(X, y, eta, names, rows_per_coef=10):
 
 
 def fit_mle(
-    model: ModelLike,
+    model: ModelSpec,
     cov_type: str = "nonrobust",
     cov_kwds: dict[str, Any] | None = None,
     maxiter: int = 35,
@@ -205,7 +205,7 @@ def fit_mle(
     return MLEResults(model, res, cov, cov_type, description, separation, options)
 
 
-def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
+def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,
             start_params: Any = None) -> MAPResults:
     """Posterior mode under the model's priors.
 
@@ -248,7 +248,7 @@ def fit_map(model: ModelLike, maxiter: int = 100, tol: float = 1e-8,
     return MAPResults(model, res, options)
 
 
-def fit_laplace(model: ModelLike, draws: int = 1000, chains: int = 4, random_seed: Any = None,
+def fit_laplace(model: ModelSpec, draws: int = 1000, chains: int = 4, random_seed: Any = None,
                 maxiter: int = 100, tol: float = 1e-8) -> LaplaceResults:
     r"""Approximate the posterior by a Gaussian at its mode (the Laplace approximation).
 

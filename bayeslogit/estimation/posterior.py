@@ -26,7 +26,7 @@ import numpy as np
 
 from ..engines.outputs import Draws
 from ..errors import UnsupportedPriorError
-from ..spec.model_spec import ModelLike
+from ..spec.model_spec import ModelSpec
 from ..validation import SamplerName, check_choice, check_count, check_seed
 from .arguments import auto_candidates, check_sampler_kwargs
 
@@ -46,7 +46,7 @@ def _with_target_accept(kwargs: Mapping[str, Any],
     return {**kwargs, **({} if target_accept is None else {"target_accept": target_accept})}
 
 
-def _nuts(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
+def _nuts(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: Any,
           progressbar: bool, target_accept: float | None,
           compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.nuts import NutsSampler
@@ -65,7 +65,7 @@ def _nuts(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: 
                           prior_set=model.prior_set, **kw)
 
 
-def _gibbs(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
+def _gibbs(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: Any,
            progressbar: bool, target_accept: float | None,
            compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.gibbs import gibbs_sample
@@ -76,7 +76,7 @@ def _gibbs(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed:
                         chains=chains, random_seed=random_seed, progressbar=progressbar)
 
 
-def _importance(model: ModelLike, *, draws: int, tune: int, chains: int, random_seed: Any,
+def _importance(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: Any,
                 progressbar: bool, target_accept: float | None,
                 compiled: MutableMapping[str, Any] | None, **kw: Any) -> Draws:
     from ..engines.importance import importance_sample
@@ -94,7 +94,7 @@ SAMPLERS: dict[str, Callable[..., Draws]] = {"nuts": _nuts, "gibbs": _gibbs,
                                              "is": _importance}
 
 
-def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 4,
+def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 4,
            sampler: SamplerName = "auto", random_seed: Any = None, progressbar: bool = True,
            target_accept: float | None = None, compiled: MutableMapping[str, Any] | None = None,
            **sampler_kwargs: Any) -> PosteriorResults:
@@ -179,7 +179,7 @@ def sample(model: ModelLike, draws: int = 1000, tune: int = 1000, chains: int = 
     return result
 
 
-def _check_proper_posterior(model: ModelLike) -> None:
+def _check_proper_posterior(model: ModelSpec) -> None:
     """With Flat priors on separated data the posterior is improper: refuse to sample it."""
     ps = model.prior_set
     if ps.proper:
@@ -193,7 +193,7 @@ def _check_proper_posterior(model: ModelLike) -> None:
                          "it cannot be sampled: give the coefficients proper priors.")
 
 
-def choose_sampler(model: ModelLike, draws: int, chains: int, random_seed: Any, *,
+def choose_sampler(model: ModelSpec, draws: int, chains: int, random_seed: Any, *,
                    candidates: tuple[str, ...] = ("is", "gibbs", "nuts"),
                    kwargs: Mapping[str, Any] | None = None) -> tuple[str, str, Draws | None]:
     """Choose the sampler ``sampler="auto"`` runs, and say why.
@@ -206,7 +206,7 @@ def choose_sampler(model: ModelLike, draws: int, chains: int, random_seed: Any, 
 
     Parameters
     ----------
-    model : ModelLike
+    model : ModelSpec
         The model to sample.
     draws, chains : int
         As for :func:`sample`.
@@ -263,7 +263,7 @@ def choose_sampler(model: ModelLike, draws: int, chains: int, random_seed: Any, 
     return "nuts", tried + f"NUTS: Gibbs not chosen ({why_not})", None
 
 
-def prior_predictive(model: ModelLike, draws: int = 500, random_seed: Any = None):
+def prior_predictive(model: ModelSpec, draws: int = 500, random_seed: Any = None):
     """Draw coefficients and responses from the prior.
 
     DataTree with ``prior`` (``beta``) and ``prior_predictive`` (``y``) groups, drawn in

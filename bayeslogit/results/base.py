@@ -24,24 +24,19 @@ from ..errors import ColumnMismatchError, DataWarning
 from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
 from ..spec.newdata import as_new_data, encode_new_data
-from ..validation import PredictKind, check_choice, check_probability
+from ..validation import PredictKind, check_choice
 from .options import FitOptions
 from .save import save_result
 
 if TYPE_CHECKING:
     import xarray
 
-    from ..spec.model_spec import ModelLike
+    from ..spec.model_spec import ModelSpec
 
-__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "check_ci_prob", "new_data_offset",
+__all__ = ["LogitResultsBase", "SUMMARY_COLUMNS", "new_data_offset",
            "rebuild_result"]
 
 SUMMARY_COLUMNS = ["estimate", "std_error", "ci_lower", "ci_upper"]
-
-
-def check_ci_prob(ci_prob: Any, name: str = "ci_prob", example: float = 0.95) -> float:
-    """``ci_prob`` as a float in (0, 1), or a ValueError naming the argument."""
-    return check_probability(name, ci_prob, example)
 
 
 def new_data_offset(design: Design, data: Any, offset: Any, term: np.ndarray | None,
@@ -103,7 +98,7 @@ class LogitResultsBase:
     ``summary``, ``predict``, ``to_arviz`` and ``_report`` (the text of ``print(result)``).
     """
 
-    model: ModelLike
+    model: ModelSpec
     method: str
     #: the arguments the result was fitted with (read-only; see :class:`FitOptions`)
     options: FitOptions

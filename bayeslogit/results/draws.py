@@ -17,14 +17,14 @@ import pandas as pd
 
 from ..errors import SamplingWarning
 from ..logistic import expit
-from ..validation import CIKind, DrawPredictKind, check_choice
-from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+from ..validation import CIKind, DrawPredictKind, check_choice, check_probability
+from .base import SUMMARY_COLUMNS, LogitResultsBase
 from .options import FitOptions
 
 if TYPE_CHECKING:
     import xarray
 
-    from ..spec.model_spec import ModelLike
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["DrawResults", "PosteriorResults"]
 
@@ -37,7 +37,7 @@ class DrawResults(LogitResultsBase):
     method = "draws"
     stores_draws = True
 
-    def __init__(self, model: ModelLike, tree: Any, info: dict[str, Any] | None = None,
+    def __init__(self, model: ModelSpec, tree: Any, info: dict[str, Any] | None = None,
                  options: FitOptions | None = None) -> None:
         self.model = model
         self._tree = tree
@@ -118,7 +118,7 @@ class DrawResults(LogitResultsBase):
         """
         import arviz_stats as az  # statistics only; avoids importing matplotlib
 
-        ci_prob = check_ci_prob(ci_prob)
+        ci_prob = check_probability("ci_prob", ci_prob)
         ci_kind = check_choice("ci_kind", ci_kind, CIKind, call="result.summary")
         # the draws never change, so each (ci_prob, ci_kind) is computed once
         if (ci_prob, ci_kind) in self._summaries:
@@ -210,7 +210,7 @@ class DrawResults(LogitResultsBase):
         est = np.empty(X.shape[0])
         lo = np.empty(X.shape[0])
         hi = np.empty(X.shape[0])
-        q = None if ci_prob is None else check_ci_prob(ci_prob)
+        q = None if ci_prob is None else check_probability("ci_prob", ci_prob)
         for start, eta in self._eta_blocks(X, off):
             vals = transform(eta)
             stop = start + eta.shape[1]

@@ -13,7 +13,7 @@ from .options import FitOptions
 
 if TYPE_CHECKING:
     from ..engines.map import ModeResult
-    from ..spec.model_spec import ModelLike
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["MAPResults", "LaplaceResults"]
 
@@ -29,7 +29,7 @@ class MAPResults(ModeResults):
 
     method = "map"
 
-    def __init__(self, model: ModelLike, mode: ModeResult,
+    def __init__(self, model: ModelSpec, mode: ModeResult,
                  options: FitOptions | None = None) -> None:
         super().__init__(model, mode.params, mode.cov, options)
         self.mode = mode
@@ -81,7 +81,7 @@ class LaplaceResults(DrawResults):
 
     Parameters
     ----------
-    model : ModelLike
+    model : ModelSpec
         The model (``result.model``).
     mode : MAPResults
         The posterior mode the approximation is centred on (``result.mode``).
@@ -96,7 +96,7 @@ class LaplaceResults(DrawResults):
 
     method = "laplace"
 
-    def __init__(self, model: ModelLike, mode: MAPResults, tree: Any,
+    def __init__(self, model: ModelSpec, mode: MAPResults, tree: Any,
                  options: FitOptions | None = None, info: dict[str, Any] | None = None) -> None:
         super().__init__(model, tree, info or {"sampler": "laplace approximation"}, options)
         self.mode = mode

@@ -17,8 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..logistic import expit
-from ..validation import MargeffAt, MargeffMethod
-from .base import check_ci_prob
+from ..validation import MargeffAt, MargeffMethod, check_probability
 from .mode import ModeResults
 from .options import FitOptions
 
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from ..engines.separation import SeparationReport
     from ..inference.margins import MarginalEffects
     from ..inference.wald import ContrastResults, WaldTestResult
-    from ..spec.model_spec import ModelLike
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["MLEResults"]
 
@@ -41,7 +40,7 @@ class MLEResults(ModeResults):
 
     method = "mle"
 
-    def __init__(self, model: ModelLike, newton: NewtonResult, cov: np.ndarray, cov_type: str,
+    def __init__(self, model: ModelSpec, newton: NewtonResult, cov: np.ndarray, cov_type: str,
                  cov_description: str, separation: SeparationReport | None,
                  options: FitOptions | None = None) -> None:
         super().__init__(model, newton.params, cov, options)
@@ -118,7 +117,7 @@ class MLEResults(ModeResults):
         DataFrame
             Lower (column 0) and upper (column 1) limits per coefficient.
         """
-        lo, hi = self._interval(1 - check_ci_prob(alpha, "alpha", 0.05))
+        lo, hi = self._interval(1 - check_probability("alpha", alpha, 0.05))
         return pd.DataFrame({0: lo, 1: hi}, index=self._names)
 
     def summary(self, ci_prob: float = 0.95) -> pd.DataFrame:

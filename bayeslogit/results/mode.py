@@ -16,14 +16,14 @@ from scipy import stats
 
 from ..conditioning import covariance_root
 from ..logistic import expit, log1pexp
-from ..validation import PredictKind
-from .base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+from ..validation import PredictKind, check_probability
+from .base import SUMMARY_COLUMNS, LogitResultsBase
 from .options import FitOptions
 
 if TYPE_CHECKING:
     import xarray
 
-    from ..spec.model_spec import ModelLike
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["ModeResults", "asymptotic_draws"]
 
@@ -53,7 +53,7 @@ class ModeResults(LogitResultsBase):
 
     method = "mode"
 
-    def __init__(self, model: ModelLike, params: np.ndarray, cov: np.ndarray,
+    def __init__(self, model: ModelSpec, params: np.ndarray, cov: np.ndarray,
                  options: FitOptions | None = None) -> None:
         self.model = model
         self._params = np.asarray(params, dtype=float)
@@ -86,7 +86,7 @@ class ModeResults(LogitResultsBase):
             return pd.Series(np.sqrt(np.diag(self._cov)), index=self._names, name="bse")
 
     def _interval(self, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
-        q = stats.norm.ppf(0.5 + check_ci_prob(ci_prob) / 2)
+        q = stats.norm.ppf(0.5 + check_probability("ci_prob", ci_prob) / 2)
         se = self.bse.to_numpy()
         return self._params - q * se, self._params + q * se
 
@@ -185,7 +185,7 @@ class ModeResults(LogitResultsBase):
         transform = expit if kind == "mean" else (lambda v: v)
         if ci_prob is None:
             return pd.Series(transform(eta), index=index, name=f"predicted_{kind}")
-        q = stats.norm.ppf(0.5 + check_ci_prob(ci_prob) / 2)
+        q = stats.norm.ppf(0.5 + check_probability("ci_prob", ci_prob) / 2)
         cov = np.nan_to_num(self._cov, nan=0.0)
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X, optimize=True))
         return pd.DataFrame({"estimate": transform(eta), "ci_lower": transform(eta - q * se),

@@ -1,19 +1,16 @@
 """What the estimation and result layers need to know of a model.
 
-:class:`ModelLike` is the structural type of the ``model`` that estimation functions take and
-that every result keeps as ``result.model`` (statsmodels' back-reference): the validated data
-(:class:`~bayeslogit.spec.design.Design`), the priors resolved for it and the names. The
-:class:`bayeslogit.Logit` facade satisfies it; code below the facade types against this
-protocol, never against the facade itself.
-
-:class:`ModelSpec` is the concrete spec the facade is built on: one design, the priors as
-given and resolved, and the read-only names and data facts, without any estimation.
+:class:`ModelSpec` is the spec the :class:`bayeslogit.Logit` facade is built on: one design,
+the priors as given and resolved, and the read-only names and data facts, without any
+estimation. Estimation functions take it and every result keeps it as ``result.model``
+(statsmodels' back-reference); code below the facade types against it, never against the
+facade itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
@@ -22,37 +19,10 @@ from .design import Design
 from .prior_set import PriorSet, resolve_priors
 from .priors import Prior
 
-__all__ = ["ModelLike", "ModelSpec", "PriorsArg"]
+__all__ = ["ModelSpec", "PriorsArg"]
 
 #: the ``priors=`` argument: one prior for every coefficient, a dict by name, or None
 PriorsArg = Prior | Mapping[str, Prior] | None
-
-
-class ModelLike(Protocol):
-    """A model spec: data, priors and names (see the module docstring)."""
-
-    design: Design
-    priors: Any
-
-    @property
-    def prior_set(self) -> PriorSet:
-        """The priors resolved for the design."""
-
-    @property
-    def exog_names(self) -> list[str]:
-        """Coefficient names."""
-
-    @property
-    def endog_name(self) -> str:
-        """Response name."""
-
-    @property
-    def nobs(self) -> int:
-        """Number of observations."""
-
-    @property
-    def event(self) -> Any:
-        """The response level coded 1, or None."""
 
 
 class ModelSpec:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..results.base import SUMMARY_COLUMNS, LogitResultsBase, check_ci_prob
+from ..results.base import SUMMARY_COLUMNS, LogitResultsBase
+from ..validation import check_probability
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,7 +69,7 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.D
     np.float64(0.577)
     """
     _check_fits(fits)
-    ci_prob = check_ci_prob(ci_prob)
+    ci_prob = check_probability("ci_prob", ci_prob)
     frames = {name: r.summary(ci_prob)[SUMMARY_COLUMNS] for name, r in fits.items()}
     terms: list[str] = []
     for f in frames.values():
