@@ -112,7 +112,7 @@ def _read_tree(path: Any) -> Any:
     except Exception as exc:  # HDF5 reports damage as KeyError, RuntimeError, AttributeError...
         raise SavedFileError(
             f"{name!r} is not a readable bayeslogit result file: it cannot be read as netCDF "
-            f"({type(exc).__name__}: {str(exc)[:120]}); the file is damaged or of another "
+            f"({type(exc).__name__}); the file is damaged or of another "
             "kind. Pass the path of a file written by result.save(path)."
         ) from exc
 

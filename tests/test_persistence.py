@@ -315,5 +315,6 @@ def test_load_refuses_files_it_cannot_trust(results, tmp_path):
         with pytest.raises(SavedFileError, match=re.escape(repr(str(path)))) as info:
             bl.load(path)
         assert message in str(info.value), (label, str(info.value))
+        assert "backend" not in str(info.value), (label, "xarray's internals leaked")
     with pytest.raises(FileNotFoundError, match="missing.nc"):
         bl.load(tmp_path / "missing.nc")
