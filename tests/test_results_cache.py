@@ -15,6 +15,7 @@ import statsmodels.api as sm
 
 import bayeslogit as bl
 from bayeslogit.engines import map as map_engine
+from bayeslogit.errors import DataWarning
 from bayeslogit.engines.importance import importance_sample
 from bayeslogit.results import datatree, report
 from bayeslogit.results import mode as mode_module
@@ -117,9 +118,9 @@ def test_mode_to_arviz_is_cached_per_arguments(model, monkeypatch):
 
 def test_large_mode_trees_leave_out_the_per_draw_likelihood(model, monkeypatch):
     r = model.fit()
-    monkeypatch.setattr(datatree, "MAX_LOGLIK_ELEMENTS", 10)
     refuse(monkeypatch, datatree, "loglike_sums")
-    tree = r.to_arviz(random_seed=8)
+    with pytest.warns(DataWarning, match=r"to_arviz\(log_likelihood=True\)"):
+        tree = r.to_arviz(random_seed=8, max_elements=10)
     assert "log_likelihood" not in tree.children and "sample_stats" not in tree.children
     assert tree["posterior"]["beta"].shape == (4, 1000, 3)
 

@@ -6,8 +6,9 @@ asymptotic normal of an MLE/MAP fit) produces coefficient draws of shape (chain,
 
 * ``posterior``: ``beta`` with dims (chain, draw, coef);
 * ``log_likelihood``: ``y`` with dims (chain, draw, obs), the pointwise Bernoulli
-  log-likelihood (stored when the array is small enough, see ``log_likelihood``; samplers
-  add it on first use, see :func:`add_log_likelihood`);
+  log-likelihood (stored when chains x draws x n is at most ``max_elements``, see
+  ``log_likelihood``; samplers leave it to the result's ``to_arviz``, which builds it with
+  :func:`log_likelihood_group`);
 * ``log_prior``: ``beta`` with dims (chain, draw, coef), per-coefficient log prior densities
   as documented in :mod:`bayeslogit.priors` (the intercept entry is the density of the
   centred intercept), or ``jeffreys`` (chain, draw) for the joint Jeffreys prior; absent when
@@ -30,14 +31,12 @@ from numpy.typing import NDArray
 
 from ..blocks import loglike_sums, pointwise_loglike
 from ..spec.prior_set import PriorSet
+from .pointwise import DEFAULT_MAX_ELEMENTS, fits
 
 FloatArray = NDArray[np.float64]
 
-#: pointwise log-likelihood is stored when chains * draws * n is at most this (~160 MB)
-MAX_LOGLIK_ELEMENTS = 20_000_000
-
-__all__ = ["posterior_tree", "add_log_likelihood", "loglik_fits", "pointwise_loglike",
-           "log_prior_terms", "MAX_LOGLIK_ELEMENTS"]
+__all__ = ["posterior_tree", "log_likelihood_group", "loglik_fits", "pointwise_loglike",
+           "log_prior_terms", "DEFAULT_MAX_ELEMENTS"]
 
 
 def log_prior_terms(
@@ -62,6 +61,7 @@ def posterior_tree(
     sample_stats: Mapping[str, FloatArray] | None = None,
     attrs: Mapping[str, Any] | None = None,
     log_likelihood: bool | str = "auto",
+    max_elements: int = DEFAULT_MAX_ELEMENTS,
     extra_posterior: Mapping[str, FloatArray] | None = None,
     lp: bool = True,
 ):
@@ -83,8 +83,10 @@ def posterior_tree(
         Attributes for the ``posterior`` group (``inference_method``, ``sampler``, ...).
     log_likelihood : bool or "auto"
         Whether to store the pointwise log-likelihood; "auto" stores it when
-        chains * draws * n <= :data:`MAX_LOGLIK_ELEMENTS` (False leaves it to
-        :func:`add_log_likelihood`).
+        chains * draws * n <= ``max_elements`` (False leaves it to
+        :func:`log_likelihood_group`).
+    max_elements : int
+        The size limit of "auto".
     extra_posterior : mapping, optional
         Further posterior variables of shape (chain, draw, ...), e.g. latent scales.
     lp : bool
@@ -102,7 +104,7 @@ def posterior_tree(
     if extra_posterior:
         data["posterior"].update(extra_posterior)
     store_ll = log_likelihood is True or (
-        log_likelihood == "auto" and loglik_fits(beta.shape, n))
+        log_likelihood == "auto" and fits(beta.shape, n, max_elements))
     if store_ll:
         data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
     terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
@@ -129,25 +131,20 @@ def posterior_tree(
     return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)
 
 
-def loglik_fits(beta_shape: tuple[int, ...], n: int) -> bool:
-    """Whether chains * draws * n is within :data:`MAX_LOGLIK_ELEMENTS`."""
-    return int(np.prod(beta_shape[:-1])) * n <= MAX_LOGLIK_ELEMENTS
+def loglik_fits(beta_shape: tuple[int, ...], n: int,
+                max_elements: int = DEFAULT_MAX_ELEMENTS) -> bool:
+    """Whether chains * draws * n is at most ``max_elements``."""
+    return fits(beta_shape, n, max_elements)
 
 
-def add_log_likelihood(tree, beta: FloatArray, X: FloatArray, y: FloatArray,
-                       offset: FloatArray | None) -> bool:
-    """Add the ``log_likelihood`` group to ``tree`` in place when it is small enough.
+def log_likelihood_group(beta: FloatArray, X: FloatArray, y: FloatArray,
+                         offset: FloatArray | None) -> Any:
+    """Build the ``log_likelihood`` group: ``y`` with dims (chain, draw, obs).
 
-    The group holds ``y`` (dims chain, draw, obs) and is added when chains * draws * n is
-    at most :data:`MAX_LOGLIK_ELEMENTS`. Returns whether it was added.
+    The whole chains x draws x n array is computed: callers decide whether it fits.
     """
     import arviz_base as az
 
-    if "log_likelihood" in tree.children:
-        return True
-    if not loglik_fits(beta.shape, X.shape[0]):
-        return False
     group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset)}},
                          dims={"y": ["obs"]}, coords={"obs": np.arange(X.shape[0])})
-    tree["log_likelihood"] = group["log_likelihood"]
-    return True
+    return group["log_likelihood"]

@@ -3,8 +3,9 @@
 Posteriors come from NUTS, Gibbs or importance sampling.
 
 Point summaries come from the draws (``params`` = posterior mean, ``bse`` = posterior sd);
-intervals, ESS, R-hat and MCSE come from ArviZ. Predictions are computed from the draws in
-numpy, in blocks of observations so memory stays bounded.
+intervals, ESS, R-hat and MCSE come from ArviZ. Predictions (:mod:`.predictive`), PSIS-LOO
+and power scaling (:mod:`.pointwise`) are computed from the draws in numpy, in blocks of
+observations so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -16,22 +17,19 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SamplingWarning
-from ..logistic import expit
 from ..validation import CIKind, DrawPredictKind, check_choice, check_probability
 from .base import SUMMARY_COLUMNS, LogitResultsBase
+from .draws_arviz import DrawsArviz
 from .options import FitOptions
+from .predictive import predict_draws, probability_draws
 
 if TYPE_CHECKING:
-    import xarray
-
     from ..spec.model_spec import ModelSpec
 
 __all__ = ["DrawResults", "PosteriorResults"]
 
-_PREDICT_BLOCK_ELEMENTS = 5_000_000
 
-
-class DrawResults(LogitResultsBase):
+class DrawResults(DrawsArviz, LogitResultsBase):
     """Base for results made of draws of shape (chain, draw, coef) in a DataTree."""
 
     method = "draws"
@@ -45,6 +43,7 @@ class DrawResults(LogitResultsBase):
         self.options = FitOptions(method=self.method) if options is None else options
         self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
+        self._derived: dict[tuple[str, Any], Any] = {}
 
     def _state(self) -> dict[str, Any]:
         return {"model": self.model, "tree": self._tree, "info": self.info,
@@ -141,15 +140,6 @@ class DrawResults(LogitResultsBase):
         return table.copy()
 
     # -- prediction --------------------------------------------------------------------
-    def _eta_blocks(self, X: np.ndarray, off: np.ndarray | None):
-        flat = self._beta.reshape(-1, self._beta.shape[-1])
-        block = max(1, _PREDICT_BLOCK_ELEMENTS // max(1, flat.shape[0]))
-        for start in range(0, X.shape[0], block):
-            eta = flat @ X[start:start + block].T
-            if off is not None:
-                eta += off[start:start + block]
-            yield start, eta
-
     def predict(self, data: Any = None, kind: DrawPredictKind = "mean", offset: Any = None,
                 ci_prob: float | None = None) -> pd.Series | pd.DataFrame | np.ndarray:
         """Predict from the posterior draws (no recompilation).
@@ -202,25 +192,13 @@ class DrawResults(LogitResultsBase):
         X, off, index = self._prediction_inputs(data, offset)
         c, d, _ = self._beta.shape
         if kind == "draws":
-            out = np.empty((c * d, X.shape[0]))
-            for start, eta in self._eta_blocks(X, off):
-                out[:, start:start + eta.shape[1]] = expit(eta)
-            return out.reshape(c, d, X.shape[0])
-        transform = expit if kind == "mean" else (lambda v: v)
-        est = np.empty(X.shape[0])
-        lo = np.empty(X.shape[0])
-        hi = np.empty(X.shape[0])
+            return probability_draws(self._beta, X, off)
         q = None if ci_prob is None else check_probability("ci_prob", ci_prob)
-        for start, eta in self._eta_blocks(X, off):
-            vals = transform(eta)
-            stop = start + eta.shape[1]
-            est[start:stop] = vals.mean(axis=0)
-            if q is not None:
-                lo[start:stop], hi[start:stop] = np.quantile(vals, [(1 - q) / 2, (1 + q) / 2],
-                                                             axis=0)
+        cols = predict_draws(self._beta, X, off, probability=kind == "mean", ci_prob=q)
         if q is None:
-            return pd.Series(est, index=index, name=f"predicted_{kind}")
-        return pd.DataFrame({"estimate": est, "ci_lower": lo, "ci_upper": hi}, index=index)
+            return pd.Series(cols[0], index=index, name=f"predicted_{kind}")
+        return pd.DataFrame(dict(zip(("estimate", "ci_lower", "ci_upper"), cols, strict=True)),
+                            index=index)
 
     def posterior_predictive(self, data: Any = None, offset: Any = None,
                              random_seed: Any = None) -> np.ndarray:
@@ -229,129 +207,7 @@ class DrawResults(LogitResultsBase):
         p = self.predict(data, kind="draws", offset=offset)
         return (rng.random(p.shape) < p).astype(np.int8)
 
-    # -- ArviZ -------------------------------------------------------------------------
-    def to_arviz(self) -> xarray.DataTree:
-        """Return the draws as an ArviZ DataTree.
-
-        Groups: ``posterior``, ``sample_stats``, ``log_likelihood``, ``log_prior``,
-        ``observed_data``, ``constant_data``.
-
-        A missing ``log_likelihood`` group (samplers leave it out, as PyMC and bambi do) is
-        computed on the first call, when chains * draws * n is at most
-        :data:`~bayeslogit.results.datatree.MAX_LOGLIK_ELEMENTS`, and kept.
-
-        Returns
-        -------
-        xarray.DataTree
-            A shallow copy of the result's tree: replacing or adding groups in it leaves the
-            result alone; the arrays are shared and must not be modified in place.
-
-        Raises
-        ------
-        ImportError
-            ArviZ is not installed.
-
-        References
-        ----------
-        .. [1] Kumar, R., Carroll, C., Hartikainen, A. and Martin, O. (2019). "ArviZ a unified
-           library for exploratory analysis of Bayesian models in Python." Journal of Open
-           Source Software 4(33), 1143.
-        .. [2] Vehtari, A., Gelman, A. and Gabry, J. (2017). "Practical Bayesian model
-           evaluation using leave-one-out cross-validation and WAIC." Statistics and
-           Computing 27(5), 1413-1432 (what the ``log_likelihood`` group serves).
-
-        Examples
-        --------
-        >>> import numpy as np, bayeslogit as bl
-        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
-        >>> model = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X, priors=bl.Normal(0, 2.5))
-        >>> post = model.sample(sampler="gibbs", random_seed=1, progressbar=False)
-        >>> "log_likelihood" in post.to_arviz().children
-        True
-        """
-        from .datatree import add_log_likelihood
-
-        d = self.model.design
-        add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
-        return self._tree.copy()
-
-    def loo(self, **kwargs: Any) -> Any:
-        """Estimate leave-one-out predictive accuracy by PSIS-LOO (:func:`arviz_stats.loo`).
-
-        Parameters
-        ----------
-        **kwargs
-            Passed to :func:`arviz_stats.loo` (e.g. ``pointwise=True``).
-
-        Returns
-        -------
-        ELPDData
-            ArviZ's result: ``elpd``, ``se``, ``p``, Pareto k diagnostics.
-
-        Raises
-        ------
-        ValueError
-            No ``log_likelihood`` group (the data were too large to store it).
-
-        References
-        ----------
-        .. [1] Vehtari, A., Gelman, A. and Gabry, J. (2017). "Practical Bayesian model
-           evaluation using leave-one-out cross-validation and WAIC." Statistics and
-           Computing 27(5), 1413-1432.
-        """
-        import arviz_stats as az
-
-        tree = self.to_arviz()
-        if "log_likelihood" not in tree.children:
-            raise ValueError("No log_likelihood group stored (the data were too large); "
-                             "loo needs it.")
-        return az.loo(tree, **kwargs)
-
-    def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
-        """Measure prior and likelihood sensitivity by power scaling (no refit).
-
-        Uses ArviZ's ``psense_summary`` on the ``log_prior`` and ``log_likelihood`` groups.
-
-        Parameters
-        ----------
-        **kwargs
-            Passed to ``arviz_stats.psense_summary``.
-
-        Returns
-        -------
-        DataFrame
-            Prior and likelihood sensitivity and a diagnosis per coefficient.
-
-        Raises
-        ------
-        ValueError
-            No ``log_prior`` group (flat priors).
-
-        References
-        ----------
-        .. [1] Kallioinen, N., Paananen, T., Burkner, P.-C. and Vehtari, A. (2024). "Detecting
-           and diagnosing prior and likelihood sensitivity with power-scaling." Statistics
-           and Computing 34, 57.
-        """
-        import arviz_stats as az
-
-        if "log_prior" not in self._tree.children:
-            raise ValueError("Power scaling needs a log_prior group; flat priors have none.")
-        import contextlib
-        import io
-        import logging
-
-        # psense_summary logs and prints a reading guide; the returned table is the result
-        logger = logging.getLogger("arviz_stats.psense")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-                warnings.simplefilter("ignore")
-                return az.psense_summary(self.to_arviz(), var_names=["beta"], **kwargs)
-        finally:
-            logger.setLevel(level)
-
+    # -- ArviZ: to_arviz, loo and power_scaling come from DrawsArviz -------------------
     def plot_power_scaling(self, **kwargs: Any) -> Any:
         """Plot the power-scaled posteriors of the coefficients (``arviz.plot_psense_dist``).
 

@@ -7,18 +7,21 @@ draws shaped like a posterior (4 chains x 1000 draws) so they overlay NUTS resul
 
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..conditioning import covariance_root
+from ..errors import DataWarning
 from ..logistic import expit, log1pexp
-from ..validation import PredictKind, check_probability
+from ..validation import PredictKind, check_count, check_probability
 from .base import SUMMARY_COLUMNS, LogitResultsBase
 from .options import FitOptions
+from .pointwise import DEFAULT_MAX_ELEMENTS
 
 if TYPE_CHECKING:
     import xarray
@@ -59,7 +62,7 @@ class ModeResults(LogitResultsBase):
         self._params = np.asarray(params, dtype=float)
         self._cov = np.asarray(cov, dtype=float)
         self.options = FitOptions(method=self.method) if options is None else options
-        self._trees: dict[tuple[int, int, Any], Any] = {}
+        self._trees: dict[tuple[int, int, Any, bool], Any] = {}
 
     def _state(self) -> dict[str, Any]:
         return {"model": self.model, "params": self._params, "cov": self._cov,
@@ -192,8 +195,9 @@ class ModeResults(LogitResultsBase):
                              "ci_upper": transform(eta + q * se)}, index=index)
 
     # -- ArviZ -------------------------------------------------------------------------
-    def to_arviz(self, draws: int = 1000, chains: int = 4,
-                 random_seed: Any = 0) -> xarray.DataTree:
+    def to_arviz(self, draws: int = 1000, chains: int = 4, random_seed: Any = 0, *,
+                 log_likelihood: bool | Literal["auto"] = "auto",
+                 max_elements: int = DEFAULT_MAX_ELEMENTS) -> xarray.DataTree:
         r"""Return the estimate as an ArviZ DataTree of draws from its asymptotic normal.
 
         Parameters
@@ -202,25 +206,35 @@ class ModeResults(LogitResultsBase):
             Draws per chain and chains of :math:`N(\hat\beta, \hat V)`.
         random_seed : int, numpy Generator or None
             Seed of the draws. Trees for an integer seed are built once and cached per
-            ``(draws, chains, random_seed)``.
+            ``(draws, chains, random_seed)`` and the two arguments below.
+        log_likelihood : bool or "auto"
+            Include the pointwise ``log_likelihood`` and ``sample_stats.lp``: "auto" while
+            chains * draws * n is at most ``max_elements``, True at any size.
+        max_elements : int
+            The size limit of "auto", in values (default 2e7: 160 MB).
 
         Returns
         -------
         xarray.DataTree
             ``posterior`` (``beta``, labelled ``approximation="asymptotic normal ..."``),
-            ``observed_data``, ``constant_data``, ``log_prior`` for MAP, and, while
-            chains * draws * n is at most
-            :data:`~bayeslogit.results.datatree.MAX_LOGLIK_ELEMENTS`, the pointwise
-            ``log_likelihood`` and ``sample_stats.lp`` (the log posterior of each draw).
-            Larger trees leave those two out: each costs a pass over the data per draw,
-            many times the fit itself; ``llf`` and ``log_posterior()`` give the values at the
-            estimate. A shallow copy of the cached tree: replacing groups in it leaves the
+            ``observed_data``, ``constant_data``, ``log_prior`` for MAP, and (see
+            ``log_likelihood``) the pointwise ``log_likelihood`` and ``sample_stats.lp`` (the
+            log posterior of each draw). "auto" leaves those two out of larger trees, with a
+            :class:`~bayeslogit.errors.DataWarning`: each costs a pass over the data per
+            draw, many times the fit itself; ``llf`` and ``log_posterior()`` give the values
+            at the estimate. A shallow copy of the cached tree: replacing groups in it leaves the
             result alone; the arrays are shared and must not be modified in place.
 
         Raises
         ------
         ValueError
-            The covariance has non-finite entries (no draws possible).
+            The covariance has non-finite entries (no draws possible), or a bad
+            ``log_likelihood`` / ``max_elements``.
+
+        Warns
+        -----
+        DataWarning
+            The log-likelihood left out under "auto" (larger than ``max_elements``).
 
         References
         ----------
@@ -238,16 +252,28 @@ class ModeResults(LogitResultsBase):
         """
         from .datatree import loglik_fits, posterior_tree
 
-        key = (int(draws), int(chains), random_seed)
+        if not (isinstance(log_likelihood, bool) or log_likelihood == "auto"):
+            raise ValueError(f"log_likelihood={log_likelihood!r} is not True, False or "
+                             "'auto'; e.g. to_arviz(log_likelihood=True).")
+        max_elements = check_count("max_elements", max_elements, 0, example=20_000_000)
+        d = self.model.design
+        store = log_likelihood is True or (log_likelihood == "auto" and loglik_fits(
+            (chains, draws, 0), d.nobs, max_elements))
+        if log_likelihood == "auto" and not store:
+            warnings.warn(
+                f"to_arviz() left out log_likelihood and sample_stats.lp: {chains} chains x "
+                f"{draws} draws x {d.nobs} rows = {chains * draws * d.nobs:,} values, above "
+                f"max_elements={max_elements:,}; include them with "
+                "to_arviz(log_likelihood=True) or a larger max_elements.",
+                DataWarning, stacklevel=2)
+        key = (int(draws), int(chains), random_seed, store)
         cacheable = isinstance(random_seed, int | np.integer) and not isinstance(
             random_seed, bool)
         tree = self._trees.get(key) if cacheable else None
         if tree is None:
-            d = self.model.design
             beta = asymptotic_draws(self._params, self._cov, chains, draws, random_seed)
             attrs = {"inference_method": self.method,
                      "approximation": "asymptotic normal N(estimate, cov_params)"}
-            store = loglik_fits(beta.shape, d.nobs)
             tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, self._tree_priors(),
                                   attrs=attrs, log_likelihood=store, lp=store)
             if cacheable:

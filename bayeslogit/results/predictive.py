@@ -1,0 +1,176 @@
+r"""Predictions and predictive draws from coefficient draws, in blocks of rows.
+
+Predictions
+    :func:`predict_draws` returns, for every row of a design, the posterior mean of
+    :math:`\Lambda(x_i^\top\beta)` (or of the linear predictor) and optionally equal-tailed
+    intervals. Rows are taken in cache-sized blocks laid out (rows, draws), so each row's
+    draws are contiguous; the blocks run on up to 4 threads with BLAS single-threaded
+    (:func:`~bayeslogit.blocks.run_ordered`). Interval ends are found by partial selection
+    (``ndarray.partition`` for the two order statistics each end needs) and interpolated
+    exactly as :func:`numpy.quantile`'s default ``"linear"`` method does; for probabilities
+    the order statistics of the linear predictor are transformed (the logistic function is
+    increasing), so the logistic function is applied once per draw for the mean only.
+Predictive groups
+    :func:`prior_draws` draws coefficients from per-coefficient priors and
+    :func:`simulate_outcomes` 0/1 outcomes given coefficient draws, for the ``prior``,
+    ``prior_predictive`` and ``posterior_predictive`` groups of ``to_arviz()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import expit
+
+from ..blocks import BLOCK_ELEMENTS, run_ordered, worker_count
+from ..spec.prior_set import PriorSet
+
+FloatArray = NDArray[np.float64]
+
+__all__ = ["predict_draws", "quantile_ends", "probability_draws", "prior_draws",
+           "simulate_outcomes"]
+
+
+def _order_positions(count: int, probs: tuple[float, ...]) -> list[tuple[int, int, float]]:
+    """(lower index, upper index, weight) of numpy's "linear" quantile for each prob."""
+    out = []
+    for q in probs:
+        virtual = (count - 1) * np.float64(q)
+        lo = int(np.floor(virtual))
+        gamma = float(virtual - lo)
+        if virtual >= count - 1:
+            lo = hi = count - 1
+        else:
+            hi = lo + 1
+        out.append((lo, hi, gamma))
+    return out
+
+
+def _lerp(a: FloatArray, b: FloatArray, t: float) -> FloatArray:
+    """numpy.quantile's interpolation, operation for operation."""
+    diff = b - a
+    if t >= 0.5:
+        return b - diff * (1 - t)
+    return a + diff * t
+
+
+def quantile_ends(values: FloatArray, probs: tuple[float, ...],
+                  transform: Any = None) -> list[FloatArray]:
+    """Quantiles of each row of ``values`` (rows, draws), as ``np.quantile(..., axis=1)``.
+
+    ``values`` is partitioned in place. With ``transform`` (an increasing function) the
+    quantiles of ``transform(values)`` are returned, transforming only the order statistics.
+    """
+    positions = _order_positions(values.shape[1], probs)
+    lows = sorted({lo for lo, _, _ in positions})
+    values.partition(lows, axis=1)
+    # after partitioning at the lower indices, the next order statistic is the minimum of
+    # the segment that follows each one (a scan, cheaper than one more selection)
+    bounds = [*lows[1:], values.shape[1]]
+    col = {}
+    for lo, end in zip(lows, bounds, strict=True):
+        col[lo] = values[:, lo]
+        if lo + 1 < end:
+            col[lo + 1] = values[:, lo + 1:end].min(axis=1)
+        elif lo + 1 < values.shape[1]:
+            col[lo + 1] = values[:, lo + 1]
+    if transform is not None:
+        col = {i: transform(v) for i, v in col.items()}
+    return [_lerp(col[lo], col[hi], g) for lo, hi, g in positions]
+
+
+def predict_draws(beta: FloatArray, X: FloatArray, offset: FloatArray | None, *,
+                  probability: bool, ci_prob: float | None = None,
+                  block_elements: int = BLOCK_ELEMENTS) -> tuple[FloatArray, ...]:
+    r"""Posterior mean (and interval ends) of the prediction of every row of ``X``.
+
+    Parameters
+    ----------
+    beta : ndarray, shape (..., k)
+        Coefficient draws.
+    X : ndarray, shape (n, k)
+        Design rows to predict.
+    offset : ndarray, shape (n,), or None
+        Added to the linear predictor.
+    probability : bool
+        Predict :math:`\Lambda(\eta)` (True) or the linear predictor :math:`\eta`.
+    ci_prob : float, optional
+        Also return the ends of the equal-tailed interval of this probability.
+    block_elements : int
+        (row, draw) values per block.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(mean,)`` or ``(mean, lower, upper)``, each of shape (n,).
+    """
+    flat_t = np.ascontiguousarray(np.asarray(beta, dtype=float).reshape(-1, X.shape[1]).T)
+    S = flat_t.shape[1]
+    n = X.shape[0]
+    rows = max(1, block_elements // max(S, 1))
+    est = np.empty(n)
+    ends = None if ci_prob is None else (np.empty(n), np.empty(n))
+    probs = () if ci_prob is None else ((1 - ci_prob) / 2, (1 + ci_prob) / 2)
+    transform = expit if probability else None
+
+    def work(start: int) -> None:
+        sl = slice(start, min(start + rows, n))
+        eta = X[sl] @ flat_t
+        if offset is not None:
+            eta += offset[sl, None]
+        if probability:
+            est[sl] = (expit(eta) if ends is not None else expit(eta, out=eta)).mean(axis=1)
+        else:
+            est[sl] = eta.mean(axis=1)
+        if ends is not None:
+            ends[0][sl], ends[1][sl] = quantile_ends(eta, probs, transform)
+
+    starts = list(range(0, n, rows))
+    run_ordered(work, starts, worker_count(S * n))
+    return (est,) if ends is None else (est, *ends)
+
+
+def prior_draws(prior_set: PriorSet, chains: int, draws: int,
+                rng: np.random.Generator) -> FloatArray | None:
+    """Coefficient draws (chains, draws, k) from the per-coefficient priors.
+
+    None when a prior cannot be drawn from: a joint prior (Jeffreys) or an improper (flat)
+    prior on any coefficient. Intercept priors apply to the centred intercept, as in the
+    model; the draws are returned on the reported (raw) scale.
+    """
+    if prior_set.joint is not None or len(prior_set.flat_index):
+        return None
+    theta = np.stack([p.rvs((chains, draws), rng) for p in prior_set.priors], axis=-1)
+    return prior_set.from_working(theta)
+
+
+def simulate_outcomes(beta: FloatArray, X: FloatArray, offset: FloatArray | None,
+                      rng: np.random.Generator,
+                      block_elements: int = BLOCK_ELEMENTS) -> NDArray[np.int8]:
+    r"""0/1 outcomes, shape ``beta.shape[:-1] + (n,)``, one per draw and row.
+
+    :math:`y_{si} \sim \mathrm{Bernoulli}(\Lambda(x_i^\top\beta_s + o_i))`, computed in
+    blocks of draws so that only the int8 result is as large as draws x n.
+    """
+    n = X.shape[0]
+    flat = np.ascontiguousarray(beta, dtype=float).reshape(-1, X.shape[1])
+    out = np.empty((flat.shape[0], n), dtype=np.int8)
+    rows = max(1, block_elements // max(n, 1))
+    for s in range(0, flat.shape[0], rows):
+        eta = flat[s:s + rows] @ X.T
+        if offset is not None:
+            eta += offset
+        out[s:s + rows] = rng.random(eta.shape) < expit(eta, out=eta)
+    return out.reshape(*np.shape(beta)[:-1], n)
+
+
+def probability_draws(beta: FloatArray, X: FloatArray,
+                      offset: FloatArray | None) -> FloatArray:
+    r""":math:`\Lambda(x_i^\top\beta_s + o_i)` for every draw and row, shape (..., n)."""
+    flat = np.asarray(beta, dtype=float).reshape(-1, X.shape[1])
+    eta = flat @ X.T
+    if offset is not None:
+        eta += offset
+    return expit(eta, out=eta).reshape(*np.shape(beta)[:-1], X.shape[0])
