@@ -280,6 +280,9 @@ class DrawsArviz:
         elif predictive == "auto":
             left_out.append("posterior_predictive" + (
                 " and prior_predictive" if prior is not None else ""))
+        if d.binary:
+            # 0/1 as integers, so ArviZ's discrete predictive checks (pava, rootogram) apply
+            out["observed_data"] = _node("observed_data", {"y": d.y.astype(np.int8)}, **obs)
         if left_out:
             warnings.warn(
                 f"to_arviz() left out {' and '.join(left_out)}: {c} chains x {dr} draws x "
