@@ -6,7 +6,8 @@ Predictions
     intervals. Rows are taken in cache-sized blocks laid out (rows, draws), so each row's
     draws are contiguous; the blocks run on up to 4 threads with BLAS single-threaded
     (:func:`~bayeslogit.blocks.run_ordered`). Interval ends are found by partial selection
-    (``ndarray.partition`` for the two order statistics each end needs) and interpolated
+    (:func:`order_statistics`: the two order statistics each end needs, from a bracket
+    found on a subsample, exact) and interpolated
     exactly as :func:`numpy.quantile`'s default ``"linear"`` method does; for probabilities
     the order statistics of the linear predictor are transformed (the logistic function is
     increasing), so the logistic function is applied once per draw for the mean only.
@@ -29,7 +30,7 @@ from ..spec.prior_set import PriorSet
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["predict_draws", "quantile_ends", "probability_draws", "prior_draws",
+__all__ = ["predict_draws", "quantile_ends", "order_statistics", "probability_draws", "prior_draws",
            "simulate_outcomes"]
 
 
@@ -56,26 +57,72 @@ def _lerp(a: FloatArray, b: FloatArray, t: float) -> FloatArray:
     return a + diff * t
 
 
+def order_statistics(values: FloatArray, ranks: list[int]) -> dict[int, FloatArray]:
+    """The ``ranks``-th smallest values (0-based) of every row of ``values`` (rows, S).
+
+    Exact, by a bracket: a sorted strided subsample of each row gives bounds ``[a, b]``
+    that hold the wanted ranks with near certainty; one pass counts the values below ``a``
+    and gathers those in ``[a, b]`` (a few percent of the row), which are sorted. Rows
+    where the bracket missed (and short rows) use ``ndarray.partition``. ``values`` is
+    not modified.
+    """
+    rows, S = values.shape
+    step = S // 256
+    out = {r: np.empty(rows) for r in ranks}
+    if step < 4:
+        part = np.partition(values, ranks, axis=1)
+        return {r: part[:, r].copy() for r in ranks}
+    sub = np.sort(values[:, ::step], axis=1)
+    m = sub.shape[1]
+    order = np.arange(rows)
+    for r_lo, r_hi in _rank_groups(ranks):
+        centre_lo, centre_hi = r_lo * m / S, (r_hi + 1) * m / S
+        spread = 4.0 * np.sqrt(m * 0.25) / 2 + 2
+        i_a, i_b = int(np.floor(centre_lo - spread)), int(np.ceil(centre_hi + spread))
+        a = sub[:, i_a] if i_a >= 0 else np.full(rows, -np.inf)
+        b = sub[:, i_b] if i_b < m else np.full(rows, np.inf)
+        inside = values >= a[:, None]
+        below = S - inside.sum(axis=1)  # values are finite: not >= a means < a
+        inside &= values <= b[:, None]
+        count = inside.sum(axis=1)
+        ok = (below <= r_lo) & (below + count >= r_hi + 1)
+        picked = np.full((rows, max(int(count.max()), 1)), np.inf)
+        flat = values[inside]
+        picked[np.repeat(order, count),
+               np.arange(flat.size) - np.repeat(np.cumsum(count) - count, count)] = flat
+        picked.sort(axis=1)
+        for r in range(r_lo, r_hi + 1):
+            if r in out:
+                out[r][ok] = picked[ok, r - below[ok]]  # bad rows are redone below
+        bad = ~ok
+        if bad.any():
+            part = np.partition(values[bad], list(range(r_lo, r_hi + 1)), axis=1)
+            for r in range(r_lo, r_hi + 1):
+                if r in out:
+                    out[r][bad] = part[:, r]
+    return out
+
+
+def _rank_groups(ranks: list[int]) -> list[tuple[int, int]]:
+    """Consecutive ranks grouped: [199, 200, 3799, 3800] -> [(199, 200), (3799, 3800)]."""
+    groups: list[list[int]] = []
+    for r in sorted(set(ranks)):
+        if groups and r == groups[-1][-1] + 1:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    return [(g[0], g[-1]) for g in groups]
+
+
 def quantile_ends(values: FloatArray, probs: tuple[float, ...],
                   transform: Any = None) -> list[FloatArray]:
     """Quantiles of each row of ``values`` (rows, draws), as ``np.quantile(..., axis=1)``.
 
-    ``values`` is partitioned in place. With ``transform`` (an increasing function) the
-    quantiles of ``transform(values)`` are returned, transforming only the order statistics.
+    With ``transform`` (an increasing function) the quantiles of ``transform(values)`` are
+    returned, transforming only the order statistics. ``values`` is not modified.
     """
     positions = _order_positions(values.shape[1], probs)
-    lows = sorted({lo for lo, _, _ in positions})
-    values.partition(lows, axis=1)
-    # after partitioning at the lower indices, the next order statistic is the minimum of
-    # the segment that follows each one (a scan, cheaper than one more selection)
-    bounds = [*lows[1:], values.shape[1]]
-    col = {}
-    for lo, end in zip(lows, bounds, strict=True):
-        col[lo] = values[:, lo]
-        if lo + 1 < end:
-            col[lo + 1] = values[:, lo + 1:end].min(axis=1)
-        elif lo + 1 < values.shape[1]:
-            col[lo + 1] = values[:, lo + 1]
+    col = order_statistics(values, sorted({i for lo, hi, _ in positions for i in (lo, hi)}))
     if transform is not None:
         col = {i: transform(v) for i, v in col.items()}
     return [_lerp(col[lo], col[hi], g) for lo, hi, g in positions]
