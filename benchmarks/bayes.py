@@ -51,6 +51,10 @@ Finally, the first call of ``bl-auto`` on Spector is broken down into the import
 triggers (each pre-paid and timed on its own) and the sampling itself, in this environment
 and with the packages that only the peers bring (jax, numpyro, sparse) hidden.
 
+Then (unless ``--no-one-process``) one process imports bayeslogit and bambi and times each
+one's first fit on Spector, bayeslogit first (so it pays the one-time imports both need):
+the first-fit goal of issue 15 is read on that line.
+
 Goals: bayeslogit (``auto``) >= 10x fewer seconds per 1000 effective draws than bambi for
 n <= 5000, and fewer than numpyro at n = 20000.
 
@@ -82,6 +86,7 @@ from _bayes_worker import (  # noqa: E402
     DATASETS,
     PRIOR_SCALE,
     breakdown_worker,
+    one_process_worker,
     worker,
     write_datasets,
 )
@@ -95,6 +100,23 @@ TARGET_ESS = 1000.0
 SETTINGS = {"bl-gibbs": (1500, 500)}
 DEFAULT_SETTING = (1000, 1000)
 
+
+
+def run_one_process(data: Path) -> str:
+    proc = subprocess.run([sys.executable, __file__, "--one-process", str(data)],
+                          capture_output=True, text=True, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return f"one-process run failed:\n{proc.stderr[-1500:]}"
+    r = json.loads(lines[-1])
+    mine, theirs = per_1k(r["bl_s"], r["bl_ess"]), per_1k(r["bambi_s"], r["bambi_ess"])
+    ratio = theirs / mine
+    return (f"Spector, one process with bayeslogit and bambi imported ({r['import_s']:.1f} s): "
+            f"first fit bl-auto ({r['bl_sampler'].split(' ')[0]}) {r['bl_s']:.3f} s, "
+            f"min ESS {r['bl_ess']:.0f} -> {mine:.3f} s/1k ESS; bambi {r['bambi_s']:.2f} s, "
+            f"min ESS {r['bambi_ess']:.0f} -> {theirs:.3f} s/1k ESS; bambi / bl-auto = "
+            f"{ratio:.1f}x (goal >= 10x: {'met' if ratio >= 10 else 'MISSED'}); imports "
+            f"paid inside bl's first fit: {', '.join(r['bl_new_modules'])}")
 
 
 def run_breakdown(data: Path) -> str:
@@ -294,6 +316,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-breakdown", action="store_true",
                     help="skip the breakdown of bl-auto's first call")
     ap.add_argument("--breakdown", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--one-process", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--no-one-process", action="store_true",
+                    help="skip the one-process first-fit comparison with bambi")
     ap.add_argument("--hide-extras", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -301,6 +326,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.breakdown:
         print(json.dumps(breakdown_worker(args.breakdown, args.hide_extras)))
+        return
+    if args.one_process:
+        print(json.dumps(one_process_worker(args.one_process)))
         return
 
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -351,6 +379,10 @@ def main(argv: list[str] | None = None) -> None:
                   "pre-paid and timed on its own, then the call; the right column hides the "
                   "peers' extra packages, as in an installation without bambi/numpyro ==")
             print(run_breakdown(paths["spector"]))
+        if not args.no_one_process and "spector" in paths and "bambi" in contenders:
+            print("\n== first fit in one process after both packages are imported (issue 15 "
+                  "goal: >= 10x fewer s/1k ESS than bambi at n <= 5000) ==")
+            print(run_one_process(paths["spector"]))
     print(f"\ntotal benchmark time {time.perf_counter() - start:.0f} s; load average at end "
           f"{os.getloadavg()[0]:.2f}")
     if args.json:
