@@ -52,8 +52,8 @@ triggers (each pre-paid and timed on its own) and the sampling itself, in this e
 and with the packages that only the peers bring (jax, numpyro, sparse) hidden.
 
 Then (unless ``--no-one-process``) one process imports bayeslogit and bambi and times each
-one's first fit on Spector, bayeslogit first (so it pays the one-time imports both need):
-the first-fit goal of issue 15 is read on that line.
+one's first fit on Spector, in both orders (the one fitted first pays the one-time imports
+both need): the first-fit goal of issue 15 is read on those lines.
 
 Goals: bayeslogit (``auto``) >= 10x fewer seconds per 1000 effective draws than bambi for
 n <= 5000, and fewer than numpyro at n = 20000.
@@ -103,20 +103,27 @@ DEFAULT_SETTING = (1000, 1000)
 
 
 def run_one_process(data: Path) -> str:
-    proc = subprocess.run([sys.executable, __file__, "--one-process", str(data)],
-                          capture_output=True, text=True, check=False)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return f"one-process run failed:\n{proc.stderr[-1500:]}"
-    r = json.loads(lines[-1])
-    mine, theirs = per_1k(r["bl_s"], r["bl_ess"]), per_1k(r["bambi_s"], r["bambi_ess"])
-    ratio = theirs / mine
-    return (f"Spector, one process with bayeslogit and bambi imported ({r['import_s']:.1f} s): "
-            f"first fit bl-auto ({r['bl_sampler'].split(' ')[0]}) {r['bl_s']:.3f} s, "
-            f"min ESS {r['bl_ess']:.0f} -> {mine:.3f} s/1k ESS; bambi {r['bambi_s']:.2f} s, "
-            f"min ESS {r['bambi_ess']:.0f} -> {theirs:.3f} s/1k ESS; bambi / bl-auto = "
-            f"{ratio:.1f}x (goal >= 10x: {'met' if ratio >= 10 else 'MISSED'}); imports "
-            f"paid inside bl's first fit: {', '.join(r['bl_new_modules'])}")
+    lines = []
+    for bambi_first in (False, True):
+        argv = [sys.executable, __file__, "--one-process", str(data)]
+        if bambi_first:
+            argv.append("--bambi-first")
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        found = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not found:
+            lines.append(f"one-process run failed:\n{proc.stderr[-1500:]}")
+            continue
+        r = json.loads(found[-1])
+        mine, theirs = per_1k(r["bl_s"], r["bl_ess"]), per_1k(r["bambi_s"], r["bambi_ess"])
+        ratio = theirs / mine
+        lines.append(
+            f"{'bambi' if bambi_first else 'bayeslogit'} fitted first: bl-auto "
+            f"({r['bl_sampler'].split(' ')[0]}) {r['bl_s']:.3f} s, min ESS {r['bl_ess']:.0f}"
+            f" -> {mine:.3f} s/1k ESS; bambi {r['bambi_s']:.2f} s, min ESS "
+            f"{r['bambi_ess']:.0f} -> {theirs:.3f} s/1k ESS; bambi / bl-auto = {ratio:.1f}x "
+            f"(goal >= 10x: {'met' if ratio >= 10 else 'MISSED'}); imported during bl's "
+            f"first fit: {', '.join(r['bl_new_modules'])}")
+    return "\n".join(lines)
 
 
 def run_breakdown(data: Path) -> str:
@@ -317,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="skip the breakdown of bl-auto's first call")
     ap.add_argument("--breakdown", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--one-process", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--bambi-first", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-one-process", action="store_true",
                     help="skip the one-process first-fit comparison with bambi")
     ap.add_argument("--hide-extras", action="store_true", help=argparse.SUPPRESS)
@@ -328,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(breakdown_worker(args.breakdown, args.hide_extras)))
         return
     if args.one_process:
-        print(json.dumps(one_process_worker(args.one_process)))
+        print(json.dumps(one_process_worker(args.one_process, args.bambi_first)))
         return
 
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}

@@ -15,8 +15,8 @@ import statsmodels.api as sm
 
 import bayeslogit as bl
 from bayeslogit.engines import map as map_engine
-from bayeslogit.errors import DataWarning
 from bayeslogit.engines.importance import importance_sample
+from bayeslogit.errors import DataWarning
 from bayeslogit.results import datatree, report
 from bayeslogit.results import mode as mode_module
 from bayeslogit.results.options import FitOptions

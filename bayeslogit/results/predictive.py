@@ -58,7 +58,7 @@ def _lerp(a: FloatArray, b: FloatArray, t: float) -> FloatArray:
 
 
 def order_statistics(values: FloatArray, ranks: list[int]) -> dict[int, FloatArray]:
-    """The ``ranks``-th smallest values (0-based) of every row of ``values`` (rows, S).
+    """Return the ``ranks``-th smallest values (0-based) of every row of ``values``.
 
     Exact, by a bracket: a sorted strided subsample of each row gives bounds ``[a, b]``
     that hold the wanted ranks with near certainty; one pass counts the values below ``a``
