@@ -245,12 +245,12 @@ class DrawsArviz:
         out: dict[str, Any] = {}
         left_out = []
 
-        def cached(name: str, build: Any, keep: bool) -> Any:
-            key = (name, None if name == "log_likelihood" else random_seed)
+        def cached(name: str, build: Any, keep: bool, seeded: bool = True) -> Any:
+            key = (name, random_seed if seeded else None)
             if key in self._derived:
                 return self._derived[key]
             value = build()
-            if keep and (name == "log_likelihood" or random_seed is not None):
+            if keep and (not seeded or random_seed is not None):
                 self._derived[key] = value
             return value
 
@@ -258,15 +258,20 @@ class DrawsArviz:
             pass  # stored with the draws (a Laplace fit of a small data set)
         elif log_likelihood is True or (log_likelihood == "auto" and small):
             out["log_likelihood"] = cached("log_likelihood", lambda: log_likelihood_group(
-                self._beta, d.X, d.y, d.offset), small)
+                self._beta, d.X, d.y, d.offset), small, seeded=False)
         elif log_likelihood == "auto":
             left_out.append("log_likelihood")
         seeds = np.random.SeedSequence(random_seed).spawn(3)
-        prior = cached("prior_beta", lambda: prior_draws(
-            self.model.prior_set, c, dr, np.random.default_rng(seeds[0])), True)
-        if prior is not None:
-            out["prior"] = _node("prior", {"beta": prior}, {"beta": ["coef"]},
-                                 {"coef": list(d.exog_names)})
+        def prior_node() -> Any:
+            beta = prior_draws(self.model.prior_set, c, dr, np.random.default_rng(seeds[0]))
+            return None if beta is None else _node("prior", {"beta": beta},
+                                                   {"beta": ["coef"]},
+                                                   {"coef": list(d.exog_names)})
+
+        node = cached("prior", prior_node, True)
+        prior = None if node is None else node["beta"].values
+        if node is not None:
+            out["prior"] = node
         if predictive is True or (predictive == "auto" and small):
             out["posterior_predictive"] = cached("posterior_predictive", lambda: _node(
                 "posterior_predictive", {"y": simulate_outcomes(
@@ -282,7 +287,8 @@ class DrawsArviz:
                 " and prior_predictive" if prior is not None else ""))
         if d.binary:
             # 0/1 as integers, so ArviZ's discrete predictive checks (pava, rootogram) apply
-            out["observed_data"] = _node("observed_data", {"y": d.y.astype(np.int8)}, **obs)
+            out["observed_data"] = cached("observed_data", lambda: _node(
+                "observed_data", {"y": d.y.astype(np.int8)}, **obs), True, seeded=False)
         if left_out:
             warnings.warn(
                 f"to_arviz() left out {' and '.join(left_out)}: {c} chains x {dr} draws x "
