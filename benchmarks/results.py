@@ -9,7 +9,7 @@ For each size, on seeded synthetic data (float64 X = [1, N(0, 1) columns], coeff
 * the first and second ``print(result)`` (as ``str``) of a fresh result;
 * for a posterior (importance sampling, 4 x 1000 draws): the first ``str(posterior)``, which
   must not build the pointwise log-likelihood, and its first ``to_arviz()``, which does
-  (when chains x draws x n fits in ``MAX_LOGLIK_ELEMENTS``);
+  (when chains x draws x n fits in ``to_arviz``'s ``max_elements``, default 2e7);
 * ``result.save(path)`` of the MLE (median of ``repeats``) against the fit, and the file's
   size against the data's (X and y as float64); the same for the posterior, whose file
   also holds the draws.
