@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 import bayeslogit as bl
-from bayeslogit.results.predictive import quantile_ends
+from bayeslogit.results.predictive import order_statistics, quantile_ends
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,15 @@ def test_arviz_plots_run_on_the_tree(post):
                    azp.plot_ppc_dist(tree, group="prior_predictive", backend="matplotlib")):
             assert pc.viz["figure"].item() is not None
     plt.close("all")
+
+
+def test_order_statistics_when_the_subsample_misleads():
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(6, 4000))
+    values[:3, ::15] += 100.0  # the strided subsample of these rows sees only outliers
+    values[4] = 1.0  # one value repeated
+    ranks = [0, 199, 200, 3799, 3800, 3999]
+    got = order_statistics(values, ranks)
+    srt = np.sort(values, axis=1)
+    for r in ranks:
+        np.testing.assert_array_equal(got[r], srt[:, r])

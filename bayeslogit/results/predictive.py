@@ -77,7 +77,9 @@ def order_statistics(values: FloatArray, ranks: list[int]) -> dict[int, FloatArr
     order = np.arange(rows)
     for r_lo, r_hi in _rank_groups(ranks):
         centre_lo, centre_hi = r_lo * m / S, (r_hi + 1) * m / S
-        spread = 4.0 * np.sqrt(m * 0.25) / 2 + 2
+        # four binomial sds of the subsample count below the wanted rank, plus a margin
+        frac = min(max(r_lo / S, 1 / S), 1 - 1 / S)
+        spread = 4.0 * np.sqrt(m * frac * (1 - frac)) + 2
         i_a, i_b = int(np.floor(centre_lo - spread)), int(np.ceil(centre_hi + spread))
         a = sub[:, i_a] if i_a >= 0 else np.full(rows, -np.inf)
         b = sub[:, i_b] if i_b < m else np.full(rows, np.inf)
