@@ -384,16 +384,20 @@ class DrawResults(LogitResultsBase):
 
     def warn_if_unreliable(self) -> None:
         """Warn (SamplingWarning) on divergent transitions or an R-hat above 1.01."""
+        from ..errors import warn_from_caller
+        from .report import exceeds
+
         diag = self.diagnostics()
         problems = []
         if diag.get("divergences", 0) > 0:
             problems.append(f"{diag['divergences']} divergent transitions (raise target_accept "
                             "or reparametrise)")
         if np.isfinite(diag["max_r_hat"]) and diag["max_r_hat"] > 1.01:
-            problems.append(f"max R-hat {diag['max_r_hat']:.3f} > 1.01 (run longer chains)")
+            problems.append(f"max R-hat {exceeds(diag['max_r_hat'], 1.01)} (run longer "
+                            "chains)")
         if problems:
-            warnings.warn("Sampling diagnostics: " + "; ".join(problems) + ".",
-                          SamplingWarning, stacklevel=3)
+            warn_from_caller("Sampling diagnostics: " + "; ".join(problems) + ".",
+                             SamplingWarning)
 
     def _report(self) -> str:
         from .report import draws_report
