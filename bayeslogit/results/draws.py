@@ -352,23 +352,24 @@ class DrawResults(LogitResultsBase):
         finally:
             logger.setLevel(level)
 
-    def plot_power_scaling(self, **kwargs: Any) -> Any:
+    def plot_power_scaling(self, coefs: Any = None, **kwargs: Any) -> Any:
         """Plot the power-scaled posteriors of the coefficients (``arviz.plot_psense_dist``).
+
+        Parameters
+        ----------
+        coefs : sequence of str, optional
+            The coefficients, one row each (default all).
+        **kwargs
+            Passed to ``arviz_plots.plot_psense_dist``.
 
         Returns
         -------
         matplotlib.figure.Figure
+            Not registered with pyplot: a notebook cell ending with the call shows it once.
         """
-        import arviz as az
+        from .figures import plot_power_scaling
 
-        tree = self.to_arviz()
-        post = tree["posterior"].to_dataset()
-        if len(post.data_vars) == 1:
-            # arviz 1.3 returns a DataArray (not a Dataset) for a one-variable posterior and
-            # then fails to plot it; a constant companion variable keeps it a Dataset.
-            tree["posterior"] = post.assign(_pad=post["beta"].isel(coef=0) * 0.0)
-        pc = az.plot_psense_dist(tree, var_names=["beta"], **kwargs)
-        return pc.viz["figure"].item() if hasattr(pc, "viz") else pc
+        return plot_power_scaling(self, coefs, **kwargs)
 
     # -- diagnostics -------------------------------------------------------------------
     def diagnostics(self) -> dict[str, float]:
@@ -403,6 +404,26 @@ class DrawResults(LogitResultsBase):
         from .report import draws_report
 
         return draws_report(self)
+
+
+    def plot_trace(self, coefs: Any = None, figsize: Any = None) -> Any:
+        """Draw one row per coefficient: its density by chain and its trace.
+
+        Parameters
+        ----------
+        coefs : sequence of str, optional
+            The coefficients, one row each (default all).
+        figsize : (float, float), optional
+            Figure size in inches (default 10 wide, 2 per row).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Not registered with pyplot: a notebook cell ending with the call shows it once.
+        """
+        from .figures import plot_trace
+
+        return plot_trace(self, coefs, figsize)
 
 
 class PosteriorResults(DrawResults):
