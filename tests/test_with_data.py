@@ -126,12 +126,13 @@ def test_priors_are_rescaled_on_the_new_data_unless_kept(halves):
                                2.5 / sd_old, rtol=1e-6)
 
 
-def test_nuts_reuses_the_compiled_model_for_new_rows(halves):
+def test_nuts_reuses_the_compiled_model_for_new_rows(halves, capsys):
     old, new = halves
     run = dict(sampler="nuts", draws=400, tune=400, chains=2, random_seed=3, progressbar=False)
     model = bl.Logit.from_formula("y ~ x1 + x2", old, priors=bl.Normal(0, 2))
     first = model.sample(**run)
     assert first.info["compile_time"] > 0
+    assert "Compiling" not in capsys.readouterr().err  # progressbar=False is quiet
     other = model.with_data(new)  # more rows than the compiled model was built with
     post = other.sample(**run)
     assert post.info["compile_time"] == 0
