@@ -1,7 +1,7 @@
 """Figures of draw-based results: trace plots and power-scaling sensitivity.
 
-Every figure is a ``matplotlib.figure.Figure`` that is not registered with pyplot (created
-directly, or closed in pyplot after ArviZ drew it): a notebook cell ending with the call
+Every figure is a ``matplotlib.figure.Figure`` that is not registered with pyplot (closed
+in pyplot as soon as it is made, or after ArviZ drew it): a notebook cell ending with the call
 shows it once, and ``fig.savefig(...)`` writes it. Each panel has a title naming the
 coefficient and what it shows, and labelled axes.
 """
@@ -20,10 +20,15 @@ __all__ = ["new_figure", "detach", "plot_trace", "plot_power_scaling", "select_c
 
 
 def new_figure(figsize: tuple[float, float]) -> Figure:
-    """Return a Figure that pyplot does not track (shown once when a cell returns it)."""
-    from matplotlib.figure import Figure
+    """Return a Figure that pyplot does not track (shown once when a cell returns it).
 
-    return Figure(figsize=figsize)
+    It is made by pyplot and closed at once: making it loads the backend, whose notebook
+    integration is what displays a returned figure, and closing it keeps pyplot from
+    showing it a second time at the end of the cell.
+    """
+    import matplotlib.pyplot as plt
+
+    return detach(plt.figure(figsize=figsize))
 
 
 def detach(fig: Figure) -> Figure:
