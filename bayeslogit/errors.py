@@ -6,6 +6,9 @@ filter them as a family; errors derive from ``ValueError`` where the problem is 
 
 from __future__ import annotations
 
+import os
+import warnings
+
 __all__ = [
     "BayesLogitWarning",
     "ConvergenceWarning",
@@ -104,3 +107,19 @@ class DataWarning(BayesLogitWarning):
 
 class SavedFileError(ValueError):
     """A file ``bl.load`` cannot read: not written by ``save()``, too new, or inconsistent."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_from_caller(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first line outside bayeslogit (the user's call).
+
+    Parameters
+    ----------
+    message : str
+        The warning text.
+    category : type of Warning
+        A :class:`BayesLogitWarning` subclass.
+    """
+    warnings.warn(message, category, skip_file_prefixes=(_PACKAGE_DIR,))

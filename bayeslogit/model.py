@@ -221,7 +221,105 @@ class Logit(Estimable):
         other._samplers = self._samplers
         return other
 
+    def with_data(self, data: Any, endog: Any = None, *, offset: Any = None,
+                  missing: MissingPolicy | None = None,
+                  rescale_priors: bool = True) -> Logit:
+        """Make the same model on new rows, reusing the compiled samplers.
+
+        The new model keeps this one's formula and encoding state (a formula model's
+        categorical levels, column order and stateful transforms are those learned on the
+        training data; an array model keeps its column names) and its priors as given, and
+        shares its compiled samplers: a NUTS model compiled for these data samples the new
+        rows without compiling again (``info["compile_time"]`` is 0), whatever their number.
+
+        Rules: the new data must hold every column the model reads (a formula model: the
+        response and the predictors as raw columns; an array model: the same columns, matched
+        by name for a named model, else by position) and no categorical level that was not
+        seen in training; these raise the errors ``predict`` raises. Rows with missing values
+        follow ``missing``. The caller's data are not modified.
+
+        Priors: by default (``rescale_priors=True``) the priors as given are resolved again
+        on the new data, as a new model would do and as rstanarm's ``update(fit, data=)``
+        and a new bambi model do: autoscaled scales (the default slope priors, and priors
+        with ``autoscale=True``) follow the new columns' standard deviations, and the
+        centred intercept prior the new column means. So ``model.with_data(df)`` fits
+        exactly as ``Logit.from_formula(formula, df, priors=...)`` would (with the training
+        encoding). With ``rescale_priors=False`` the priors resolved on this model's data
+        (the numbers ``prior_summary()`` shows) are kept for every coefficient; the
+        intercept prior still applies at the new data's column means.
+
+        Parameters
+        ----------
+        data : DataFrame, dict of columns or array-like
+            Formula models: the new raw data (response, predictors and the offset column, if
+            the model reads one). Array models: the new exog.
+        endog : array-like, optional
+            Array models only: the new response (0/1, bool or proportions; with ``event``
+            as in training).
+        offset : array-like, optional
+            The new rows' offset, when this model's offset was given as an array (a model
+            reading its offset from a column reads it from ``data``).
+        missing : {"drop", "raise", "none"}, optional
+            Missing-value policy for the new rows (default: the constructor's, "drop" for
+            formula models and "none" for array models).
+        rescale_priors : bool
+            Resolve the priors on the new data (True, the default) or keep this model's
+            resolved priors (False); see above.
+
+        Returns
+        -------
+        Logit
+            A new model; this one is unchanged.
+
+        Raises
+        ------
+        ColumnMismatchError
+            Absent, unexpected or extra columns, or a formula model given an array.
+        UnseenLevelError
+            A categorical level not seen in training.
+        MissingDataError
+            Missing values under ``missing="raise"`` or ``"none"``; infinite values.
+        RankDeficiencyError
+            Collinear columns in the new data (as for a new model).
+        ValueError
+            A response outside [0, 1], ``endog`` given to a formula model or not given to an
+            array model, an offset the model needs but was not given.
+
+        Examples
+        --------
+        >>> import pandas as pd, bayeslogit as bl
+        >>> df = pd.DataFrame({"y": [0, 0, 1, 0, 1, 0, 1, 1], "x": range(8)})
+        >>> model = bl.Logit.from_formula("y ~ x", df)
+        >>> new = model.with_data(df.assign(x=df.x * 2.0))
+        >>> new.nobs, new.exog_names
+        (8, ['Intercept', 'x'])
+        """
+        from .spec.redesign import design_with_data
+
+        design = design_with_data(self.design, data, endog, offset, missing)
+        priors: PriorsArg = self.priors
+        if not rescale_priors:
+            ps = self.prior_set
+            priors = ps.joint if ps.joint is not None else dict(
+                zip(ps.names, ps.priors, strict=True))
+        other = Logit.from_design(design, priors=priors, check_rank=self.check_rank)
+        other._samplers = self._samplers
+        return other
+
     def __repr__(self) -> str:
         lhs = self.formula or f"{self.endog_name} ~ {' + '.join(self.exog_names)}"
         return f"<bayeslogit.Logit {lhs!r}, nobs={self.nobs}>"
+
+    def __str__(self) -> str:
+        from .results.report import model_report
+
+        return model_report(self)
+
+    def _repr_html_(self) -> str:
+        from .results.report import html_report
+
+        return html_report(str(self))
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self))
 

@@ -24,7 +24,7 @@ __all__ = ["check_arrays", "check_count", "check_seed", "check_probability", "ch
            "SeedLike", "check_choice", "choices", "FitMethod",
            "ResultMethod", "SamplerName", "PredictKind", "DrawPredictKind", "CovType",
            "COV_TYPE_ALIASES", "MissingPolicy", "MargeffAt", "MargeffMethod", "CIKind",
-           "SensitivityMethod"]
+           "SensitivityMethod", "PlotUnits"]
 
 #: ``Logit.fit(method=...)`` (case-insensitive)
 FitMethod = Literal["mle", "map", "laplace"]
@@ -49,6 +49,8 @@ MargeffMethod = Literal["dydx", "eyex", "dyex", "eydx"]
 CIKind = Literal["eti", "hdi"]
 #: ``prior_sensitivity(method=...)``
 SensitivityMethod = Literal["map", "laplace", "sample"]
+#: units of the prior-sensitivity plot (SensitivityResult.plot)
+PlotUnits = Literal["raw", "per_sd"]
 
 
 def choices(alias: Any) -> tuple[str, ...]:

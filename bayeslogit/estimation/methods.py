@@ -45,7 +45,7 @@ class Estimable(ModelSpec):
                  check_rank: bool = True) -> None:
         super().__init__(design, priors, check_rank)
         # compiled samplers (the NUTS model), keyed by sampler name; shared with the models
-        # with_priors() derives from this one
+        # with_priors() and with_data() derive from this one
         self._samplers: dict[str, Any] = {}
 
     # -- compiled samplers -------------------------------------------------------------
@@ -205,7 +205,9 @@ class Estimable(ModelSpec):
         random_seed : int, numpy Generator or None
             The same integer gives identical draws.
         progressbar : bool
-            Show a progress bar (NUTS, Gibbs).
+            Show a progress bar (NUTS, Gibbs), and a message on standard error while NUTS
+            compiles (the first NUTS fit of a model and of those ``with_priors`` and
+            ``with_data`` derive from it).
         target_accept : float, optional
             NUTS step-size adaptation target (nutpie's default 0.8).
         **kwargs

@@ -58,11 +58,19 @@ def _nuts(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: 
     if sampler is None:
         sampler = NutsSampler(d.X, d.y, d.offset, d.exog_names, model.prior_set,
                               endog_name=d.endog_name)
+        sampler.source = d
         cache["nuts"] = sampler
-    # the cache may be shared by models with other priors: always pass this model's
-    return sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                          progressbar=progressbar, target_accept=target_accept,
-                          prior_set=model.prior_set, **kw)
+    # the cache is shared by models with other priors (with_priors) and other rows
+    # (with_data): always pass this model's priors, and its data when they are not loaded
+    data: dict[str, Any] = {}
+    if sampler.source is not d:
+        data = {"X": d.X, "y": d.y,
+                "offset": np.zeros(d.nobs) if d.offset is None else d.offset}
+    out = sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                         progressbar=progressbar, target_accept=target_accept,
+                         prior_set=model.prior_set, **data, **kw)
+    sampler.source = d
+    return out
 
 
 def _gibbs(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: Any,

@@ -290,3 +290,12 @@ class LogitResultsBase:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} method={self.method!r} nobs={self.model.nobs}>"
+
+    # notebooks and IPython show the report (print(result)), not the one-line repr
+    def _repr_html_(self) -> str:
+        from .report import html_report
+
+        return html_report(str(self))
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self))

@@ -208,23 +208,24 @@ class DrawResults(DrawsArviz, LogitResultsBase):
         return (rng.random(p.shape) < p).astype(np.int8)
 
     # -- ArviZ: to_arviz, loo and power_scaling come from DrawsArviz -------------------
-    def plot_power_scaling(self, **kwargs: Any) -> Any:
+    def plot_power_scaling(self, coefs: Any = None, **kwargs: Any) -> Any:
         """Plot the power-scaled posteriors of the coefficients (``arviz.plot_psense_dist``).
+
+        Parameters
+        ----------
+        coefs : sequence of str, optional
+            The coefficients, one row each (default all).
+        **kwargs
+            Passed to ``arviz_plots.plot_psense_dist``.
 
         Returns
         -------
         matplotlib.figure.Figure
+            Not registered with pyplot: a notebook cell ending with the call shows it once.
         """
-        import arviz as az
+        from .figures import plot_power_scaling
 
-        tree = self.to_arviz()
-        post = tree["posterior"].to_dataset()
-        if len(post.data_vars) == 1:
-            # arviz 1.3 returns a DataArray (not a Dataset) for a one-variable posterior and
-            # then fails to plot it; a constant companion variable keeps it a Dataset.
-            tree["posterior"] = post.assign(_pad=post["beta"].isel(coef=0) * 0.0)
-        pc = az.plot_psense_dist(tree, var_names=["beta"], **kwargs)
-        return pc.viz["figure"].item() if hasattr(pc, "viz") else pc
+        return plot_power_scaling(self, coefs, **kwargs)
 
     # -- diagnostics -------------------------------------------------------------------
     def diagnostics(self) -> dict[str, float]:
@@ -240,21 +241,44 @@ class DrawResults(DrawsArviz, LogitResultsBase):
 
     def warn_if_unreliable(self) -> None:
         """Warn (SamplingWarning) on divergent transitions or an R-hat above 1.01."""
+        from ..errors import warn_from_caller
+        from .report import exceeds
+
         diag = self.diagnostics()
         problems = []
         if diag.get("divergences", 0) > 0:
             problems.append(f"{diag['divergences']} divergent transitions (raise target_accept "
                             "or reparametrise)")
         if np.isfinite(diag["max_r_hat"]) and diag["max_r_hat"] > 1.01:
-            problems.append(f"max R-hat {diag['max_r_hat']:.3f} > 1.01 (run longer chains)")
+            problems.append(f"max R-hat {exceeds(diag['max_r_hat'], 1.01)} (run longer "
+                            "chains)")
         if problems:
-            warnings.warn("Sampling diagnostics: " + "; ".join(problems) + ".",
-                          SamplingWarning, stacklevel=3)
+            warn_from_caller("Sampling diagnostics: " + "; ".join(problems) + ".",
+                             SamplingWarning)
 
     def _report(self) -> str:
         from .report import draws_report
 
         return draws_report(self)
+
+    def plot_trace(self, coefs: Any = None, figsize: Any = None) -> Any:
+        """Draw one row per coefficient: its density by chain and its trace.
+
+        Parameters
+        ----------
+        coefs : sequence of str, optional
+            The coefficients, one row each (default all).
+        figsize : (float, float), optional
+            Figure size in inches (default 10 wide, 2 per row).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Not registered with pyplot: a notebook cell ending with the call shows it once.
+        """
+        from .figures import plot_trace
+
+        return plot_trace(self, coefs, figsize)
 
 
 class PosteriorResults(DrawResults):

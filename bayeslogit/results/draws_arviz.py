@@ -212,7 +212,7 @@ class DrawsArviz:
         import logging
 
         tree = (self.to_arviz(log_likelihood=True, predictive=False)
-                if kwargs.get("likelihood_coords") is not None else self._power_scaling_tree())
+                if kwargs.get("likelihood_coords") is not None else self.power_scaling_data())
         # psense_summary logs and prints a reading guide; the returned table is the result
         logger = logging.getLogger("arviz_stats.psense")
         level = logger.level
@@ -224,8 +224,16 @@ class DrawsArviz:
         finally:
             logger.setLevel(level)
 
-    def _power_scaling_tree(self) -> Any:
-        """Return the tree with ``log_likelihood.y`` summed over observations (chain, draw)."""
+    def power_scaling_data(self) -> Any:
+        """Return the tree ArviZ's power scaling needs, at any n.
+
+        Returns
+        -------
+        xarray.DataTree
+            ``posterior``, ``log_prior`` and ``log_likelihood.y`` summed over observations
+            (shape (chain, draw)), built in blocks of observations; what
+            ``arviz_stats.psense_summary`` and ``arviz_plots.plot_psense_dist`` use.
+        """
         d = self.model.design
         return power_scaling_tree(self._tree, self._beta, d.X, d.y, d.offset)
 

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["mle_report", "mode_report", "draws_report"]
+__all__ = ["mle_report", "mode_report", "draws_report", "model_report", "html_report",
+           "exceeds"]
 
 _WIDTH = 78
 
@@ -39,6 +40,26 @@ def _cell(col: str, x: float) -> str:
     if col == "r_hat" and np.isfinite(x):
         return f"{x:>10.3f}"
     return _fmt(x)
+
+
+def exceeds(value: float, threshold: float, digits: int = 3) -> str:
+    """Write ``"value > threshold"`` with enough digits that the printed value exceeds it.
+
+    ``exceeds(1.0104, 1.01)`` gives ``"1.0104 > 1.01"``, never ``"1.010 > 1.01"``.
+    """
+    text = f"{value:.{digits}f}"
+    while float(text) <= threshold and digits < 12:
+        digits += 1
+        text = f"{value:.{digits}f}"
+    return f"{text} > {threshold:g}"
+
+
+def html_report(text: str) -> str:
+    """Wrap a plain-text report for a notebook: monospaced, never wrapped or cut."""
+    import html
+
+    return ('<pre style="white-space: pre; overflow-x: auto; font-size: 0.85em">'
+            f"{html.escape(text)}</pre>")
 
 
 def _coef_table(table: pd.DataFrame, columns: list[tuple[str, str]]) -> list[str]:
@@ -133,8 +154,9 @@ def draws_report(r: Any) -> str:
     diag = r.diagnostics()
     left = [("Dep. Variable", m.endog_name), ("Sampler", str(r.info.get("sampler", r.method))),
             ("Chains x draws", f"{c} x {d}")]
-    right = [("No. Observations", f"{m.nobs}"),
-             ("Max R-hat", f"{diag['max_r_hat']:.3f}"),
+    rhat = diag["max_r_hat"]
+    rhat_text = exceeds(rhat, 1.01).split(" > ")[0] if rhat > 1.01 else f"{rhat:.3f}"
+    right = [("No. Observations", f"{m.nobs}"), ("Max R-hat", rhat_text),
              ("Min bulk ESS", f"{diag['min_ess_bulk']:.0f}")]
     if "divergences" in diag:
         left.append(("Divergences", f"{diag['divergences']}"))
@@ -155,7 +177,7 @@ def draws_report(r: Any) -> str:
     if diag.get("divergences", 0) > 0:
         flags.append(f"WARNING: {diag['divergences']} divergent transitions.")
     if np.isfinite(diag["max_r_hat"]) and diag["max_r_hat"] > 1.01:
-        flags.append(f"WARNING: max R-hat {diag['max_r_hat']:.3f} > 1.01: chains disagree.")
+        flags.append(f"WARNING: max R-hat {exceeds(diag['max_r_hat'], 1.01)}: chains disagree.")
     approx = r.approximation
     if approx:
         flags.append(f"Note: draws from an approximation: {approx}.")
@@ -164,4 +186,27 @@ def draws_report(r: Any) -> str:
     for f in flags:
         out += _wrap(f)
     out += _data_notes(m)
+    return "\n".join(out)
+
+
+def model_report(m: Any) -> str:
+    """Write the text of ``print(model)``: the formula, the data and the priors."""
+    lhs = m.formula or f"{m.endog_name} ~ {' + '.join(m.exog_names)}"
+    out = [_title("Logit Model", m), "=" * _WIDTH]
+    out += _wrap(lhs, "Model: ")
+    left = [("Dep. Variable", m.endog_name), ("Coefficients", f"{len(m.exog_names)}")]
+    right = [("No. Observations", f"{m.nobs}"),
+             ("Offset", "yes" if m.design.has_offset else "no")]
+    out += _two_columns(left, right)
+    out.append("=" * _WIDTH)
+    try:
+        ps = m.prior_set
+    except (TypeError, ValueError) as exc:  # priors that cannot be resolved on these data
+        return "\n".join(out + _wrap(f"the priors cannot be resolved: {exc}", "Priors: "))
+    out += _prior_lines(ps)
+    if ps.centred:
+        out += _wrap("the intercept prior applies to the centred intercept (log-odds at the "
+                     "predictor means).", "Note: ")
+    out += _data_notes(m)
+    out += _wrap("fit() for the MLE or MAP, sample() for the posterior.", "Next: ")
     return "\n".join(out)

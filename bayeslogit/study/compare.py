@@ -14,7 +14,33 @@ from ..validation import check_probability
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["compare", "plot_compare"]
+__all__ = ["compare", "plot_compare", "ComparisonTable"]
+
+
+class ComparisonTable(pd.DataFrame):
+    """The table :func:`compare` returns: a DataFrame that prints one row per (term, fit).
+
+    It is indexed and sliced as the wide DataFrame (columns ``(fit, statistic)``); printed
+    in a terminal it is laid out long, one row per coefficient and fit with the four
+    statistics as columns, so that it fits in 80 columns whatever the number of fits.
+    Notebooks show the wide table (HTML). Derived tables (``.round()``, ``.loc[...]``) are
+    plain DataFrames.
+    """
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    def long(self) -> pd.DataFrame:
+        """Return the table with one row per (term, fit) and one column per statistic."""
+        out = pd.DataFrame(self).stack(level="fit", future_stack=True)
+        fits = list(dict.fromkeys(self.columns.get_level_values("fit")))
+        terms = list(self.index)
+        out = out.reindex(pd.MultiIndex.from_product([terms, fits], names=["term", "fit"]))
+        return out[list(dict.fromkeys(self.columns.get_level_values("statistic")))]
+
+    def __repr__(self) -> str:
+        return self.long().to_string(float_format=lambda x: f"{x:.4f}", sparsify=True)
 
 
 def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
@@ -25,7 +51,7 @@ def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
             raise TypeError(f"{name!r} is a {type(r).__name__}, not a bayeslogit result.")
 
 
-def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.DataFrame:
+def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> ComparisonTable:
     """Tabulate several fits side by side: estimate, std_error and interval per fit.
 
     Parameters
@@ -39,10 +65,12 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.D
 
     Returns
     -------
-    DataFrame
-        Indexed by ``term`` (the union of the fits' coefficients, in first-seen order);
-        columns a MultiIndex (fit, statistic) with statistics ``estimate, std_error,
-        ci_lower, ci_upper``.
+    ComparisonTable
+        A DataFrame indexed by ``term`` (the union of the fits' coefficients, in first-seen
+        order); columns a MultiIndex (fit, statistic) with statistics ``estimate,
+        std_error, ci_lower, ci_upper``. ``print()`` lays it out long (one row per term and
+        fit, :meth:`ComparisonTable.long`) so that it fits a terminal; notebooks show it
+        wide.
 
     Raises
     ------
@@ -77,7 +105,7 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.D
     out = pd.concat({name: f.reindex(terms) for name, f in frames.items()}, axis=1)
     out.index.name = "term"
     out.columns.names = ["fit", "statistic"]
-    return out
+    return ComparisonTable(out)
 
 
 def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
@@ -102,6 +130,8 @@ def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
     Returns
     -------
     matplotlib.figure.Figure
+        Not registered with pyplot: a notebook cell ending with the call shows it once;
+        save it with ``fig.savefig(path)``.
 
     Raises
     ------
@@ -124,7 +154,9 @@ def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
     >>> len(fig.axes)
     2
     """
-    import matplotlib.pyplot as plt
+    import matplotlib as mpl
+
+    from ..results.figures import new_figure
 
     table = compare(fits, ci_prob)
     if coefs is not None:
@@ -134,9 +166,9 @@ def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
         table = table.loc[coefs]
     names = list(fits)
     rows = len(table.index)
-    fig, axes = plt.subplots(rows, 1, figsize=figsize or (6.5, 0.55 * len(names) * rows + 0.8),
-                             squeeze=False, sharex=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = new_figure(figsize or (6.5, 0.55 * len(names) * rows + 1.1))
+    axes = fig.subplots(rows, 1, squeeze=False, sharex=False)
+    colors = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, term in zip(axes[:, 0], table.index, strict=True):
         for i, name in enumerate(names):
             est, lo, hi = (table.loc[term, (name, c)] for c in ("estimate", "ci_lower",
@@ -150,7 +182,10 @@ def plot_compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
         ax.set_ylim(-0.7, len(names) - 0.3)
         ax.set_title(str(term), fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Estimates with {ci_prob:.0%} intervals", fontsize=10)
+        ax.tick_params(labelsize=8)
+    axes[-1, 0].set_xlabel("coefficient (log-odds scale)", fontsize=8)
+    fig.suptitle(f"Estimates with {ci_prob:.0%} intervals (MLE/MAP: Wald; draws: "
+                 "equal-tailed)", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..spec.priors import FAMILIES, Normal, Prior
 from ..validation import (
+    PlotUnits,
     SensitivityMethod,
     check_choice,
     check_keywords,
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["prior_sensitivity", "SensitivityResult"]
 
+#: how each refit method summarises the posterior, for titles and bands
+_METHOD_LABEL = {"map": "posterior mode (MAP), Wald intervals",
+                 "laplace": "Laplace approximation, posterior mean and interval",
+                 "sample": "posterior mean and equal-tailed interval"}
+
+
 @dataclass
 class SensitivityResult:
     """Outcome of :func:`prior_sensitivity`.
@@ -44,6 +51,14 @@ class SensitivityResult:
         The fitted results keyed by scale or setting name.
     mle : MLEResults or None
         The MLE, marked on the plot (None if it does not exist, e.g. under separation).
+    key : {"scale", "setting"}
+        What the sweep varied.
+    method : {"map", "laplace", "sample"}
+        How each setting was fitted.
+    family : str
+        The swept prior, e.g. ``"Normal(0, s)"`` (titles the plot).
+    ci_prob : float
+        The probability of the intervals in ``table``.
     """
 
     table: pd.DataFrame
@@ -51,49 +66,129 @@ class SensitivityResult:
     mle: Any
     key: str
     method: str
+    family: str = ""
+    ci_prob: float = 0.95
 
-    def plot(self, coefs: Sequence[str] | None = None) -> Figure:
+    def __str__(self) -> str:
+        wide = self.table.pivot_table(index=self.key, columns="term", values="estimate",
+                                      sort=False)
+        head = (f"Prior sensitivity: {self.family or 'prior settings'}, "
+                f"{_METHOD_LABEL[self.method]}; estimates by {self.key}:")
+        return head + "\n" + wide.to_string(float_format=lambda x: f"{x:.4f}")
+
+    def __repr__(self) -> str:
+        return (f"<SensitivityResult {self.family or 'settings'} x {len(self.fits)} "
+                f"{self.key}s, method={self.method!r}>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = html.escape(f"Prior sensitivity: {self.family or 'prior settings'}, "
+                           f"{_METHOD_LABEL[self.method]} ({self.ci_prob:.0%})")
+        return f"<p><b>{head}</b></p>" + self.table.to_html(float_format=lambda x: f"{x:.4f}")
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self))
+
+    def _per_sd(self, term: str) -> tuple[np.ndarray | None, float]:
+        """Return each setting's resolved prior scale for ``term`` and the column's sd.
+
+        The intercept (not swept, no sd) gives ``(None, 1.0)``: its panel stays as it is.
+        """
+        fits = list(self.fits.values())
+        ps = fits[0].model.prior_set
+        j = list(ps.names).index(term)
+        if j == ps.intercept_index:
+            return None, 1.0
+        sd = float(np.std(fits[0].model.design.X[:, j], ddof=1))
+        scales = []
+        for r in fits:
+            p = r.model.prior_set.priors[j]
+            scales.append(getattr(p, p.scale_name) if p.scale_name else np.nan)
+        return np.asarray(scales, dtype=float), sd
+
+    def plot(self, coefs: Sequence[str] | None = None,
+             units: PlotUnits = "raw") -> Figure:
         """Plot each coefficient against the prior setting, with the MLE as a dashed line.
 
         Against a scale: paths on a log axis with interval bands; for named settings, a
-        point and interval per setting.
+        point and interval per setting. The title names the swept prior family and how each
+        setting was fitted.
 
         Parameters
         ----------
         coefs : sequence of str, optional
             The coefficients to plot (default all in the table).
+        units : {"raw", "per_sd"}
+            ``"raw"``: the swept scale ``s`` on the x axis and the coefficients as fitted
+            (log-odds per unit of each predictor). ``"per_sd"``: each slope's panel shows
+            the prior scale it was given times the sd of its predictor on the x axis and
+            the coefficient times that sd (log-odds per sd of the predictor) on the y axis,
+            so that panels of predictors on different scales compare directly (the
+            intercept is unchanged). A sweep of autoscaled priors (``prior=lambda s:
+            bl.Normal(0, s, autoscale=True)``) is already per sd in its scale.
 
         Returns
         -------
         matplotlib.figure.Figure
-        """
-        import matplotlib.pyplot as plt
+            Not registered with pyplot: a notebook cell ending with the call shows it once.
 
-        terms = list(dict.fromkeys(self.table["term"])) if coefs is None else list(coefs)
+        Raises
+        ------
+        ValueError
+            An unknown ``units`` or coefficient.
+        """
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        from ..results.figures import new_figure, select_coefs
+
+        units = check_choice("units", units, PlotUnits, call="SensitivityResult.plot")
+        terms = select_coefs(list(dict.fromkeys(self.table["term"])), coefs)
         ncol = min(3, len(terms))
         nrow = int(np.ceil(len(terms) / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.8 * nrow), squeeze=False)
+        fig = new_figure((3.6 * ncol, 2.8 * nrow + 0.9))
+        axes = fig.subplots(nrow, ncol, squeeze=False)
+        band = f"{self.ci_prob:.0%} interval"
         for ax, term in zip(axes.ravel(), terms, strict=False):
             sub = self.table[self.table["term"] == term]
+            factor, x = 1.0, None
+            if units == "per_sd":
+                x, factor = self._per_sd(term)
             if self.key == "scale":
-                ax.fill_between(sub["scale"], sub["ci_lower"], sub["ci_upper"], alpha=0.25)
-                ax.plot(sub["scale"], sub["estimate"], "o-", ms=3)
+                x = sub["scale"].to_numpy() if x is None else x * factor
+                ax.fill_between(x, sub["ci_lower"] * factor, sub["ci_upper"] * factor,
+                                alpha=0.25, color="C0", lw=0)
+                ax.plot(x, sub["estimate"] * factor, "o-", ms=3, color="C0")
                 ax.set_xscale("log")
-                ax.set_xlabel("prior scale")
+                ax.set_xlabel("prior scale x sd of the predictor" if units == "per_sd" and
+                              factor != 1.0 else "prior scale s", fontsize=8)
             else:
                 pos = np.arange(len(sub))
-                ax.errorbar(pos, sub["estimate"], yerr=[sub["estimate"] - sub["ci_lower"],
-                                                         sub["ci_upper"] - sub["estimate"]],
-                            fmt="o")
+                est = sub["estimate"].to_numpy() * factor
+                ax.errorbar(pos, est, yerr=[est - sub["ci_lower"] * factor,
+                                            sub["ci_upper"] * factor - est], fmt="o",
+                            color="C0")
                 ax.set_xticks(pos, sub["setting"], rotation=30, ha="right", fontsize=7)
             if self.mle is not None and term in self.mle.params.index:
-                ax.axhline(self.mle.params[term], ls="--", color="k", lw=1, label="MLE")
-            ax.set_title(term, fontsize=9)
+                ax.axhline(self.mle.params[term] * factor, ls="--", color="k", lw=1)
+            ax.set_ylabel("log-odds per sd" if factor != 1.0 else "coefficient", fontsize=8)
+            ax.set_title(term, fontsize=9, loc="left")
+            ax.tick_params(labelsize=7)
         for ax in axes.ravel()[len(terms):]:
             ax.set_visible(False)
-        axes.ravel()[0].legend(fontsize=7)
-        fig.suptitle(f"Prior sensitivity ({self.method})", fontsize=10)
-        fig.tight_layout()
+        handles = [Line2D([], [], color="C0", marker="o", ms=3),
+                   Patch(color="C0", alpha=0.25)]
+        labels = ["estimate", band]
+        if self.mle is not None:
+            handles.append(Line2D([], [], color="k", ls="--", lw=1))
+            labels.append("MLE")
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8,
+                   frameon=False)
+        what = f"{self.family} on every slope" if self.family else "prior settings"
+        fig.suptitle(f"Prior sensitivity: {what}\n{_METHOD_LABEL[self.method]}",
+                     fontsize=10)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
         return fig
 
 
@@ -107,7 +202,7 @@ def _settings_from_scales(model: Logit, prior: Any, scales: Sequence[float]):
         raise TypeError(f"prior must be a family with a scale ({scaled}) or a callable "
                         f"mapping a scale to a prior; got {prior!r}.")
     ps = model.prior_set
-    out = {}
+    out: dict[Any, Any] = {}
     for s in scales:
         s = float(s)
         if not s > 0:
@@ -116,7 +211,14 @@ def _settings_from_scales(model: Logit, prior: Any, scales: Sequence[float]):
         if ps.intercept_index is not None:
             setting[ps.names[ps.intercept_index]] = ps.priors[ps.intercept_index]
         out[s] = setting
-    return out
+    return out, _family_label(make(1.0))
+
+
+def _family_label(example: Prior) -> str:
+    """Name the swept prior, e.g. ``Normal(0, s)`` or ``StudentT(0, s, nu=3) per sd``."""
+    others = {k: v for k, v in example.params().items() if k not in (example.scale_name, "mu")}
+    extra = "".join(f", {k}={v:g}" for k, v in others.items())
+    return f"{type(example).__name__}(0, s{extra})" + (" per sd" if example.autoscale else "")
 
 
 #: prior_sensitivity's own keywords, listed when a keyword is not one of them
@@ -144,7 +246,11 @@ def prior_sensitivity(
         The model; its data and intercept prior are kept.
     prior : prior class or callable
         Family applied to every slope at location 0 (``bl.StudentT`` uses nu=3), or a
-        callable ``scale -> Prior``. The intercept keeps the model's intercept prior.
+        callable ``scale -> Prior``. The intercept keeps the model's intercept prior. The
+        scales are in units of the coefficients (log-odds per unit of each predictor); for
+        scales per sd of each predictor, as the default priors, sweep autoscaled priors:
+        ``prior=lambda s: bl.Normal(0, s, autoscale=True)`` (and see ``plot(units=
+        "per_sd")`` to draw any sweep per sd).
     scales : sequence of float
         Prior scales (sigma, b or gamma). Default: 10 values log-spaced from 0.05 to 20.
     settings : dict or list, optional
@@ -208,12 +314,12 @@ def prior_sensitivity(
         raise ValueError("Pass either scales= (with prior=) or settings=, not both.")
     if settings is None:
         scales = np.geomspace(0.05, 20, 10) if scales is None else scales
-        runs = _settings_from_scales(model, prior, scales)
+        runs, family = _settings_from_scales(model, prior, scales)
         key = "scale"
     else:
         runs = dict(settings) if isinstance(settings, Mapping) else {
             f"setting {i}": s for i, s in enumerate(settings)}
-        key = "setting"
+        key, family = "setting", ""
     if coefs is not None:
         unknown = [c for c in coefs if c not in model.exog_names]
         if unknown:
@@ -250,4 +356,4 @@ def prior_sensitivity(
                                             or not fit.separation.separated) else None
         except Exception:  # the MLE is only a reference line on the plot
             mle = None
-    return SensitivityResult(table, fits, mle, key, method)
+    return SensitivityResult(table, fits, mle, key, method, family, ci_prob)
