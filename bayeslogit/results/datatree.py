@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..blocks import loglike_sums, pointwise_loglike
+from ..spec.counts import binomial_constants_obs
 from ..spec.prior_set import PriorSet
 
 FloatArray = NDArray[np.float64]
@@ -64,6 +65,7 @@ def posterior_tree(
     log_likelihood: bool | str = "auto",
     extra_posterior: Mapping[str, FloatArray] | None = None,
     lp: bool = True,
+    design: Any = None,
 ):
     """Assemble the DataTree for coefficient draws.
 
@@ -91,6 +93,11 @@ def posterior_tree(
         Whether to add ``sample_stats.lp`` (the unnormalised log posterior of each draw) when
         ``sample_stats`` lacks it; without a stored ``log_likelihood`` this is a pass over
         the data per draw.
+    design : Design, optional
+        For binomial counts and frequency weights (:mod:`bayeslogit.spec.counts`): the
+        pointwise log-likelihood is then each aggregated row's (binomial coefficient
+        included), so LOO leaves out one row (group) at a time, and ``observed_data`` holds
+        the success counts, with ``trials`` and ``freq_weights`` in ``constant_data``.
     """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
@@ -103,8 +110,9 @@ def posterior_tree(
         data["posterior"].update(extra_posterior)
     store_ll = log_likelihood is True or (
         log_likelihood == "auto" and loglik_fits(beta.shape, n))
+    weights, const = count_terms(design)
     if store_ll:
-        data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
+        data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset, weights, const)}
     terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
     if terms is not None:
         data["log_prior"] = terms
@@ -112,21 +120,32 @@ def posterior_tree(
     if lp and "lp" not in stats:
         # unnormalised log posterior of each draw, as samplers report it
         ll = data["log_likelihood"]["y"].sum(axis=-1) if store_ll else loglike_sums(
-            beta, X, y, offset)
+            beta, X, y, offset, weights) + (0.0 if const is None else const.sum())
         stats["lp"] = ll + (0.0 if terms is None else sum(
             v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
     if stats:
         data["sample_stats"] = stats
-    data["observed_data"] = {"y": y}
+    data["observed_data"] = {"y": y if design is None else design.successes}
     data["constant_data"] = {
         "X": X,
         "offset": np.zeros(n) if offset is None else offset,
     }
+    for key in ("trials", "freq_weights"):
+        if design is not None and getattr(design, key) is not None:
+            data["constant_data"][key] = getattr(design, key)
     dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], "offset": ["obs"],
+            "trials": ["obs"], "freq_weights": ["obs"],
             "tau2": ["coef"], "lambda": ["coef"]}
     coords = {"coef": list(names), "obs": np.arange(n)}
     group_attrs = {"posterior": dict(attrs or {})}
     return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)
+
+
+def count_terms(design: Any) -> tuple[FloatArray | None, FloatArray | None]:
+    """Binomial weights and per-row log-coefficients of a design (None, None for 0/1 rows)."""
+    if design is None or design.weights is None:
+        return None, None
+    return design.weights, binomial_constants_obs(design.y, design.trials, design.freq_weights)
 
 
 def loglik_fits(beta_shape: tuple[int, ...], n: int) -> bool:
@@ -135,7 +154,7 @@ def loglik_fits(beta_shape: tuple[int, ...], n: int) -> bool:
 
 
 def add_log_likelihood(tree, beta: FloatArray, X: FloatArray, y: FloatArray,
-                       offset: FloatArray | None) -> bool:
+                       offset: FloatArray | None, design: Any = None) -> bool:
     """Add the ``log_likelihood`` group to ``tree`` in place when it is small enough.
 
     The group holds ``y`` (dims chain, draw, obs) and is added when chains * draws * n is
@@ -147,7 +166,9 @@ def add_log_likelihood(tree, beta: FloatArray, X: FloatArray, y: FloatArray,
         return True
     if not loglik_fits(beta.shape, X.shape[0]):
         return False
-    group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset)}},
+    weights, const = count_terms(design)
+    group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset, weights,
+                                                                    const)}},
                          dims={"y": ["obs"]}, coords={"obs": np.arange(X.shape[0])})
     tree["log_likelihood"] = group["log_likelihood"]
     return True

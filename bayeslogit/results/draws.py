@@ -272,7 +272,7 @@ class DrawResults(LogitResultsBase):
         from .datatree import add_log_likelihood
 
         d = self.model.design
-        add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset)
+        add_log_likelihood(self._tree, self._beta, d.X, d.y, d.offset, d)
         return self._tree.copy()
 
     def loo(self, **kwargs: Any) -> Any:

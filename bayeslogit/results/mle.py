@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..logistic import expit
 from ..validation import MargeffAt, MargeffMethod, check_probability
@@ -67,8 +67,12 @@ class MLEResults(ModeResults):
 
     @property
     def nobs(self) -> int:
-        """Number of observations used."""
-        return self.model.nobs
+        """Number of observations used: rows, or the sum of the frequency weights.
+
+        As statsmodels GLM: with ``freq_weights`` each row counts w times; binomial rows
+        (``trials``) count once each (the aggregated rows are the observations).
+        """
+        return int(round(self.model.design.total_weight))
 
     @property
     def mle_retvals(self) -> dict[str, Any]:
@@ -161,8 +165,13 @@ class MLEResults(ModeResults):
     # -- likelihood statistics ---------------------------------------------------------
     @property
     def llf(self) -> float:
-        """Log-likelihood at the estimate, as the Newton engine computed it."""
-        return self._newton.llf
+        r"""Log-likelihood at the estimate, as the Newton engine computed it.
+
+        With binomial counts it includes :math:`\sum_i w_i\log\binom{n_i}{s_i}` (the
+        binomial log-likelihood, as statsmodels ``GLM(Binomial)``); the expanded 0/1 rows'
+        log-likelihood is ``llf - model.design.loglike_constant``.
+        """
+        return self._newton.llf + self.model.design.loglike_constant
 
     @cached_property
     def _eta(self) -> np.ndarray:
@@ -175,8 +184,19 @@ class MLEResults(ModeResults):
         from ..engines.newton import newton_mle
 
         d = self.model.design
-        res = newton_mle(np.ones((d.nobs, 1)), d.y, d.offset, maxiter=100)
-        return res.llf
+        res = newton_mle(np.ones((d.nobs, 1)), d.y, d.offset, maxiter=100, weights=d.weights)
+        return res.llf + d.loglike_constant
+
+    @property
+    def deviance(self) -> float:
+        """Binomial deviance, 2 (saturated llf - llf) (statsmodels GLM's ``deviance``).
+
+        For 0/1 rows the saturated log-likelihood is 0, so this is -2 llf.
+        """
+        d = self.model.design
+        y, m = d.y, (np.ones(d.nobs) if d.weights is None else d.weights)
+        sat = m @ (special.xlogy(y, y) + special.xlogy(1 - y, 1 - y)) + d.loglike_constant
+        return float(2 * (sat - self.llf))
 
     @property
     def llr(self) -> float:
@@ -241,10 +261,11 @@ class MLEResults(ModeResults):
 
     @property
     def resid_pearson(self) -> pd.Series:
-        """Pearson residuals (y - p) / sqrt(p (1 - p)), indexed by row."""
+        """Pearson residuals (y - p) / sqrt(p (1 - p) / n), indexed by row (n the trials)."""
         d = self.model.design
         p = self._p()
-        return pd.Series((d.y - p) / np.sqrt(p * (1 - p)), index=d.row_labels)
+        n = 1.0 if d.trials is None else d.trials
+        return pd.Series((d.y - p) / np.sqrt(p * (1 - p) / n), index=d.row_labels)
 
     @property
     def resid_dev(self) -> pd.Series:
@@ -252,6 +273,11 @@ class MLEResults(ModeResults):
         d = self.model.design
         p = self._p()
         y = d.y
+        if d.trials is not None:  # binomial: sign(y - p) sqrt(2 n [y log(y/p) + ...])
+            unit = special.xlogy(y, y) - special.xlogy(y, p) + special.xlogy(1 - y, 1 - y) \
+                - special.xlogy(1 - y, 1 - p)
+            dev = np.sign(y - p) * np.sqrt(np.maximum(2 * d.trials * unit, 0.0))
+            return pd.Series(dev, index=d.row_labels)
         with np.errstate(divide="ignore"):
             dev = -(1 - y) * np.sqrt(2 * np.abs(np.log(1 - p))) + y * np.sqrt(
                 2 * np.abs(np.log(p)))
@@ -260,11 +286,17 @@ class MLEResults(ModeResults):
     def pred_table(self, threshold: float = 0.5) -> np.ndarray:
         """Return the confusion matrix ``[[TN, FP], [FN, TP]]`` (statsmodels').
 
-        Rows are observed 0/1, columns ``p > threshold``.
+        Rows are observed 0/1, columns ``p > threshold``. Frequency weights count each row
+        w times; binomial counts put a row's successes in the observed-1 row and its
+        failures in the observed-0 row (the expanded 0/1 rows' table).
         """
-        y = self.model.design.y
-        pred = self._p() > threshold
-        return np.histogram2d(y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]])[0]
+        d = self.model.design
+        pred = (self._p() > threshold).astype(float)
+        w = np.ones(d.nobs) if d.freq_weights is None else d.freq_weights
+        if d.trials is None:
+            return np.histogram2d(d.y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]], weights=w)[0]
+        s, f = d.successes * w, (d.trials - d.successes) * w
+        return np.array([[f @ (1 - pred), f @ pred], [s @ (1 - pred), s @ pred]])
 
     # -- hypothesis tests and margins --------------------------------------------------
     def wald_test(self, hypothesis: Any) -> WaldTestResult:
@@ -382,7 +414,7 @@ class MLEResults(ModeResults):
             out.append(f"Not converged after {self.iterations} Newton iterations (last max "
                        f"|step| {self._newton.last_step:.3g}; see the warnings for the cause); "
                        "estimates are unreliable.")
-        if not self.model.design.binary:
+        if self.model.design.quasi:
             out.append("Fractional response: quasi-likelihood estimates; llf is the Bernoulli "
                        "quasi-log-likelihood.")
         return out
