@@ -66,8 +66,10 @@ PYMC_PRIORS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _jeffreys_potential(pm, pt, Xd, eta) -> None:
+def _jeffreys_potential(pm, pt, Xd, eta, md=None) -> None:
     w = pt.sigmoid(eta) * pt.sigmoid(-eta)
+    if md is not None:  # binomial weights: W = m p (1 - p)
+        w = w * md
     info = pt.dot((Xd * w[:, None]).T, Xd)
     chol = pt.linalg.cholesky(info)  # NaN (rejected proposal) if not positive definite
     pm.Potential("jeffreys", pt.sum(pt.log(pt.diag(chol))))  # = 0.5 log|X'WX|
@@ -75,7 +77,7 @@ def _jeffreys_potential(pm, pt, Xd, eta) -> None:
 
 #: joint prior family -> ``(pm, pt, X data, eta) -> None``, adding its Potential to the model
 PYMC_JOINT: dict[str, Callable[..., None]] = {"jeffreys": _jeffreys_potential}
-_RESERVED = {"X", "y_data", "offset", "center", "beta", "jeffreys"}
+_RESERVED = {"X", "y_data", "offset", "center", "beta", "jeffreys", "weights"}
 
 #: nutpie sample-stat name -> ArviZ / PyMC name
 _STAT_NAMES = {
@@ -99,9 +101,9 @@ def _families(prior_set: PriorSet) -> tuple[str, ...]:
     return tuple(p.family for p in prior_set.priors)
 
 
-def _structure(prior_set: PriorSet, y: FloatArray) -> tuple:
+def _structure(prior_set: PriorSet, y: FloatArray, weights: FloatArray | None = None) -> tuple:
     """Return what the compiled graph depends on beyond data values (a change recompiles)."""
-    binary = bool(np.all((y == 0) | (y == 1)))
+    binary = "weighted" if weights is not None else bool(np.all((y == 0) | (y == 1)))
     joint = None if prior_set.joint is None else prior_set.joint.family
     return (prior_set.names, prior_set.intercept_index, prior_set.centred, joint,
             _families(prior_set), binary)
@@ -136,7 +138,8 @@ def _unique_endog(endog_name: str) -> str:
     return name
 
 
-def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Model:
+def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None,
+           weights=None) -> pm.Model:
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -144,7 +147,7 @@ def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Mod
     names = tuple(names)
     endog = _unique_endog(endog_name)
     if bernoulli is None:
-        bernoulli = _structure(prior_set, y)[-1]
+        bernoulli = _structure(prior_set, y, weights)[-1] is True
     fams = _families(prior_set)
     present = [f for f in PYMC_PRIORS if f in fams]
     coords: dict[str, Any] = {"coef": names, "obs": np.arange(n)}
@@ -155,6 +158,7 @@ def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Mod
         Xd = pm.Data("X", X, dims=("obs", "coef"))
         yd = pm.Data("y_data", y, dims="obs")
         od = pm.Data("offset", offset, dims="obs")
+        md = None if weights is None else pm.Data("weights", weights, dims="obs")
         parts, order = [], []
         for f in present:
             dims = f"coef_{f}"
@@ -173,9 +177,11 @@ def _build(X, y, offset, names, prior_set, endog_name, bernoulli=None) -> pm.Mod
             beta = pm.Deterministic("beta", theta, dims="coef")
         eta = pt.dot(Xd, beta) + od
         if prior_set.joint is not None:
-            PYMC_JOINT[prior_set.joint.family](pm, pt, Xd, eta)
+            PYMC_JOINT[prior_set.joint.family](pm, pt, Xd, eta, md)
         if bernoulli:
             pm.Bernoulli(endog, logit_p=eta, observed=yd, dims="obs")
+        elif md is not None:  # binomial counts / frequency weights: m (y eta - log(1 + e^eta))
+            pm.Potential(endog, pt.sum(md * (yd * eta - pm.math.log1pexp(eta))))
         else:
             pm.Potential(endog, pt.sum(yd * eta - pm.math.log1pexp(eta)))
     return model
@@ -233,13 +239,17 @@ class NutsSampler:
     """
 
     def __init__(self, X: FloatArray, y: FloatArray, offset: FloatArray | None,
-                 names: tuple[str, ...], prior_set: PriorSet, endog_name: str = "y") -> None:
+                 names: tuple[str, ...], prior_set: PriorSet, endog_name: str = "y",
+                 weights: FloatArray | None = None) -> None:
         self._names = tuple(names)
         self._endog_name = endog_name
         self._X, self._y, self._offset = _check_data(X, y, offset, self._names, prior_set)
+        # binomial weights (trials x frequency weights): a Potential m (y eta - log1pexp(eta))
+        self._weights = None if weights is None else np.array(weights, dtype=float)
         self._prior_set = prior_set
-        self._structure = _structure(prior_set, self._y)
-        self._model = _build(self._X, self._y, self._offset, self._names, prior_set, endog_name)
+        self._structure = _structure(prior_set, self._y, self._weights)
+        self._model = _build(self._X, self._y, self._offset, self._names, prior_set, endog_name,
+                             weights=self._weights)
         self._compiled: Any = None
         self.n_compilations = 0
 
@@ -255,11 +265,15 @@ class NutsSampler:
             offset = np.zeros(len(new_x))
         new_off = self._offset if offset is None else offset
         Xc, yc, oc = _check_data(new_x, new_y, new_off, self._names, ps)
-        structure = _structure(ps, yc)
+        if self._weights is not None and len(self._weights) != len(yc):
+            raise ValueError("New data for a model with binomial weights must keep the number "
+                             "of rows; build a new sampler for other counts.")
+        structure = _structure(ps, yc, self._weights)
         self._X, self._y, self._offset, self._prior_set = Xc, yc, oc, ps
         if structure != self._structure:
             self._structure = structure
-            self._model = _build(Xc, yc, oc, self._names, ps, self._endog_name)
+            self._model = _build(Xc, yc, oc, self._names, ps, self._endog_name,
+                                 weights=self._weights)
             self._compiled = None
             return
         updates: dict[str, np.ndarray] = {}

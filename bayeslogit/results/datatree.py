@@ -42,14 +42,15 @@ __all__ = ["posterior_tree", "add_log_likelihood", "loglik_fits", "pointwise_log
 
 
 def log_prior_terms(
-    beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet,
+    weights: FloatArray | None = None,
 ) -> dict[str, FloatArray] | None:
     """Compute the ``log_prior`` group's variables for draws ``beta``.
 
     The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat):
     :meth:`PriorSet.log_density_terms`, ``beta`` and/or the joint term (``jeffreys``).
     """
-    return prior_set.log_density_terms(beta, X, offset) or None
+    return prior_set.log_density_terms(beta, X, offset, weights) or None
 
 
 def posterior_tree(
@@ -113,7 +114,8 @@ def posterior_tree(
     weights, const = count_terms(design)
     if store_ll:
         data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset, weights, const)}
-    terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
+    terms = log_prior_terms(beta, X, offset, prior_set, weights) if prior_set is not None \
+        else None
     if terms is not None:
         data["log_prior"] = terms
     stats = dict(sample_stats or {})
