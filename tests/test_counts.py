@@ -240,3 +240,44 @@ def test_save_load_round_trip(counts, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "Frequency weights" in str(back)
+
+
+def challenger_counts() -> pd.DataFrame:
+    df = bl.datasets.load_challenger()
+    return (df.groupby("temperature_f")["thermal_distress"].agg(["sum", "count"])
+            .rename(columns={"sum": "distress", "count": "flights"}).reset_index())
+
+
+def test_cli_trials_and_weights(tmp_path, capsys):
+    import json
+
+    from bayeslogit.cli import main
+
+    agg = challenger_counts()
+    path, js = tmp_path / "agg.csv", tmp_path / "out.json"
+    agg.assign(w=1).to_csv(path, index=False)
+    code = main(["fit", str(path), "--formula", "distress ~ temperature_f", "--trials",
+                 "flights", "--weights", "w", "--json", str(js)])
+    assert code == 0
+    assert "Binomial counts: 7 successes out of 23 trials in 16 rows" in capsys.readouterr().out
+    est = json.loads(js.read_text())["estimates"]
+    # the aggregated Challenger data give the 0/1 rows' MLE (Dalal et al.'s published fit)
+    np.testing.assert_allclose(est["temperature_f"], -0.23216274, rtol=1e-7)
+    np.testing.assert_allclose(est["Intercept"], 15.0429016, rtol=1e-7)
+
+
+@pytest.mark.parametrize("h", [1.0, 3.0, 12.0, 13.0, 400.0])
+def test_pg_draws_match_exact_moments(h):
+    from bayeslogit.engines.pg import pg_draws, pg_method_groups
+
+    size = 40_000
+    rng = np.random.default_rng(int(h))
+    for z in (0.0, 1.5):
+        m = np.full(size, h)
+        out = np.empty(size)
+        pg_draws(m, pg_method_groups(m), np.full(size, z), out, rng)
+        # PG(h, z): mean h tanh(z/2) / (2z), variance h (sinh z - z) / (4 z^3 cosh^2(z/2))
+        mean = h / 4 if z == 0 else h * np.tanh(z / 2) / (2 * z)
+        var = h / 24 if z == 0 else h * (np.sinh(z) - z) / (4 * z**3 * np.cosh(z / 2) ** 2)
+        assert abs(out.mean() - mean) < 4.5 * np.sqrt(var / size)
+        assert out.var() == pytest.approx(var, rel=0.05)

@@ -44,16 +44,9 @@ quasi-likelihood has no Polya-Gamma identity. Use NUTS for both.
 
 Binomial counts and frequency weights
 -------------------------------------
-With binomial weights :math:`m_i` (trials times frequency weights, whole numbers) and
-successes :math:`s_i = m_i y_i`, the identity holds with :math:`\kappa_i = s_i - m_i/2` and
-:math:`\omega_i \sim \mathrm{PG}(m_i, \psi_i)` (Polson, Scott & Windle 2013): the sampler
-stays exact and costs O(rows), not O(total trials). The ``polyagamma`` package draws
-:math:`\mathrm{PG}(h, z)` for whole :math:`h \le` :data:`_DEVROYE_MAX` by Devroye's method
-(a sum of h exact PG(1, z) draws) and for larger :math:`h` by Windle's saddle-point
-rejection sampler (exact, its cost flat in h). Its "alternate" method and the normal
-approximation its default picks for h > 50 are not used: checked against the exact mean
-and variance of PG(h, z), "alternate" (and "saddle" for h <= 4) showed biases of several
-standard errors at small z in 400,000 draws, while "devroye" and "saddle" for h >= 8 matched.
+With binomial weights :math:`m_i` (trials times frequency weights) and successes
+:math:`s_i = m_i y_i`, :math:`\kappa_i = s_i - m_i/2` and :math:`\omega_i \sim
+\mathrm{PG}(m_i, \psi_i)`: exact, O(rows) (:mod:`bayeslogit.engines.pg`).
 """
 
 from __future__ import annotations
@@ -71,6 +64,7 @@ from ..spec.prior_set import PriorSet
 from ..spec.priors import FAMILIES
 from ..validation import check_arrays, check_count, check_seed
 from .outputs import Draws
+from .pg import pg_draws, pg_method_groups
 
 FloatArray = NDArray[np.float64]
 
@@ -80,8 +74,6 @@ __all__ = ["gibbs_sample", "gibbs_supported"]
 _BLOCK = 512
 #: above this many coefficients the sampler leaves the BLAS thread count alone
 _THREADED_K = 64
-#: largest PG shape drawn by Devroye's method (a sum of h PG(1) draws); above, "saddle"
-_DEVROYE_MAX = 12
 
 
 def gibbs_supported(prior_set: PriorSet) -> tuple[bool, str]:
@@ -313,7 +305,7 @@ def gibbs_sample(
 
 
 def _pg_draws(random_polyagamma, m, groups, eta, out, g) -> None:
-    """omega ~ PG(m, eta) into ``out``: Devroye for small whole m, saddle for large m."""
+    """Omega ~ PG(m, eta) into ``out``: Devroye for small whole m, saddle for large m."""
     for idx, method in groups:
         out[idx] = random_polyagamma(m[idx], eta[idx], method=method, random_state=g,
                                      disable_checks=True)
@@ -324,11 +316,7 @@ def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: in
     """Run the sampling loop in working space; return the theta draws and the latent draws."""
     from polyagamma import random_polyagamma
 
-    groups = None
-    if m is not None:
-        small = m <= _DEVROYE_MAX
-        groups = [(ix, meth) for ix, meth in ((np.flatnonzero(small), "devroye"),
-                                              (np.flatnonzero(~small), "saddle")) if ix.size]
+    groups = None if m is None else pg_method_groups(m)
 
     n, k = Xw.shape
     chains = len(gens)
@@ -384,7 +372,7 @@ def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: in
                     random_polyagamma(1.0, eta[c], out=omega[c], random_state=g,
                                       disable_checks=True)
                 else:
-                    _pg_draws(random_polyagamma, m, groups, eta[c], omega[c], g)
+                    pg_draws(m, groups, eta[c], omega[c], g)
             np.multiply(XwT, omega[:, None, :], out=wbuf)
             np.matmul(wbuf, Xw, out=P)
             resid = kappa - omega * offset if offset is not None else kappa

@@ -244,7 +244,6 @@ class NutsSampler:
         self._names = tuple(names)
         self._endog_name = endog_name
         self._X, self._y, self._offset = _check_data(X, y, offset, self._names, prior_set)
-        # binomial weights (trials x frequency weights): a Potential m (y eta - log1pexp(eta))
         self._weights = None if weights is None else np.array(weights, dtype=float)
         self._prior_set = prior_set
         self._structure = _structure(prior_set, self._y, self._weights)

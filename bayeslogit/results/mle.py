@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from ..logistic import expit
+from ..spec.counts import binomial_deviance_residuals, confusion_counts, saturated_loglike
 from ..validation import MargeffAt, MargeffMethod, check_probability
 from .mode import ModeResults
 from .options import FitOptions
@@ -67,11 +68,7 @@ class MLEResults(ModeResults):
 
     @property
     def nobs(self) -> int:
-        """Number of observations used: rows, or the sum of the frequency weights.
-
-        As statsmodels GLM: with ``freq_weights`` each row counts w times; binomial rows
-        (``trials``) count once each (the aggregated rows are the observations).
-        """
+        """Observations used: rows (binomial rows once each), or the sum of ``freq_weights``."""
         return int(round(self.model.design.total_weight))
 
     @property
@@ -165,11 +162,9 @@ class MLEResults(ModeResults):
     # -- likelihood statistics ---------------------------------------------------------
     @property
     def llf(self) -> float:
-        r"""Log-likelihood at the estimate, as the Newton engine computed it.
+        """Log-likelihood at the estimate; binomial (GLM's) with counts.
 
-        With binomial counts it includes :math:`\sum_i w_i\log\binom{n_i}{s_i}` (the
-        binomial log-likelihood, as statsmodels ``GLM(Binomial)``); the expanded 0/1 rows'
-        log-likelihood is ``llf - model.design.loglike_constant``.
+        The expanded 0/1 rows' log-likelihood is ``llf - model.design.loglike_constant``.
         """
         return self._newton.llf + self.model.design.loglike_constant
 
@@ -189,14 +184,8 @@ class MLEResults(ModeResults):
 
     @property
     def deviance(self) -> float:
-        """Binomial deviance, 2 (saturated llf - llf) (statsmodels GLM's ``deviance``).
-
-        For 0/1 rows the saturated log-likelihood is 0, so this is -2 llf.
-        """
-        d = self.model.design
-        y, m = d.y, (np.ones(d.nobs) if d.weights is None else d.weights)
-        sat = m @ (special.xlogy(y, y) + special.xlogy(1 - y, 1 - y)) + d.loglike_constant
-        return float(2 * (sat - self.llf))
+        """Binomial deviance, 2 (saturated llf - llf) (GLM's); -2 llf for 0/1 rows."""
+        return float(2 * (saturated_loglike(self.model.design) - self.llf))
 
     @property
     def llr(self) -> float:
@@ -273,11 +262,8 @@ class MLEResults(ModeResults):
         d = self.model.design
         p = self._p()
         y = d.y
-        if d.trials is not None:  # binomial: sign(y - p) sqrt(2 n [y log(y/p) + ...])
-            unit = special.xlogy(y, y) - special.xlogy(y, p) + special.xlogy(1 - y, 1 - y) \
-                - special.xlogy(1 - y, 1 - p)
-            dev = np.sign(y - p) * np.sqrt(np.maximum(2 * d.trials * unit, 0.0))
-            return pd.Series(dev, index=d.row_labels)
+        if d.trials is not None:
+            return pd.Series(binomial_deviance_residuals(y, p, d.trials), index=d.row_labels)
         with np.errstate(divide="ignore"):
             dev = -(1 - y) * np.sqrt(2 * np.abs(np.log(1 - p))) + y * np.sqrt(
                 2 * np.abs(np.log(p)))
@@ -290,13 +276,7 @@ class MLEResults(ModeResults):
         w times; binomial counts put a row's successes in the observed-1 row and its
         failures in the observed-0 row (the expanded 0/1 rows' table).
         """
-        d = self.model.design
-        pred = (self._p() > threshold).astype(float)
-        w = np.ones(d.nobs) if d.freq_weights is None else d.freq_weights
-        if d.trials is None:
-            return np.histogram2d(d.y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]], weights=w)[0]
-        s, f = d.successes * w, (d.trials - d.successes) * w
-        return np.array([[f @ (1 - pred), f @ pred], [s @ (1 - pred), s @ pred]])
+        return confusion_counts(self.model.design, self._p() > threshold)
 
     # -- hypothesis tests and margins --------------------------------------------------
     def wald_test(self, hypothesis: Any) -> WaldTestResult:

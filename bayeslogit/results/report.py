@@ -65,7 +65,7 @@ def _title(text: str, model: Any) -> str:
 
 
 def count_lines(design: Any) -> list[str]:
-    """The report's lines on binomial counts and frequency weights ([] for plain rows)."""
+    """Write the report lines on binomial counts and frequency weights ([] for plain rows)."""
     out = []
     w = design.freq_weights
     if design.trials is not None:

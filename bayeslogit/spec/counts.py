@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import gammaln, xlogy
 
 from ..errors import DataWarning
 from .columns import format_labels, offset_to_float
 
-__all__ = ["counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs"]
+__all__ = ["counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs",
+           "saturated_loglike", "binomial_deviance_residuals", "confusion_counts"]
 
 
 def counts_to_float(value: Any, n: int, what: str) -> np.ndarray | None:
@@ -136,3 +137,31 @@ def binomial_constants_obs(y: np.ndarray, trials: np.ndarray | None,
     s = np.round(y * trials)
     c = gammaln(trials + 1) - gammaln(s + 1) - gammaln(trials - s + 1)
     return c if freq_weights is None else c * freq_weights
+
+
+def saturated_loglike(design: Any) -> float:
+    """Log-likelihood of the saturated model (fitted p = observed proportion), constant included."""
+    y = design.y
+    m = np.ones(design.nobs) if design.weights is None else design.weights
+    return float(m @ (xlogy(y, y) + xlogy(1 - y, 1 - y))) + design.loglike_constant
+
+
+def binomial_deviance_residuals(y: np.ndarray, p: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    r""":math:`\mathrm{sign}(y-p)\sqrt{2n[y\log(y/p) + (1-y)\log((1-y)/(1-p))]}` per row."""
+    unit = xlogy(y, y) - xlogy(y, p) + xlogy(1 - y, 1 - y) - xlogy(1 - y, 1 - p)
+    return np.sign(y - p) * np.sqrt(np.maximum(2 * trials * unit, 0.0))
+
+
+def confusion_counts(design: Any, predicted: np.ndarray) -> np.ndarray:
+    """``[[TN, FP], [FN, TP]]`` of the expanded 0/1 rows for per-row predictions (bool).
+
+    Frequency weights count each row w times; with trials a row's successes are observed 1s
+    and its failures observed 0s.
+    """
+    pred = np.asarray(predicted, dtype=float)
+    w = np.ones(design.nobs) if design.freq_weights is None else design.freq_weights
+    if design.trials is None:
+        return np.histogram2d(design.y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]], weights=w)[0]
+    s = design.successes * w
+    f = (design.trials - design.successes) * w
+    return np.array([[f @ (1 - pred), f @ pred], [s @ (1 - pred), s @ pred]])
