@@ -270,7 +270,7 @@ def test_cli_trials_and_weights(tmp_path, capsys):
 def test_pg_draws_match_exact_moments(h):
     from bayeslogit.engines.pg import pg_draws, pg_method_groups
 
-    size = 40_000
+    size = 20_000
     rng = np.random.default_rng(int(h))
     for z in (0.0, 1.5):
         m = np.full(size, h)
