@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 
@@ -54,15 +55,15 @@ def main() -> None:
     for per_row in args.trials:
         X, s, n, Xe, ye = data(per_row)
         agg, exp = bl.Logit(s, X, trials=n), bl.Logit(ye, Xe)
-        ta, ra = timed(lambda: agg.fit(), 3)
-        te, re = timed(lambda: exp.fit(), 3)
+        ta, ra = timed(agg.fit, 3)
+        te, re = timed(exp.fit, 3)
         diff = float(np.max(np.abs(ra.params.to_numpy() - re.params.to_numpy())))
         print(f"{G * per_row:>8} {'mle':<6} {ta:>13.4f} {te:>11.4f} {te / ta:>7.1f} "
               f"{diff:>11.2e}", flush=True)
         kw = {"sampler": "gibbs", "draws": 1000, "tune": 200, "chains": 2, "random_seed": 1,
               "progressbar": False}
-        ta, ra = timed(lambda: agg.sample(**kw), 1)
-        te, re = timed(lambda: exp.sample(**kw), 1)
+        ta, ra = timed(partial(agg.sample, **kw), 1)
+        te, re = timed(partial(exp.sample, **kw), 1)
         diff = float(np.max(np.abs(ra.params.to_numpy() - re.params.to_numpy())))
         print(f"{G * per_row:>8} {'gibbs':<6} {ta:>13.4f} {te:>11.4f} {te / ta:>7.1f} "
               f"{diff:>11.2e}", flush=True)

@@ -281,3 +281,15 @@ def test_pg_draws_match_exact_moments(h):
         var = h / 24 if z == 0 else h * (np.sinh(z) - z) / (4 * z**3 * np.cosh(z / 2) ** 2)
         assert abs(out.mean() - mean) < 4.5 * np.sqrt(var / size)
         assert out.var() == pytest.approx(var, rel=0.05)
+
+
+def test_posterior_predictive_counts_out_of_trials(counts):
+    post = bl.Logit.from_formula("s ~ x", counts, trials="n").sample(
+        draws=400, chains=2, sampler="gibbs", random_seed=2, progressbar=False)
+    yrep = post.posterior_predictive(random_seed=1)
+    assert yrep.shape == (2, 400, len(counts))
+    assert np.all((yrep >= 0) & (yrep <= counts["n"].to_numpy()))
+    # mean replicated count = n * mean fitted probability (binomial mean), within MC error
+    p = post.predict(kind="draws")
+    expected = (np.asarray(p) * counts["n"].to_numpy()).mean(axis=(0, 1))
+    np.testing.assert_allclose(yrep.mean(axis=(0, 1)), expected, atol=1.0)
