@@ -293,3 +293,18 @@ def test_posterior_predictive_counts_out_of_trials(counts):
     p = post.predict(kind="draws")
     expected = (np.asarray(p) * counts["n"].to_numpy()).mean(axis=(0, 1))
     np.testing.assert_allclose(yrep.mean(axis=(0, 1)), expected, atol=1.0)
+
+
+def test_separation_verdict_matches_expanded_rows():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    n = np.full(5, 3)
+    X = sm.add_constant(x)
+    for s, separated in ((np.array([0, 0, 1, 3, 3]), True), (np.array([0, 1, 1, 3, 3]), False)):
+        # the mixed row at x = 0 (0 < s < n) is a 0 and a 1 row: it separates nothing itself
+        e = expand(pd.DataFrame({"x": x, "s": s, "f": n - s}))
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            bl.Logit(s, X, trials=n).fit()
+            bl.Logit(e["y"], sm.add_constant(e["x"].to_numpy())).fit()
+        flags = [issubclass(w.category, bl.PerfectSeparationWarning) for w in rec]
+        assert sum(flags) == (2 if separated else 0)
