@@ -308,3 +308,14 @@ def test_separation_verdict_matches_expanded_rows():
             bl.Logit(e["y"], sm.add_constant(e["x"].to_numpy())).fit()
         flags = [issubclass(w.category, bl.PerfectSeparationWarning) for w in rec]
         assert sum(flags) == (2 if separated else 0)
+
+
+@pytest.mark.parametrize("at", ["overall", "mean"])
+def test_marginal_effects_equal_expanded_rows(counts, at):
+    r = bl.Logit.from_formula("s ~ x", counts, trials="n", freq_weights="w").fit()
+    e = expand(counts, weights=True)
+    ref = sm.Logit(e["y"].to_numpy(), sm.add_constant(e["x"].to_numpy())).fit(disp=0, tol=1e-12)
+    got = r.get_margeff(at=at)
+    want = ref.get_margeff(at=at)
+    np.testing.assert_allclose(got.margeff, want.margeff, rtol=1e-7)
+    np.testing.assert_allclose(got.margeff_se, want.margeff_se, rtol=1e-6)

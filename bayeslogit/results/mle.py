@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..logistic import expit
-from ..spec.counts import binomial_deviance_residuals, confusion_counts, saturated_loglike
+from ..spec import counts as count_stats
 from ..validation import MargeffAt, MargeffMethod, check_probability
 from .mode import ModeResults
 from .options import FitOptions
@@ -185,7 +185,7 @@ class MLEResults(ModeResults):
     @property
     def deviance(self) -> float:
         """Binomial deviance, 2 (saturated llf - llf) (GLM's); -2 llf for 0/1 rows."""
-        return float(2 * (saturated_loglike(self.model.design) - self.llf))
+        return float(2 * (count_stats.saturated_loglike(self.model.design) - self.llf))
 
     @property
     def llr(self) -> float:
@@ -263,7 +263,8 @@ class MLEResults(ModeResults):
         p = self._p()
         y = d.y
         if d.trials is not None:
-            return pd.Series(binomial_deviance_residuals(y, p, d.trials), index=d.row_labels)
+            dev = count_stats.binomial_deviance_residuals(y, p, d.trials)
+            return pd.Series(dev, index=d.row_labels)
         with np.errstate(divide="ignore"):
             dev = -(1 - y) * np.sqrt(2 * np.abs(np.log(1 - p))) + y * np.sqrt(
                 2 * np.abs(np.log(p)))
@@ -276,7 +277,7 @@ class MLEResults(ModeResults):
         w times; binomial counts put a row's successes in the observed-1 row and its
         failures in the observed-0 row (the expanded 0/1 rows' table).
         """
-        return confusion_counts(self.model.design, self._p() > threshold)
+        return count_stats.confusion_counts(self.model.design, self._p() > threshold)
 
     # -- hypothesis tests and margins --------------------------------------------------
     def wald_test(self, hypothesis: Any) -> WaldTestResult:
@@ -380,7 +381,8 @@ class MLEResults(ModeResults):
         from ..inference.margins import marginal_effects
 
         d = self.model.design
-        return marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),
+        X, off = count_stats.expanded_rows(d) if at != "all" and atexog is None else (d.X, d.offset)
+        return marginal_effects(self._params, self._cov, X, off, tuple(self._names),
                                 d.intercept_index, at=at, method=method, dummy=dummy,
                                 count=count, atexog=atexog, endog_name=self.model.endog_name)
 

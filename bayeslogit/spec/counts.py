@@ -26,7 +26,8 @@ from ..errors import DataWarning
 from .columns import format_labels, offset_to_float
 
 __all__ = ["counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs",
-           "saturated_loglike", "binomial_deviance_residuals", "confusion_counts"]
+           "saturated_loglike", "binomial_deviance_residuals", "confusion_counts",
+           "expanded_rows"]
 
 
 def counts_to_float(value: Any, n: int, what: str) -> np.ndarray | None:
@@ -165,3 +166,16 @@ def confusion_counts(design: Any, predicted: np.ndarray) -> np.ndarray:
     s = design.successes * w
     f = (design.trials - design.successes) * w
     return np.array([[f @ (1 - pred), f @ pred], [s @ (1 - pred), s @ pred]])
+
+
+def expanded_rows(design: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Repeat each row of the design and offset trials x weight times (the 0/1 rows).
+
+    Used where statistics average over observations (marginal effects); costs O(total
+    trials) in memory, so only there.
+    """
+    if design.weights is None:
+        return design.X, design.offset
+    reps = np.round(design.weights).astype(np.int64)
+    off = None if design.offset is None else np.repeat(design.offset, reps)
+    return np.repeat(design.X, reps, axis=0), off
