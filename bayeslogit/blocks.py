@@ -266,12 +266,15 @@ def _draw_blocks(beta: FloatArray, n: int) -> tuple[FloatArray, list[slice], int
 
 
 def pointwise_loglike(
-    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
+    weights: FloatArray | None = None, const: FloatArray | None = None,
 ) -> FloatArray:
     r"""Compute the pointwise log-likelihood of every draw.
 
     Log-likelihood of each observation at each draw, shape ``beta.shape[:-1] + (n,)``:
-    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`.
+    :math:`y_i\eta_{si} - \log(1+e^{\eta_{si}})`, :math:`\eta_s = X\beta_s + o`; with
+    ``weights`` :math:`m_i` (trials times frequency weights) that times :math:`m_i`, plus
+    ``const`` (per row, e.g. the binomial coefficients).
     """
     n = X.shape[0]
     flat, slices, workers = _draw_blocks(beta, n)
@@ -284,17 +287,23 @@ def pointwise_loglike(
         if offset is not None:
             block += offset
         bernoulli_loglik_inplace(block, y)
+        if weights is not None:
+            block *= weights
+        if const is not None:
+            block += const
 
     run_blocks(fill, slices, workers)
     return out.reshape(*beta.shape[:-1], n)
 
 
 def loglike_sums(
-    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None
+    beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
+    weights: FloatArray | None = None,
 ) -> FloatArray:
     """Compute the summed log-likelihood of each draw, shape ``beta.shape[:-1]``.
 
-    Evaluated in blocks of draws, so memory stays bounded.
+    Evaluated in blocks of draws, so memory stays bounded; ``weights`` as
+    :func:`pointwise_loglike`.
     """
     n = X.shape[0]
     flat, slices, workers = _draw_blocks(beta, n)
@@ -304,7 +313,8 @@ def loglike_sums(
         block = flat[sl] @ XT
         if offset is not None:
             block += offset
-        return bernoulli_loglik_inplace(block, y).sum(axis=1)
+        ll = bernoulli_loglik_inplace(block, y)
+        return ll.sum(axis=1) if weights is None else ll @ weights
 
     parts = run_blocks(total, slices, workers)
     out = np.concatenate(parts) if parts else np.zeros(0)
@@ -313,7 +323,7 @@ def loglike_sums(
 
 def information_logdets(
     beta: FloatArray, X: FloatArray, offset: FloatArray | None, *,
-    block_rows: int | None = None,
+    block_rows: int | None = None, weights: FloatArray | None = None,
 ) -> FloatArray:
     r""":math:`\log|X^\top W(\beta_s) X|` for each coefficient vector, in bounded memory.
 
@@ -329,6 +339,8 @@ def information_logdets(
         Observations per block; by default the (rows, vectors) and (rows, k(k+1)/2)
         temporaries stay near :data:`BLOCK_ELEMENTS`. The result does not depend on it
         beyond floating-point summation order.
+    weights : ndarray, shape (n,), optional
+        Binomial weights :math:`m_i` (trials times frequency weights): :math:`W = m p(1-p)`.
 
     Returns
     -------
@@ -366,6 +378,8 @@ def information_logdets(
             w = 1.0 + t
             np.square(w, out=w)
             np.divide(t, w, out=w)
+            if weights is not None:
+                w *= weights[r0 : r0 + rows, None]
             info += w.T @ (Xb[:, iu[0]] * Xb[:, iu[1]])
         full = np.zeros((B.shape[0], k, k))
         full[:, iu[0], iu[1]] = info

@@ -52,6 +52,13 @@ class Logit(Estimable):
         for the defaults and for where the intercept prior applies.
     event : scalar, optional
         The response value coded 1, e.g. ``event="Yes"``: the model is for P(y = event).
+    trials : array-like, shape (n,), optional
+        Binomial counts: ``endog`` is then the number of successes out of ``trials`` per row
+        (whole numbers, 0 <= endog <= trials, trials >= 1). Every estimator uses the binomial
+        likelihood, equal to the expanded 0/1 rows' up to a constant (see Notes).
+    freq_weights : array-like, shape (n,), optional
+        Frequency weights: each row stands for w identical rows (whole numbers >= 1), as
+        statsmodels ``GLM(freq_weights=...)``; ``results.nobs`` is their sum.
 
     Raises
     ------
@@ -75,7 +82,12 @@ class Logit(Estimable):
     The likelihood is the Bernoulli log-likelihood :math:`\sum_i y_i\eta_i -
     \log(1 + e^{\eta_i})` with :math:`\eta = X\beta + \text{offset}`, summed (not averaged)
     over rows; for fractional y it is the quasi-likelihood. Names, conventions and the MLE
-    follow statsmodels' ``Logit``.
+    follow statsmodels' ``Logit``. With trials :math:`n_i`, successes :math:`s_i` and
+    frequency weights :math:`w_i` every engine uses
+    :math:`\sum_i w_i[s_i\eta_i - n_i\log(1 + e^{\eta_i})]`, the log-likelihood of the
+    expanded 0/1 rows; ``llf`` adds :math:`\sum_i w_i\log\binom{n_i}{s_i}` so that it is the
+    binomial log-likelihood of statsmodels ``GLM(Binomial)``. Fitting costs O(rows), not
+    O(total trials).
 
     References
     ----------
@@ -107,10 +119,13 @@ class Logit(Estimable):
         priors: PriorsArg = None,
         *,
         event: Any = None,
+        trials: Any = None,
+        freq_weights: Any = None,
         _design: Design | None = None,
     ) -> None:
         design = _design if _design is not None else design_from_arrays(
-            endog, exog, offset, missing, event=event)
+            endog, exog, offset, missing, event=event, trials=trials,
+            freq_weights=freq_weights)
         super().__init__(design, priors, check_rank)
 
     @classmethod
@@ -123,6 +138,8 @@ class Logit(Estimable):
         offset: Any = None,
         check_rank: bool = True,
         event: Any = None,
+        trials: Any = None,
+        freq_weights: Any = None,
     ) -> Logit:
         """Build the model from a formula such as ``"y ~ x1 + C(g)"`` (formulaic syntax).
 
@@ -143,6 +160,10 @@ class Logit(Estimable):
             array aligned with ``data``'s rows (a Series is aligned on the index).
         event : scalar, optional
             The level of a categorical or string response coded 1, e.g. ``event="Yes"``.
+        trials, freq_weights : str or array-like, optional
+            A column name or an array aligned with ``data``'s rows (a Series on the index);
+            as for :class:`Logit`. ``"successes + failures ~ x"`` is the same as
+            ``"successes ~ x"`` with ``trials`` = successes + failures.
 
         Returns
         -------
@@ -175,7 +196,7 @@ class Logit(Estimable):
         ['Intercept', 'x']
         """
         design = design_from_formula(formula, data, offset=offset, missing=missing,
-                                     event=event)
+                                     event=event, trials=trials, freq_weights=freq_weights)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
     @classmethod

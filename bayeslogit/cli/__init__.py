@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--event", metavar="LEVEL",
                      help="level of a categorical response coded 1, e.g. --event Yes")
     fit.add_argument("--offset", metavar="COLUMN", help="column added to the linear predictor")
+    fit.add_argument("--trials", metavar="COLUMN",
+                     help="binomial counts: the response counts successes out of this column")
+    fit.add_argument("--weights", metavar="COLUMN",
+                     help="frequency weights: each row counts this many times")
     fit.add_argument("--prior", action="append", metavar="PRIOR",
                      help="'normal(0, 2.5)' for all coefficients, or NAME=PRIOR (repeatable); "
                           f"not with --method mle; families: {families_usage()}")

@@ -141,6 +141,7 @@ def run_fit(args: argparse.Namespace) -> int:
     report: TextIO = sys.stderr if args.json == "-" else sys.stdout  # stdout: the JSON alone
     try:
         model = Logit.from_formula(args.formula, data, priors=priors, offset=args.offset,
+                                   trials=args.trials, freq_weights=args.weights,
                                    event=parse_event(args.event))
     except EventLevelError as exc:
         raise CLIError(_event_message(exc, args.event)) from exc

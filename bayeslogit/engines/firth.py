@@ -35,36 +35,43 @@ _FIRTH_MAXSTEP = 5.0  # logistf's maxstep
 _BLOCK = 8192  # rows per block for the leverages
 
 
-def _firth_state(X, y, offset, b, full: bool = True):
-    """l*(b) = l + 0.5 logdet(X'WX); with ``full`` also U*, (X'WX)^{-1} and X'WX."""
+def _firth_state(X, y, offset, b, full: bool = True, m=None):
+    """l*(b) = l + 0.5 logdet(X'WX); with ``full`` also U*, (X'WX)^{-1} and X'WX.
+
+    ``m``: binomial weights (trials times frequency weights), W = m p (1 - p).
+    """
     eta = X @ b if offset is None else X @ b + offset
+    w = weights(eta) if m is None else m * weights(eta)
+    ll = loglike_obs(eta, y)
+    ll = float(np.sum(ll) if m is None else ll @ m)
     if not full:
         try:
-            L = sla.cholesky(information(X, weights(eta)), lower=True)
+            L = sla.cholesky(information(X, w), lower=True)
         except np.linalg.LinAlgError:
             return -np.inf
-        return float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(L))))
-    Xs = X * np.sqrt(weights(eta))[:, None]  # the one n-by-k temporary
+        return ll + float(np.sum(np.log(np.diag(L))))
+    Xs = X * np.sqrt(w)[:, None]  # the one n-by-k temporary
     info = Xs.T @ Xs
     fac = sla.cho_factor(info, lower=True)
-    lstar = float(np.sum(loglike_obs(eta, y)) + np.sum(np.log(np.diag(fac[0]))))
+    lstar = ll + float(np.sum(np.log(np.diag(fac[0]))))
     Iinv = sla.cho_solve(fac, np.eye(X.shape[1]))
     h = np.empty(X.shape[0])
     for s in range(0, X.shape[0], _BLOCK):
         blk = Xs[s : s + _BLOCK]
         h[s : s + _BLOCK] = np.einsum("ij,ij->i", blk @ Iinv, blk)
     p = expit(eta)
-    return lstar, X.T @ (y - p + h * (0.5 - p)), 0.5 * (Iinv + Iinv.T), info
+    r = y - p if m is None else m * (y - p)
+    return lstar, X.T @ (r + h * (0.5 - p)), 0.5 * (Iinv + Iinv.T), info
 
 
-def _firth_hessian(X, y, offset, b) -> FloatArray:
+def _firth_hessian(X, y, offset, b, m=None) -> FloatArray:
     """Negative Hessian of l*: central differences of U*."""
     J = np.empty((len(b), len(b)))
     for r in range(len(b)):
         e = np.zeros(len(b))
         e[r] = 1e-5 * max(1.0, abs(b[r]))
-        J[:, r] = (_firth_state(X, y, offset, b + e)[1]
-                   - _firth_state(X, y, offset, b - e)[1]) / (2.0 * e[r])
+        J[:, r] = (_firth_state(X, y, offset, b + e, m=m)[1]
+                   - _firth_state(X, y, offset, b - e, m=m)[1]) / (2.0 * e[r])
     return -0.5 * (J + J.T)
 
 
@@ -89,8 +96,13 @@ def _singular_start(X, y, offset, b, names) -> ValueError:
         cond, cols, "Fisher information X'WX that Jeffreys' prior needs"))
 
 
-def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
-    """Firth's estimate from start ``b``: scoring on U*, Newton when scoring stalls.
+def firth_mode(X, y, offset, b, tol, maxiter, names=None, m=None) -> ModeResult:
+    r"""Firth's estimate from start ``b``: scoring on U*, Newton when scoring stalls.
+
+    With binomial weights ``m`` (trials times frequency weights) the penalty uses
+    :math:`X^\top\mathrm{diag}(m p(1-p))X` and :math:`U^* = X^\top(m(y-p) + h(1/2-p))`, the
+    leverages :math:`h` those of the aggregated rows: the estimate of the expanded 0/1 rows
+    (as logistf with ``weights``).
 
     Works on the column-scaled design (powers of two near each column's root mean square)
     and reports on the user's scale; the stopping rule is that of the smooth MAP engine.
@@ -106,7 +118,7 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
     X = X / scale
     b = b * scale
     try:
-        lstar, U, Iinv, info = _firth_state(X, y, offset, b)
+        lstar, U, Iinv, info = _firth_state(X, y, offset, b, m=m)
     except np.linalg.LinAlgError:
         raise _singular_start(X, y, offset, b, names) from None
     cond, cols = collinearity(np.linalg.inv(Iinv) if np.all(np.isfinite(Iinv)) else Iinv,
@@ -118,7 +130,7 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
         it += 1
         prev = full
         if newton:
-            d = sla.cho_solve(pd_factor(_firth_hessian(X, y, offset, b))[0], U)
+            d = sla.cho_solve(pd_factor(_firth_hessian(X, y, offset, b, m))[0], U)
         else:
             d = Iinv @ U
         full = float(np.max(np.abs(d), initial=0.0))
@@ -130,7 +142,7 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
         d *= min(1.0, _FIRTH_MAXSTEP / full) if full > 0 else 1.0
         t, slack = 1.0, 1e-13 * (1.0 + abs(lstar))
         for _ in range(60):
-            if _firth_state(X, y, offset, b + t * d, full=False) >= lstar - slack:
+            if _firth_state(X, y, offset, b + t * d, full=False, m=m) >= lstar - slack:
                 break
             t *= 0.5
         else:
@@ -138,7 +150,7 @@ def firth_mode(X, y, offset, b, tol, maxiter, names=None) -> ModeResult:
             break
         b = b + t * d
         try:
-            lstar, U, Iinv, info = _firth_state(X, y, offset, b)
+            lstar, U, Iinv, info = _firth_state(X, y, offset, b, m=m)
         except np.linalg.LinAlgError:
             cond, cols = collinearity(information(X, weights(X @ b if offset is None else
                                                              X @ b + offset)), names)

@@ -41,6 +41,12 @@ Each prior states its mixture (:meth:`bayeslogit.spec.priors.Prior.scale_mixture
 A joint prior (Jeffreys) has no such representation and is rejected
 (:class:`~bayeslogit.errors.UnsupportedPriorError`); so are fractional responses, whose
 quasi-likelihood has no Polya-Gamma identity. Use NUTS for both.
+
+Binomial counts and frequency weights
+-------------------------------------
+With binomial weights :math:`m_i` (trials times frequency weights) and successes
+:math:`s_i = m_i y_i`, :math:`\kappa_i = s_i - m_i/2` and :math:`\omega_i \sim
+\mathrm{PG}(m_i, \psi_i)`: exact, O(rows) (:mod:`bayeslogit.engines.pg`).
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ from ..spec.prior_set import PriorSet
 from ..spec.priors import FAMILIES
 from ..validation import check_arrays, check_count, check_seed
 from .outputs import Draws
+from .pg import pg_draws, pg_method_groups
 
 FloatArray = NDArray[np.float64]
 
@@ -145,8 +152,17 @@ def _inverse_gaussian(mean: FloatArray, shape: FloatArray, nrm: FloatArray,
     return np.where(unif * (mean + x) <= mean, x, mean * (mean / x))
 
 
-def _validate(X, y, offset, prior_set: PriorSet):
+def _validate(X, y, offset, prior_set: PriorSet, m=None):
     X, y, offset = check_arrays(X, y, offset, prior_set.k)
+    if m is not None:
+        m = np.asarray(m, dtype=float)
+        s = m * y
+        if m.shape != y.shape or np.any(m < 1) or np.any(np.abs(m - np.round(m)) > 1e-9) \
+                or np.any(np.abs(s - np.round(s)) > 1e-6):
+            raise ValueError("The Gibbs sampler needs whole binomial weights m >= 1 and whole "
+                             "successes m * y (binomial counts or frequency weights); use "
+                             'sampler="nuts" otherwise.')
+        return X, y, offset
     bad = np.unique(y[(y != 0.0) & (y != 1.0)])
     if bad.size:
         raise ValueError(
@@ -209,6 +225,7 @@ def gibbs_sample(
     chains: int = 4,
     random_seed: int | np.random.Generator | np.random.SeedSequence | None = None,
     progressbar: bool = False,
+    weights: FloatArray | None = None,
 ) -> Draws:
     r"""Draw from the exact posterior of a logistic regression by Polya-Gamma Gibbs sampling.
 
@@ -229,6 +246,9 @@ def gibbs_sample(
         ``Generator.spawn``); the same seed gives the same draws.
     progressbar : bool
         Show a tqdm progress bar.
+    weights : ndarray, shape (n,), optional
+        Binomial weights :math:`m_i` (trials times frequency weights, whole numbers), with
+        ``y`` the proportions :math:`s_i/m_i` (module docstring).
 
     Returns
     -------
@@ -267,25 +287,36 @@ def gibbs_sample(
     tune = check_count("tune", tune, 0, example=1000)
     chains = check_count("chains", chains, 1, example=4)
     random_seed = check_seed(random_seed)
-    X, y, offset = _validate(X, y, offset, prior_set)
+    X, y, offset = _validate(X, y, offset, prior_set, weights)
     Xw = prior_set.working_design(X)
     _check_flat_identified(Xw, prior_set)
     gens = _chain_generators(random_seed, chains)
 
     start = time.perf_counter()
     with _blas_limit(X.shape[1]):
-        theta, latent = _run_chains(Xw, y - 0.5, offset, _PriorVectors.from_prior_set(prior_set),
-                                    gens, draws, tune, progressbar)
+        kappa = y - 0.5 if weights is None else np.round(weights) * (y - 0.5)
+        theta, latent = _run_chains(Xw, kappa, offset, _PriorVectors.from_prior_set(prior_set),
+                                    gens, draws, tune, progressbar,
+                                    None if weights is None else np.round(weights))
     elapsed = time.perf_counter() - start
     return Draws(prior_set.from_working(theta), None, latent or None,
                  {"sampler": "gibbs (Polya-Gamma)", "sampling_time": elapsed,
                   "tune": tune})
 
 
+def _pg_draws(random_polyagamma, m, groups, eta, out, g) -> None:
+    """Omega ~ PG(m, eta) into ``out``: Devroye for small whole m, saddle for large m."""
+    for idx, method in groups:
+        out[idx] = random_polyagamma(m[idx], eta[idx], method=method, random_state=g,
+                                     disable_checks=True)
+
+
 def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: int,
-                progressbar: bool) -> tuple[FloatArray, dict[str, FloatArray]]:
+                progressbar: bool, m=None) -> tuple[FloatArray, dict[str, FloatArray]]:
     """Run the sampling loop in working space; return the theta draws and the latent draws."""
     from polyagamma import random_polyagamma
+
+    groups = None if m is None else pg_method_groups(m)
 
     n, k = Xw.shape
     chains = len(gens)
@@ -337,8 +368,11 @@ def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: in
             if offset is not None:
                 eta += offset
             for c, g in enumerate(gens):
-                random_polyagamma(1.0, eta[c], out=omega[c], random_state=g,
-                                  disable_checks=True)
+                if groups is None:
+                    random_polyagamma(1.0, eta[c], out=omega[c], random_state=g,
+                                      disable_checks=True)
+                else:
+                    pg_draws(m, groups, eta[c], omega[c], g)
             np.multiply(XwT, omega[:, None, :], out=wbuf)
             np.matmul(wbuf, Xw, out=P)
             resid = kappa - omega * offset if offset is not None else kappa

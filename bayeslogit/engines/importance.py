@@ -165,6 +165,7 @@ def importance_sample(
     max_proposals: int | None = None,
     block_rows: int | None = None,
     mode: ModeResult | None = None,
+    weights: FloatArray | None = None,
 ) -> Draws:
     r"""Posterior draws by PSIS from a multivariate-t proposal at the posterior mode.
 
@@ -191,6 +192,8 @@ def importance_sample(
         The posterior mode under ``prior_set`` on these data, when the caller has it
         (``fit(method="map").mode``); its ``neg_hessian`` is the proposal's precision, so
         neither the mode nor the Hessian is computed again. By default both are computed.
+    weights : ndarray (n,), optional
+        Binomial weights (trials times frequency weights, :mod:`bayeslogit.spec.counts`).
 
     Returns
     -------
@@ -231,7 +234,7 @@ def importance_sample(
     rng = np.random.default_rng(check_seed(random_seed))
     tol = _CAPPED_MASS_TOL / math.sqrt(m)
 
-    fit = fit_map(X, y, offset, prior_set) if mode is None else mode
+    fit = fit_map(X, y, offset, prior_set, weights=weights) if mode is None else mode
     if not fit.converged or not np.all(np.isfinite(fit.params)):
         raise ValueError(f"Importance sampling needs the posterior mode: {fit.message}. With "
                          "Flat priors on nearly collinear or separated columns there may be no "
@@ -239,7 +242,7 @@ def importance_sample(
                          "sampler: model.sample(sampler='nuts').")
     H = fit.neg_hessian
     if H is None:
-        H = neg_log_posterior_hessian(X, y, offset, prior_set, fit.params)
+        H = neg_log_posterior_hessian(X, y, offset, prior_set, fit.params, weights)
     try:
         chol = np.linalg.cholesky(0.5 * (H + H.T))
     except np.linalg.LinAlgError:
@@ -256,7 +259,8 @@ def importance_sample(
     total, target = 0, min(max(2 * m, _MIN_PROPOSALS), cap)
     while True:
         new, logq = _t_proposals(fit.params, chol, df, target - total, rng)
-        logp = log_posterior(X, y, offset, prior_set, new, block_rows=block_rows)
+        logp = log_posterior(X, y, offset, prior_set, new, block_rows=block_rows,
+                             weights=weights)
         props.append(new)
         logps.append(logp)
         ratios.append(logp - logq)

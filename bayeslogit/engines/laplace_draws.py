@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from ..conditioning import covariance_root, scaled_inverse
-from ..logistic import expit, information, weights
+from ..logistic import expit, information
+from ..logistic import weights as pq_weights
 from ..spec.prior_set import PriorSet
 
 FloatArray = NDArray[np.float64]
@@ -70,7 +71,7 @@ def _kink_draws(g: float, lam: float, h: float, size: int,
 
 def l1_laplace_draws(X: FloatArray, y: FloatArray, offset: FloatArray | None,
                      prior_set: PriorSet, params: FloatArray, chains: int, draws: int,
-                     random_seed: Any) -> FloatArray:
+                     random_seed: Any, weights: FloatArray | None = None) -> FloatArray:
     """Draws (chains, draws, k) of the reported coefficients (module docstring).
 
     Raises
@@ -84,8 +85,9 @@ def l1_laplace_draws(X: FloatArray, y: FloatArray, offset: FloatArray | None,
     Xw = prior_set.working_design(X)
     theta = prior_set.to_working(params)
     eta = X @ params if offset is None else X @ params + offset
-    g = -(Xw.T @ (y - expit(eta)))
-    H = information(Xw, weights(eta))
+    m = 1.0 if weights is None else weights  # binomial weights (trials x frequency weights)
+    g = -(Xw.T @ (m * (y - expit(eta))))
+    H = information(Xw, m * pq_weights(eta))
     lam, mu = np.zeros(k), np.zeros(k)
     for j, prior in enumerate(prior_set.priors):
         l1 = prior.l1_term()

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..blocks import BLOCK_ELEMENTS, log1pexp_column_sums, run_blocks, worker_count
+from ..logistic import log1pexp
 from ..spec.prior_set import PriorSet
 from ..validation import check_arrays, check_count
 
@@ -29,6 +30,7 @@ def log_posterior(
     beta: FloatArray,
     *,
     block_rows: int | None = None,
+    weights: FloatArray | None = None,
 ) -> FloatArray:
     r"""Unnormalised log posterior :math:`\ell(\beta) + \log p(\beta)` for many coefficient rows.
 
@@ -48,6 +50,8 @@ def log_posterior(
         evaluated in parallel by up to 4 threads when the work is large, see
         :mod:`bayeslogit.blocks`); by default block_rows keeps it near 2**18 elements
         (2 MB). The result does not depend on it beyond floating-point summation order.
+    weights : ndarray (n,), optional
+        Binomial weights (trials times frequency weights): row i counts ``weights[i]`` times.
 
     Returns
     -------
@@ -75,14 +79,18 @@ def log_posterior(
             eta = X[r0 : r0 + rows] @ B.T
             if offset is not None:
                 eta += offset[r0 : r0 + rows, None]
-            acc -= log1pexp_column_sums(eta)[0]
+            if weights is None:
+                acc -= log1pexp_column_sums(eta)[0]
+            else:
+                acc -= weights[r0 : r0 + rows] @ log1pexp(eta)
         return acc
 
     chunks = [beta[p0 : p0 + chunk] for p0 in range(0, P, chunk)]
     parts = run_blocks(chunk_terms, chunks, workers)
     # sum_i y_i eta_i needs no blocking: beta @ X'y + y'o
-    out = beta @ (X.T @ y) + (0.0 if offset is None else float(y @ offset))
+    s = y if weights is None else weights * y
+    out = beta @ (X.T @ s) + (0.0 if offset is None else float(s @ offset))
     out += np.concatenate(parts) if parts else 0.0
-    out += prior_set.log_density(beta, X, offset)
+    out += prior_set.log_density(beta, X, offset, weights)
     out[~np.isfinite(out)] = -np.inf
     return out

@@ -54,7 +54,8 @@ from ..conditioning import (
     step_converged,
 )
 from ..errors import RankDeficiencyError
-from ..logistic import expit, information, loglike_obs, weights
+from ..logistic import expit, information, loglike_obs
+from ..logistic import weights as pq_weights
 from ..spec.prior_set import PriorSet
 from ..validation import check_arrays
 from .outputs import ModeResult
@@ -104,8 +105,9 @@ class _Problem:
     :math:`X_wS^{-1}`, ``scale`` S powers of two); priors grouped for vectorised evaluation.
     """
 
-    def __init__(self, Xw, y, offset, prior_set: PriorSet, scale):
+    def __init__(self, Xw, y, offset, prior_set: PriorSet, scale, m=None):
         self.Xw, self.y, self.offset, self.priors = Xw, y, offset, prior_set.priors
+        self.m = m  # binomial weights (trials times frequency weights) or None
         self.s = scale
         self.flat = bool(prior_set.flat_index.size)
         groups: dict = {}
@@ -117,7 +119,7 @@ class _Problem:
         mu = np.array([0.0 if t is None else t[0] for t in terms])
         lam = np.array([0.0 if t is None else t[1] for t in terms])
         self.lam, self.mu = lam / scale, mu * scale
-        self.ridge = _RIDGE * Xw.shape[0]
+        self.ridge = _RIDGE * (Xw.shape[0] if m is None else float(np.sum(m)))
         floor = 64 * _EPS * float(np.max(np.abs(Xw).sum(axis=0), initial=0.0))
         self.kkt_tol = max(L1_KKT_TOL, floor)
 
@@ -127,7 +129,8 @@ class _Problem:
     def objective(self, theta, eta=None) -> float:
         eta = self.eta(theta) if eta is None else eta
         lp = sum(float(np.sum(p.logpdf(theta[ix] / self.s[ix]))) for p, ix in self.groups)
-        return float(-np.sum(loglike_obs(eta, self.y))) - lp
+        ll = loglike_obs(eta, self.y)
+        return float(-(np.sum(ll) if self.m is None else ll @ self.m)) - lp
 
     def penalty(self, theta) -> float:
         """Return the L1 part of the objective, without its constants."""
@@ -141,8 +144,11 @@ class _Problem:
             if prior.smooth:
                 t, si = theta[ix] / self.s[ix], self.s[ix]
                 gp[ix], hp[ix] = prior.grad(t) / si, prior.hess(t) / (si * si)
-        g = -(self.Xw.T @ (self.y - expit(eta))) - gp
-        H = information(self.Xw, weights(eta)) - np.diag(hp)
+        r, w = self.y - expit(eta), pq_weights(eta)
+        if self.m is not None:
+            r, w = r * self.m, w * self.m
+        g = -(self.Xw.T @ r) - gp
+        H = information(self.Xw, w) - np.diag(hp)
         r = np.abs(g)
         dev = theta - self.mu
         on, at = self.l1 & (dev != 0), self.l1 & (dev == 0)
@@ -267,6 +273,7 @@ def fit_map(
     start: FloatArray | None = None,
     tol: float = 1e-8,
     maxiter: int = 100,
+    weights: FloatArray | None = None,
 ) -> ModeResult:
     r"""Posterior mode of the logistic regression under ``prior_set`` (engines: module doc).
 
@@ -278,6 +285,8 @@ def fit_map(
     tol : smooth and Firth engines stop when the full step has :math:`\max|d| \le` ``tol``;
         the L1 engine ignores it and stops at KKT residual :math:`\le` :data:`L1_KKT_TOL`.
     maxiter : maximum number of steps.
+    weights : binomial weights (trials times frequency weights, :mod:`bayeslogit.spec.counts`)
+        or None: row i counts ``weights[i]`` times in the likelihood.
 
     Returns
     -------
@@ -300,13 +309,13 @@ def fit_map(
         _check_rank(X, np.arange(k), prior_set.names, "all columns, as Jeffreys' prior needs")
         from .firth import firth_mode
 
-        return firth_mode(X, y, offset, b0, tol, maxiter, prior_set.names)
+        return firth_mode(X, y, offset, b0, tol, maxiter, prior_set.names, m=weights)
     Tinv = prior_set.inverse_transform()
     Xw = prior_set.working_design(X)
     scale = pow2_scale(np.sqrt(np.einsum("ij,ij->j", Xw, Xw) / max(len(y), 1)))
     Xw /= scale
     _check_rank(Xw, prior_set.flat_index, prior_set.names, "the coefficients with flat priors")
-    prob = _Problem(Xw, y, offset, prior_set, scale)
+    prob = _Problem(Xw, y, offset, prior_set, scale, weights)
     theta, it, ok, F, kkt, H, msg = _newton(prob, prior_set.to_working(b0) * scale, tol,
                                             maxiter)
     active = ~(prob.l1 & (theta == prob.mu)) if prob.l1.any() else None
@@ -337,7 +346,8 @@ def fit_map(
 
 
 def neg_log_posterior_hessian(
-    X: FloatArray, y: FloatArray, offset: FloatArray | None, prior_set: PriorSet, params
+    X: FloatArray, y: FloatArray, offset: FloatArray | None, prior_set: PriorSet, params,
+    m: FloatArray | None = None,
 ) -> FloatArray:
     r"""Negative Hessian of the log posterior w.r.t. the reported :math:`\beta`, summed scale.
 
@@ -349,5 +359,5 @@ def neg_log_posterior_hessian(
     X, y, offset = _validate(X, y, offset, prior_set)
     params = np.asarray(params, dtype=float)
     eta = X @ params if offset is None else X @ params + offset
-    info = information(X, weights(eta))
+    info = information(X, pq_weights(eta) if m is None else m * pq_weights(eta))
     return info if prior_set.joint is not None else info - prior_set.hess(params)

@@ -47,6 +47,7 @@ _THREAD_MIN_ELEMENTS = 2**20
 def _evaluate_rows(
     params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
     rows: tuple[int, int], block: int, eta_out: FloatArray | None = None,
+    weights: FloatArray | None = None,
 ) -> tuple[float, FloatArray, FloatArray]:
     """:func:`evaluate` on rows ``rows[0]:rows[1]``, in blocks of ``block`` rows."""
     lo, hi = rows
@@ -68,11 +69,17 @@ def _evaluate_rows(
         h = np.exp(a * -0.5)
         e = h * h
         d = 1.0 + e
-        # sum of max(eta, 0) is (sum eta + sum |eta|) / 2
-        llf += float(yb @ eta - 0.5 * (eta.sum() + a.sum()) - np.log1p(e).sum())
         r = np.where(eta >= 0, 1.0, e)
         r /= d
         np.subtract(yb, r, out=r)
+        if weights is None:
+            # sum of max(eta, 0) is (sum eta + sum |eta|) / 2
+            llf += float(yb @ eta - 0.5 * (eta.sum() + a.sum()) - np.log1p(e).sum())
+        else:
+            wb = weights[start:stop]
+            llf += float(wb @ (yb * eta - 0.5 * (eta + a) - np.log1p(e)))
+            r *= wb
+            h *= np.sqrt(wb)
         grad += Xb.T @ r
         np.divide(h, d, out=h)
         Xw = np.multiply(Xb, h[:, None], out=buf[: stop - start])
@@ -96,11 +103,15 @@ def _row_chunks(n: int, k: int, block: int) -> list[tuple[int, int]]:
 
 def evaluate(
     params: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
-    eta_out: FloatArray | None = None,
+    eta_out: FloatArray | None = None, weights: FloatArray | None = None,
 ) -> tuple[float, FloatArray, FloatArray]:
     r"""Log-likelihood, score and information :math:`X^\top W X` in one blocked pass over X.
 
     With ``eta_out`` (shape (n,)) the linear predictor (offset included) is written into it.
+    With ``weights`` :math:`m` (binomial trials times frequency weights,
+    :mod:`bayeslogit.spec.counts`) row i counts :math:`m_i` times: the kernel
+    :math:`\sum_i m_i[y_i\eta_i - \log(1+e^{\eta_i})]`, score :math:`X^\top m(y - p)` and
+    information :math:`X^\top \mathrm{diag}(m p(1-p)) X`.
 
     One exponential per row: with :math:`h = e^{-|\eta|/2}` and :math:`e = h^2`,
     :math:`\log(1+e^\eta) = \max(\eta, 0) + \log1p(e)`, :math:`p = 1/(1+e)` for
@@ -119,8 +130,9 @@ def evaluate(
     block = max(256, _BLOCK_BYTES // (8 * max(k, 1)))
     chunks = _row_chunks(n, k, block)
     if len(chunks) == 1:
-        return _evaluate_rows(params, X, y, offset, (0, n), block, eta_out)
-    parts = run_ordered(lambda rows: _evaluate_rows(params, X, y, offset, rows, block, eta_out),
+        return _evaluate_rows(params, X, y, offset, (0, n), block, eta_out, weights)
+    parts = run_ordered(lambda rows: _evaluate_rows(params, X, y, offset, rows, block, eta_out,
+                                                    weights),
                         chunks, blas_thread_budget())
     llf, grad, info = parts[0]
     for part in parts[1:]:
@@ -140,6 +152,7 @@ def newton_mle(
     tol: float = 1e-8,
     ridge: float = 1e-10,
     max_halvings: int = 40,
+    weights: FloatArray | None = None,
 ) -> NewtonResult:
     r"""Maximise the logistic log-likelihood by statsmodels-compatible Newton iterations.
 
@@ -164,16 +177,21 @@ def newton_mle(
     maxiter, tol, ridge : statsmodels' ``maxiter=35``, ``tol=1e-8``, ``ridge_factor=1e-10``.
     max_halvings : int
         Cap on step halvings within one iteration.
+    weights : ndarray, shape (n,), optional
+        Binomial weights (trials times frequency weights); see :func:`evaluate`. The
+        scaled problem divides by their sum instead of n (statsmodels GLM's ``nobs`` for
+        expanded rows), so the iterates equal those on the expanded 0/1 rows.
 
     Returns
     -------
     NewtonResult
     """
-    n, k = X.shape
+    rows, k = X.shape
+    n = rows if weights is None else float(np.sum(weights))
     new = np.zeros(k) if start is None else np.asarray(start, dtype=float).copy()
     # two buffers for the linear predictor: the accepted iterate's and the candidate's
-    eta, eta_spare = np.empty(n), np.empty(n)
-    llf, grad, info = evaluate(new, X, y, offset, eta)
+    eta, eta_spare = np.empty(rows), np.empty(rows)
+    llf, grad, info = evaluate(new, X, y, offset, eta, weights)
     # at the zero start w = 1/4, so 2 sqrt(diag/n) is the column's root mean square
     scale = _column_scale(info, n)
     outer = n * scale[:, None] * scale[None, :]
@@ -198,7 +216,7 @@ def newton_mle(
         it += 1
         llf_old, grad_old, info_old, eta_old = llf, grad, info, eta
         eta = eta_spare
-        llf, grad, info = evaluate(new, X, y, offset, eta)
+        llf, grad, info = evaluate(new, X, y, offset, eta, weights)
         tries = 0
         # statsmodels takes the full step; halving only intervenes where it would go downhill.
         while (not np.isfinite(llf) or llf < llf_old - 1e-12 * max(1.0, abs(llf_old))) and (
@@ -206,7 +224,7 @@ def newton_mle(
         ):
             step = step / 2
             new = old + step
-            llf, grad, info = evaluate(new, X, y, offset, eta)
+            llf, grad, info = evaluate(new, X, y, offset, eta, weights)
             tries += 1
         halvings += tries
         eta_spare = eta_old

@@ -46,6 +46,16 @@ _STAT_NAMES = {
 }
 
 
+def _check_weights(weights: Any, n: int) -> FloatArray | None:
+    """Return a private float copy of binomial weights (None for 0/1 rows)."""
+    if weights is None:
+        return None
+    w = np.array(weights, dtype=float)
+    if w.shape != (n,) or not np.all(np.isfinite(w) & (w > 0)):
+        raise ValueError(f"weights: expected {n} positive finite values, got shape {w.shape}.")
+    return w
+
+
 def _seed(random_seed: Any) -> int:
     """Return nutpie's seed (an unsigned 64-bit integer) for any accepted random_seed."""
     random_seed = check_seed(random_seed)
@@ -76,14 +86,16 @@ class NutsSampler:
     """
 
     def __init__(self, X: FloatArray, y: FloatArray, offset: FloatArray | None,
-                 names: tuple[str, ...], prior_set: PriorSet, endog_name: str = "y") -> None:
+                 names: tuple[str, ...], prior_set: PriorSet, endog_name: str = "y",
+                 weights: FloatArray | None = None) -> None:
         self._names = tuple(names)
         self._endog_name = endog_name
         self._X, self._y, self._offset = check_model_data(X, y, offset, self._names, prior_set)
+        self._weights = _check_weights(weights, len(self._y))
         self._prior_set = prior_set
-        self._structure = graph_structure(prior_set, self._y)
+        self._structure = graph_structure(prior_set, self._y, self._weights)
         self._model = build_model(self._X, self._y, self._offset, self._names, prior_set,
-                                  endog_name)
+                                  endog_name, weights=self._weights)
         self._compiled: Any = None
         self.n_compilations = 0
         self.source: Any = None
@@ -92,7 +104,7 @@ class NutsSampler:
         """Return the built ``pm.Model``, with the data and prior values of the latest call."""
         return self._model
 
-    def _update(self, prior_set, X, y, offset) -> None:
+    def _update(self, prior_set, X, y, offset, weights) -> None:
         ps = self._prior_set if prior_set is None else prior_set
         new_x = self._X if X is None else X
         new_y = self._y if y is None else y
@@ -100,11 +112,21 @@ class NutsSampler:
             offset = np.zeros(len(new_x))
         new_off = self._offset if offset is None else offset
         Xc, yc, oc = check_model_data(new_x, new_y, new_off, self._names, ps)
-        structure = graph_structure(ps, yc)
+        if weights is not None:
+            wc = _check_weights(None if isinstance(weights, str) else weights, len(yc))
+        elif self._weights is not None and len(self._weights) != len(yc):
+            raise ValueError(f"weights: the sampler holds {len(self._weights)} binomial "
+                             f"weights but the new data have {len(yc)} rows; pass "
+                             "weights=<trials x frequency weights of the new rows>.")
+        else:
+            wc = self._weights
+        structure = graph_structure(ps, yc, wc)
         self._X, self._y, self._offset, self._prior_set = Xc, yc, oc, ps
+        self._weights = wc
         if structure != self._structure:
             self._structure = structure
-            self._model = build_model(Xc, yc, oc, self._names, ps, self._endog_name)
+            self._model = build_model(Xc, yc, oc, self._names, ps, self._endog_name,
+                                      weights=wc)
             self._compiled = None
             return
         updates: dict[str, np.ndarray] = {}
@@ -116,6 +138,8 @@ class NutsSampler:
             updates["y_data"] = yc
         if offset is not None or X is not None:
             updates["offset"] = oc
+        if wc is not None and (weights is not None or X is not None):
+            updates["weights"] = wc
         if not updates:
             return
         import pymc as pm
@@ -131,7 +155,8 @@ class NutsSampler:
                random_seed: Any = None, progressbar: bool = False,
                target_accept: float | None = None, prior_set: PriorSet | None = None,
                X: FloatArray | None = None, y: FloatArray | None = None,
-               offset: FloatArray | None = None, **sampler_kwargs: Any) -> Draws:
+               offset: FloatArray | None = None, weights: FloatArray | str | None = None,
+               **sampler_kwargs: Any) -> Draws:
         """Run nutpie's NUTS; warm-up draws are discarded.
 
         Parameters
@@ -147,6 +172,9 @@ class NutsSampler:
             Step-size adaptation target (nutpie's default 0.8).
         prior_set, X, y, offset : optional
             New priors / data for this and later calls (see the class docstring).
+        weights : ndarray, shape (n,), or "none", optional
+            New binomial weights (trials x frequency weights, ``y`` then the proportion);
+            ``"none"`` returns to 0/1 rows; None keeps the current ones.
         **sampler_kwargs
             Passed to ``nutpie.sample`` (e.g. ``cores``, ``maxdepth``, ``adaptation``).
             ``cores`` defaults to ``min(chains, os.cpu_count())``.
@@ -169,8 +197,8 @@ class NutsSampler:
         if target_accept is not None:
             sampler_kwargs["target_accept"] = check_probability("target_accept", target_accept,
                                                                 0.9)
-        if any(v is not None for v in (prior_set, X, y, offset)):
-            self._update(prior_set, X, y, offset)
+        if any(v is not None for v in (prior_set, X, y, offset, weights)):
+            self._update(prior_set, X, y, offset, weights)
         compile_time = 0.0
         if self._compiled is None:
             if progressbar:

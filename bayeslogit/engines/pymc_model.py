@@ -63,8 +63,10 @@ PYMC_PRIORS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _jeffreys_potential(pm, pt, Xd, eta) -> None:
+def _jeffreys_potential(pm, pt, Xd, eta, md=None) -> None:
     w = pt.sigmoid(eta) * pt.sigmoid(-eta)
+    if md is not None:  # binomial weights: W = m p (1 - p)
+        w = w * md
     info = pt.dot((Xd * w[:, None]).T, Xd)
     chol = pt.linalg.cholesky(info)  # NaN (rejected proposal) if not positive definite
     pm.Potential("jeffreys", pt.sum(pt.log(pt.diag(chol))))  # = 0.5 log|X'WX|
@@ -72,7 +74,7 @@ def _jeffreys_potential(pm, pt, Xd, eta) -> None:
 
 #: joint prior family -> ``(pm, pt, X data, eta) -> None``, adding its Potential to the model
 PYMC_JOINT: dict[str, Callable[..., None]] = {"jeffreys": _jeffreys_potential}
-_RESERVED = {"X", "y_data", "offset", "center", "beta", "jeffreys"}
+_RESERVED = {"X", "y_data", "offset", "center", "beta", "jeffreys", "weights"}
 
 def _families(prior_set: PriorSet) -> tuple[str, ...]:
     """Return the PyMC family of each coefficient's prior (TypeError if there is none)."""
@@ -86,9 +88,10 @@ def _families(prior_set: PriorSet) -> tuple[str, ...]:
     return tuple(p.family for p in prior_set.priors)
 
 
-def graph_structure(prior_set: PriorSet, y: FloatArray) -> tuple:
+def graph_structure(prior_set: PriorSet, y: FloatArray,
+                    weights: FloatArray | None = None) -> tuple:
     """Return what the compiled graph depends on beyond data values (a change recompiles)."""
-    binary = bool(np.all((y == 0) | (y == 1)))
+    binary = "weighted" if weights is not None else bool(np.all((y == 0) | (y == 1)))
     joint = None if prior_set.joint is None else prior_set.joint.family
     return (prior_set.names, prior_set.intercept_index, prior_set.centred, joint,
             _families(prior_set), binary)
@@ -132,11 +135,14 @@ def _unique_endog(endog_name: str) -> str:
 
 
 def build_model(X: FloatArray, y: FloatArray, offset: FloatArray, names: Any,
-                prior_set: PriorSet, endog_name: str, bernoulli: bool | None = None) -> pm.Model:
+                prior_set: PriorSet, endog_name: str, bernoulli: bool | None = None,
+                weights: FloatArray | None = None) -> pm.Model:
     """Build the ``pm.Model`` from checked data (:func:`check_model_data`), without copying.
 
     ``bernoulli`` forces the Bernoulli likelihood (True) or the quasi-likelihood Potential
-    (False); by default it follows ``y`` (0/1 or fractional).
+    (False); by default it follows ``y`` (0/1 or fractional). ``weights`` (binomial trials
+    times frequency weights, ``y`` then the proportion) gives the Potential
+    ``sum(m (y eta - log(1 + e^eta)))``, the binomial kernel.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -145,7 +151,7 @@ def build_model(X: FloatArray, y: FloatArray, offset: FloatArray, names: Any,
     names = tuple(names)
     endog = _unique_endog(endog_name)
     if bernoulli is None:
-        bernoulli = graph_structure(prior_set, y)[-1]
+        bernoulli = graph_structure(prior_set, y, weights)[-1] is True
     fams = _families(prior_set)
     present = [f for f in PYMC_PRIORS if f in fams]
     coords: dict[str, Any] = {"coef": names, "obs": np.arange(n)}
@@ -156,6 +162,7 @@ def build_model(X: FloatArray, y: FloatArray, offset: FloatArray, names: Any,
         Xd = pm.Data("X", X, dims=("obs", "coef"))
         yd = pm.Data("y_data", y, dims="obs")
         od = pm.Data("offset", offset, dims="obs")
+        md = None if weights is None else pm.Data("weights", weights, dims="obs")
         parts, order = [], []
         for f in present:
             dims = f"coef_{f}"
@@ -174,9 +181,11 @@ def build_model(X: FloatArray, y: FloatArray, offset: FloatArray, names: Any,
             beta = pm.Deterministic("beta", theta, dims="coef")
         eta = pt.dot(Xd, beta) + od
         if prior_set.joint is not None:
-            PYMC_JOINT[prior_set.joint.family](pm, pt, Xd, eta)
+            PYMC_JOINT[prior_set.joint.family](pm, pt, Xd, eta, md)
         if bernoulli:
             pm.Bernoulli(endog, logit_p=eta, observed=yd, dims="obs")
+        elif md is not None:
+            pm.Potential(endog, pt.sum(md * (yd * eta - pm.math.log1pexp(eta))))
         else:
             pm.Potential(endog, pt.sum(yd * eta - pm.math.log1pexp(eta)))
     return model

@@ -151,7 +151,7 @@ def fit_mle(
         if not np.all(np.isfinite(start)):
             raise ValueError(f"start_params must be finite, got {start.tolist()}.")
     res = newton_mle(d.X, d.y, d.offset, start=start, maxiter=maxiter, tol=tol,
-                     ridge=ridge_factor)
+                     ridge=ridge_factor, weights=d.weights)
     eta = res.eta  # the engine's, offset included
     separation = None
     if check_separation and _suspect_separation(eta, res.converged):
@@ -168,7 +168,8 @@ def fit_mle(
         res = replace(res, converged=False)
     elif singular and finite:
         p_hat = expit(eta)
-        cond, cols = collinearity(res.information, d.exog_names, d.X, p_hat * (1 - p_hat))
+        cond, cols = collinearity(res.information, d.exog_names, d.X, p_hat * (1 - p_hat)
+                                  * (1.0 if d.weights is None else d.weights))
         warnings.warn(collinearity_message(cond, cols, "information X'WX at the estimate")
                       + " (Also try check_separation=True if it was off.)"
                       * (not check_separation), ConvergenceWarning, stacklevel=3)
@@ -193,7 +194,8 @@ def fit_mle(
             cov_kwds.get("groups") is not None:
         cov_kwds = {**cov_kwds, "groups": align_groups(cov_kwds["groups"], d.row_labels,
                                                         d.n_dropped)}
-    cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds)
+    cov, description = covariance(cov_type, d.X, d.y, p, info_inv, cov_kwds, d.trials,
+                                  d.freq_weights)
     if res.converged and not np.all(np.isfinite(np.diag(cov))):
         warnings.warn(f"The {description} covariance is not finite at the estimate, so it is "
                       "not reported as converged; use cov_type='nonrobust'.",
@@ -223,13 +225,16 @@ def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,
     d = model.design
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
-    res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter)
+    res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter,
+                    weights=d.weights)
     if start is None and not all(p.log_concave for p in ps.priors):
         # heavy-tailed priors make the log posterior non-concave: also start from the mode
         # under normal priors of the same scales and keep the better mode
         proxy = ps.with_priors(p.log_concave_proxy() for p in ps.priors)
-        warm = solve_map(d.X, d.y, d.offset, proxy, tol=tol, maxiter=maxiter)
-        alt = solve_map(d.X, d.y, d.offset, ps, start=warm.params, tol=tol, maxiter=maxiter)
+        warm = solve_map(d.X, d.y, d.offset, proxy, tol=tol, maxiter=maxiter,
+                         weights=d.weights)
+        alt = solve_map(d.X, d.y, d.offset, ps, start=warm.params, tol=tol, maxiter=maxiter,
+                        weights=d.weights)
         if alt.converged and (not res.converged or alt.objective < res.objective - 1e-9):
             res = alt
     if not res.converged:
@@ -280,7 +285,8 @@ def fit_laplace(model: ModelSpec, draws: int = 1000, chains: int = 4, random_see
     if ps.any_laplace:
         from ..engines.laplace_draws import l1_laplace_draws
 
-        beta = l1_laplace_draws(d.X, d.y, d.offset, ps, params, chains, draws, random_seed)
+        beta = l1_laplace_draws(d.X, d.y, d.offset, ps, params, chains, draws, random_seed,
+                                weights=d.weights)
     else:
         hess = mode.mode.neg_hessian  # the MAP engine's, at the mode
         cov = _inverse(hess)
@@ -291,7 +297,7 @@ def fit_laplace(model: ModelSpec, draws: int = 1000, chains: int = 4, random_see
                 + collinearity_message(cond, cols, "Hessian of the negative log posterior at "
                                        "the mode") + " Or sample the posterior: model.sample().")
         beta = asymptotic_draws(params, cov, chains, draws, random_seed)
-    tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, ps,
+    tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, ps, design=d,
                           attrs={"inference_method": "laplace",
                                  "approximation": "Gaussian (Laplace) at the posterior mode"})
     options = FitOptions(method="laplace", draws=draws, chains=chains, random_seed=random_seed,

@@ -19,13 +19,14 @@ Samplers
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engines.outputs import Draws
-from ..errors import UnsupportedPriorError
+from ..errors import DataWarning, UnsupportedPriorError
 from ..spec.model_spec import ModelSpec
 from ..validation import SamplerName, check_choice, check_count, check_seed
 from .arguments import auto_candidates, check_sampler_kwargs
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
     from ..results.draws import PosteriorResults
 
 __all__ = ["sample", "choose_sampler", "prior_predictive", "SAMPLERS", "GIBBS_MAX_NOBS"]
+
+#: the warning and report note for a fractional response sampled without trials
+QUASI_NOTE = ("Fractional response without trials: the posterior uses the Bernoulli "
+              "quasi-likelihood, each row counting as one trial, so it is too wide if the "
+              "proportions are successes out of several trials. Pass the counts instead: "
+              "bl.Logit.from_formula('successes ~ x', data, trials='n').")
 
 #: above this many observations ``auto`` prefers NUTS to Gibbs: Gibbs reaches 1000 effective
 #: draws sooner than a first NUTS call (compilation included) up to n = 5000 and later from
@@ -57,7 +64,7 @@ def _nuts(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: 
     sampler = cache.get("nuts")
     if sampler is None:
         sampler = NutsSampler(d.X, d.y, d.offset, d.exog_names, model.prior_set,
-                              endog_name=d.endog_name)
+                              endog_name=d.endog_name, weights=d.weights)
         sampler.source = d
         cache["nuts"] = sampler
     # the cache is shared by models with other priors (with_priors) and other rows
@@ -65,7 +72,8 @@ def _nuts(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: 
     data: dict[str, Any] = {}
     if sampler.source is not d:
         data = {"X": d.X, "y": d.y,
-                "offset": np.zeros(d.nobs) if d.offset is None else d.offset}
+                "offset": np.zeros(d.nobs) if d.offset is None else d.offset,
+                "weights": "none" if d.weights is None else d.weights}
     out = sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                          progressbar=progressbar, target_accept=target_accept,
                          prior_set=model.prior_set, **data, **kw)
@@ -81,7 +89,8 @@ def _gibbs(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed:
     check_sampler_kwargs("gibbs", _with_target_accept(kw, target_accept))
     d = model.design
     return gibbs_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, tune=tune,
-                        chains=chains, random_seed=random_seed, progressbar=progressbar)
+                        chains=chains, random_seed=random_seed, progressbar=progressbar,
+                        weights=d.weights)
 
 
 def _importance(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: Any,
@@ -92,7 +101,7 @@ def _importance(model: ModelSpec, *, draws: int, tune: int, chains: int, random_
     check_sampler_kwargs("is", _with_target_accept(kw, target_accept))
     d = model.design
     return importance_sample(d.X, d.y, d.offset, model.prior_set, draws=draws, chains=chains,
-                             random_seed=random_seed, **kw)
+                             random_seed=random_seed, weights=d.weights, **kw)
 
 
 #: the samplers by name; each takes the model and the keyword arguments of :func:`sample`
@@ -152,6 +161,8 @@ def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 
     candidates = auto_candidates(given) if key == "auto" else (key,)
     d = model.design
     _check_proper_posterior(model)
+    if d.quasi:
+        warnings.warn(QUASI_NOTE, DataWarning, stacklevel=3)
     start = time.perf_counter()
     reason = drawn = None
     if key == "auto":
@@ -165,14 +176,14 @@ def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 
                               target_accept=target_accept, compiled=compiled,
                               **sampler_kwargs)
     info = dict(drawn.info)
-    info["notes"] = list(info.get("notes", []))
+    info["notes"] = list(info.get("notes", [])) + ([QUASI_NOTE] if d.quasi else [])
     if reason is not None:
         info["reason"] = reason
     info["wall_time"] = time.perf_counter() - start
     attrs = {k: v for k, v in info.items()
              if isinstance(v, int | float | str) and not isinstance(v, bool)}
     attrs.update(inference_method="posterior", sampler=info["sampler"])
-    tree = posterior_tree(drawn.beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
+    tree = posterior_tree(drawn.beta, d.X, d.y, d.offset, d.exog_names, model.prior_set, design=d,
                           sample_stats=drawn.sample_stats, attrs=attrs,
                           extra_posterior=drawn.latent,
                           log_likelihood=False)  # added by to_arviz() on first use
@@ -264,9 +275,9 @@ def choose_sampler(model: ModelSpec, draws: int, chains: int, random_seed: Any, 
     if "gibbs" not in candidates:
         return "nuts", tried + f"NUTS: the only sampler that takes {sorted(kwargs)}", None
     ok, why = gibbs_supported(model.prior_set)
-    if ok and d.binary and d.nobs <= GIBBS_MAX_NOBS:
+    if ok and not d.quasi and d.nobs <= GIBBS_MAX_NOBS:
         return "gibbs", tried + f"Gibbs: all priors supported and n <= {GIBBS_MAX_NOBS}", None
-    why_not = why if not ok else ("fractional y" if not d.binary else
+    why_not = why if not ok else ("fractional y" if d.quasi else
                                   f"n > {GIBBS_MAX_NOBS}")
     return "nuts", tried + f"NUTS: Gibbs not chosen ({why_not})", None
 
@@ -295,8 +306,11 @@ def prior_predictive(model: ModelSpec, draws: int = 500, random_seed: Any = None
     theta = np.stack([p.rvs((1, draws), rng) for p in ps.priors], axis=-1)
     beta = ps.from_working(theta)
     eta = beta @ d.X.T + (0 if d.offset is None else d.offset)
-    y = (rng.random(eta.shape) < 1 / (1 + np.exp(-eta))).astype(np.int8)
+    if d.trials is None:
+        y = (rng.random(eta.shape) < 1 / (1 + np.exp(-eta))).astype(np.int8)
+    else:  # successes out of the trials
+        y = rng.binomial(d.trials.astype(np.int64), 1 / (1 + np.exp(-eta)))
     return az.from_dict({"prior": {"beta": beta}, "prior_predictive": {"y": y},
-                         "observed_data": {"y": d.y}},
+                         "observed_data": {"y": d.successes}},
                         dims={"beta": ["coef"], "y": ["obs"]},
                         coords={"coef": list(d.exog_names), "obs": np.arange(d.nobs)})

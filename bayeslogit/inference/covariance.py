@@ -37,7 +37,8 @@ COV_TYPES = tuple(c for c in choices(CovType) if c not in COV_TYPE_ALIASES)
 
 # --------------------------------------------------------------------------- covariances
 def covariance(cov_type: str, X: np.ndarray, y: np.ndarray, p: np.ndarray,
-               info_inv: np.ndarray, cov_kwds: dict | None) -> tuple[np.ndarray, str]:
+               info_inv: np.ndarray, cov_kwds: dict | None, trials: np.ndarray | None = None,
+               freq_weights: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     r"""Covariance matrix of the MLE and a short description for reports.
 
     Parameters
@@ -49,6 +50,12 @@ def covariance(cov_type: str, X: np.ndarray, y: np.ndarray, p: np.ndarray,
     cov_kwds : dict or None
         Only for ``"cluster"``: ``{"groups": labels}`` (one hashable label per row, strings
         allowed) and optionally ``"use_correction": bool`` (default True).
+    trials, freq_weights : (n,) arrays or None
+        Binomial counts (``y`` the proportions): the scores are the aggregated rows'
+        :math:`x_i n_i(y_i - p_i)`, each row one unit (statsmodels ``GLM(Binomial)`` with a
+        two-column response). Frequency weights count each row :math:`w_i` times (the meat
+        is :math:`\sum_i w_i s_i s_i^\top`, as for the repeated rows, and as statsmodels
+        GLM), and the small-sample factors use :math:`n = \sum_i w_i`.
 
     Returns
     -------
@@ -85,24 +92,29 @@ def covariance(cov_type: str, X: np.ndarray, y: np.ndarray, p: np.ndarray,
     resid = np.asarray(y, dtype=float) - np.asarray(p, dtype=float)
     if resid.shape != (n,):
         raise ValueError(f"y and p must have shape ({n},) to match X; got {resid.shape}.")
+    if trials is not None:
+        resid = resid * trials
+    w = None if freq_weights is None else np.asarray(freq_weights, dtype=float)
     if key in ("HC0", "HC1"):
         if kwds:
             raise ValueError(f"heteroscedasticity robust covariance ({key}) does not use "
                              f"keywords; got cov_kwds {sorted(kwds)}. Drop cov_kwds.")
         S = X * resid[:, None]
-        cov = info_inv @ (S.T @ S) @ info_inv
+        cov = info_inv @ ((S.T * (1.0 if w is None else w)) @ S) @ info_inv
+        n = n if w is None else float(w.sum())
         if key == "HC1":
             if n <= k:
                 raise ValueError(f"HC1 needs more observations (n={n}) than coefficients "
                                  f"(k={k}) for its n/(n-k) factor; use 'HC0'.")
             cov *= n / (n - k)
         return cov, key
-    return _cluster(X, resid, info_inv, kwds)
+    return _cluster(X, resid if w is None else resid * w, info_inv, kwds,
+                    n if w is None else float(w.sum()))
 
 
 def _cluster(X: np.ndarray, resid: np.ndarray, info_inv: np.ndarray,
-             kwds: dict) -> tuple[np.ndarray, str]:
-    n, k = X.shape
+             kwds: dict, nobs: float) -> tuple[np.ndarray, str]:
+    rows, k = X.shape
     unknown = sorted(set(kwds) - {"groups", "use_correction"})
     if unknown:
         raise ValueError(f"Unknown cov_kwds {unknown} for cov_type='cluster'; allowed keys are "
@@ -115,8 +127,8 @@ def _cluster(X: np.ndarray, resid: np.ndarray, info_inv: np.ndarray,
     if labels.ndim != 1:
         raise ValueError(f"groups must be 1-D (one label per observation); got shape "
                          f"{labels.shape}. Two-way clustering is not supported.")
-    if len(labels) != n:
-        raise ValueError(f"groups has {len(labels)} labels but the model has {n} observations "
+    if len(labels) != rows:
+        raise ValueError(f"groups has {len(labels)} labels but the model has {rows} observations "
                          "(after missing-value handling); pass one label per row used in the fit.")
     if pd.isna(labels).any():
         raise ValueError(f"groups contains {int(pd.isna(labels).sum())} missing labels; give "
@@ -127,12 +139,13 @@ def _cluster(X: np.ndarray, resid: np.ndarray, info_inv: np.ndarray,
     codes, uniques = pd.factorize(labels)
     G = len(uniques)
     if G < 2:
-        raise ValueError(f"cluster covariance needs at least 2 clusters; all {n} observations "
+        raise ValueError(f"cluster covariance needs at least 2 clusters; all {rows} observations "
                          f"are in cluster {uniques[0]!r}.")
     scores = X * resid[:, None]
     S = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=G)
                          for j in range(k)])  # cluster sums of the scores
     cov = info_inv @ (S.T @ S) @ info_inv
+    n = nobs
     if use_correction:
         if n <= k:
             raise ValueError(f"The cluster correction (n-1)/(n-k) needs n={n} > k={k}; pass "

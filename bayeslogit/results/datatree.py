@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..blocks import loglike_sums, pointwise_loglike
+from ..spec.counts import binomial_constants_obs
 from ..spec.prior_set import PriorSet
 from .pointwise import DEFAULT_MAX_ELEMENTS, fits
 
@@ -40,14 +41,15 @@ __all__ = ["posterior_tree", "log_likelihood_group", "loglik_fits", "pointwise_l
 
 
 def log_prior_terms(
-    beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet
+    beta: FloatArray, X: FloatArray, offset: FloatArray | None, prior_set: PriorSet,
+    weights: FloatArray | None = None,
 ) -> dict[str, FloatArray] | None:
     """Compute the ``log_prior`` group's variables for draws ``beta``.
 
     The ``log_prior`` group's variables for draws ``beta`` (None when all priors are flat):
     :meth:`PriorSet.log_density_terms`, ``beta`` and/or the joint term (``jeffreys``).
     """
-    return prior_set.log_density_terms(beta, X, offset) or None
+    return prior_set.log_density_terms(beta, X, offset, weights) or None
 
 
 def posterior_tree(
@@ -64,6 +66,7 @@ def posterior_tree(
     max_elements: int = DEFAULT_MAX_ELEMENTS,
     extra_posterior: Mapping[str, FloatArray] | None = None,
     lp: bool = True,
+    design: Any = None,
 ):
     """Assemble the DataTree for coefficient draws.
 
@@ -93,6 +96,11 @@ def posterior_tree(
         Whether to add ``sample_stats.lp`` (the unnormalised log posterior of each draw) when
         ``sample_stats`` lacks it; without a stored ``log_likelihood`` this is a pass over
         the data per draw.
+    design : Design, optional
+        For binomial counts and frequency weights (:mod:`bayeslogit.spec.counts`): the
+        pointwise log-likelihood is then each aggregated row's (binomial coefficient
+        included), so LOO leaves out one row (group) at a time, and ``observed_data`` holds
+        the success counts, with ``trials`` and ``freq_weights`` in ``constant_data``.
     """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
@@ -105,30 +113,43 @@ def posterior_tree(
         data["posterior"].update(extra_posterior)
     store_ll = log_likelihood is True or (
         log_likelihood == "auto" and fits(beta.shape, n, max_elements))
+    weights, const = count_terms(design)
     if store_ll:
-        data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset)}
-    terms = log_prior_terms(beta, X, offset, prior_set) if prior_set is not None else None
+        data["log_likelihood"] = {"y": pointwise_loglike(beta, X, y, offset, weights, const)}
+    terms = log_prior_terms(beta, X, offset, prior_set, weights) if prior_set is not None \
+        else None
     if terms is not None:
         data["log_prior"] = terms
     stats = dict(sample_stats or {})
     if lp and "lp" not in stats:
         # unnormalised log posterior of each draw, as samplers report it
         ll = data["log_likelihood"]["y"].sum(axis=-1) if store_ll else loglike_sums(
-            beta, X, y, offset)
+            beta, X, y, offset, weights) + (0.0 if const is None else const.sum())
         stats["lp"] = ll + (0.0 if terms is None else sum(
             v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
     if stats:
         data["sample_stats"] = stats
-    data["observed_data"] = {"y": y}
+    data["observed_data"] = {"y": y if design is None else design.successes}
     data["constant_data"] = {
         "X": X,
         "offset": np.zeros(n) if offset is None else offset,
     }
+    for key in ("trials", "freq_weights"):
+        if design is not None and getattr(design, key) is not None:
+            data["constant_data"][key] = getattr(design, key)
     dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], "offset": ["obs"],
+            "trials": ["obs"], "freq_weights": ["obs"],
             "tau2": ["coef"], "lambda": ["coef"]}
     coords = {"coef": list(names), "obs": np.arange(n)}
     group_attrs = {"posterior": dict(attrs or {})}
     return az.from_dict(data, dims=dims, coords=coords, attrs=group_attrs)
+
+
+def count_terms(design: Any) -> tuple[FloatArray | None, FloatArray | None]:
+    """Binomial weights and per-row log-coefficients of a design (None, None for 0/1 rows)."""
+    if design is None or design.weights is None:
+        return None, None
+    return design.weights, binomial_constants_obs(design.y, design.trials, design.freq_weights)
 
 
 def loglik_fits(beta_shape: tuple[int, ...], n: int,
@@ -138,13 +159,18 @@ def loglik_fits(beta_shape: tuple[int, ...], n: int,
 
 
 def log_likelihood_group(beta: FloatArray, X: FloatArray, y: FloatArray,
-                         offset: FloatArray | None) -> Any:
+                         offset: FloatArray | None, design: Any = None) -> Any:
     """Build the ``log_likelihood`` group: ``y`` with dims (chain, draw, obs).
+
+    With a ``design`` of binomial counts / frequency weights each aggregated row's
+    log-likelihood (binomial coefficient included).
 
     The whole chains x draws x n array is computed: callers decide whether it fits.
     """
     import arviz_base as az
 
-    group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset)}},
+    weights, const = count_terms(design)
+    group = az.from_dict({"log_likelihood": {"y": pointwise_loglike(beta, X, y, offset, weights,
+                                                                    const)}},
                          dims={"y": ["obs"]}, coords={"obs": np.arange(X.shape[0])})
     return group["log_likelihood"]

@@ -202,9 +202,15 @@ class DrawResults(DrawsArviz, LogitResultsBase):
 
     def posterior_predictive(self, data: Any = None, offset: Any = None,
                              random_seed: Any = None) -> np.ndarray:
-        """Draw y (0/1), shape (chain, draw, obs), once per coefficient draw."""
+        """Draw y (0/1), shape (chain, draw, obs), once per coefficient draw.
+
+        For a model with ``trials`` and no new ``data``: successes out of each row's trials.
+        """
         rng = np.random.default_rng(random_seed)
         p = self.predict(data, kind="draws", offset=offset)
+        trials = self.model.design.trials if data is None else None
+        if trials is not None:
+            return rng.binomial(trials.astype(np.int64), np.asarray(p))
         return (rng.random(p.shape) < p).astype(np.int8)
 
     # -- ArviZ: to_arviz, loo and power_scaling come from DrawsArviz -------------------

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import DataWarning
 from ..validation import check_count
-from .datatree import log_likelihood_group
+from .datatree import count_terms, log_likelihood_group
 from .pointwise import DEFAULT_MAX_ELEMENTS, blocked_loo, fits, power_scaling_tree
 from .predictive import prior_draws, simulate_outcomes
 
@@ -170,8 +170,9 @@ class DrawsArviz:
             return az.loo(self.to_arviz(log_likelihood=True, predictive=False),
                           pointwise=pointwise, reff=reff, **kwargs)
         d = self.model.design
+        weights, const = count_terms(d)
         return blocked_loo(self._tree, self._beta, d.X, d.y, d.offset, pointwise=pointwise,
-                           reff=reff)
+                           reff=reff, weights=weights, const=const)
 
     def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
         """Measure prior and likelihood sensitivity by power scaling (no refit), at any n.
@@ -235,7 +236,7 @@ class DrawsArviz:
             ``arviz_stats.psense_summary`` and ``arviz_plots.plot_psense_dist`` use.
         """
         d = self.model.design
-        return power_scaling_tree(self._tree, self._beta, d.X, d.y, d.offset)
+        return power_scaling_tree(self._tree, self._beta, d.X, d.y, d.offset, d.weights)
 
     def _extra_groups(self, log_likelihood: Any, predictive: Any, max_elements: Any,
                       random_seed: Any) -> dict[str, Any]:
@@ -266,10 +267,11 @@ class DrawsArviz:
             pass  # stored with the draws (a Laplace fit of a small data set)
         elif log_likelihood is True or (log_likelihood == "auto" and small):
             out["log_likelihood"] = cached("log_likelihood", lambda: log_likelihood_group(
-                self._beta, d.X, d.y, d.offset), small, seeded=False)
+                self._beta, d.X, d.y, d.offset, d), small, seeded=False)
         elif log_likelihood == "auto":
             left_out.append("log_likelihood")
         seeds = np.random.SeedSequence(random_seed).spawn(3)
+
         def prior_node() -> Any:
             beta = prior_draws(self.model.prior_set, c, dr, np.random.default_rng(seeds[0]))
             return None if beta is None else _node("prior", {"beta": beta},
@@ -283,12 +285,14 @@ class DrawsArviz:
         if predictive is True or (predictive == "auto" and small):
             out["posterior_predictive"] = cached("posterior_predictive", lambda: _node(
                 "posterior_predictive", {"y": simulate_outcomes(
-                    self._beta, d.X, d.offset, np.random.default_rng(seeds[1]))}, **obs),
+                    self._beta, d.X, d.offset, np.random.default_rng(seeds[1]),
+                    trials=d.trials)}, **obs),
                 small)
             if prior is not None:
                 out["prior_predictive"] = cached("prior_predictive", lambda: _node(
                     "prior_predictive", {"y": simulate_outcomes(
-                        prior, d.X, d.offset, np.random.default_rng(seeds[2]))}, **obs),
+                        prior, d.X, d.offset, np.random.default_rng(seeds[2]),
+                        trials=d.trials)}, **obs),
                     small)
         elif predictive == "auto":
             left_out.append("posterior_predictive" + (

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..logistic import expit
+from ..spec import counts as count_stats
 from ..validation import MargeffAt, MargeffMethod, check_probability
 from .mode import ModeResults
 from .options import FitOptions
@@ -67,8 +68,8 @@ class MLEResults(ModeResults):
 
     @property
     def nobs(self) -> int:
-        """Number of observations used."""
-        return self.model.nobs
+        """Observations used: rows (binomial rows once each), or the sum of ``freq_weights``."""
+        return int(round(self.model.design.total_weight))
 
     @property
     def mle_retvals(self) -> dict[str, Any]:
@@ -161,8 +162,11 @@ class MLEResults(ModeResults):
     # -- likelihood statistics ---------------------------------------------------------
     @property
     def llf(self) -> float:
-        """Log-likelihood at the estimate, as the Newton engine computed it."""
-        return self._newton.llf
+        """Log-likelihood at the estimate; binomial (GLM's) with counts.
+
+        The expanded 0/1 rows' log-likelihood is ``llf - model.design.loglike_constant``.
+        """
+        return self._newton.llf + self.model.design.loglike_constant
 
     @cached_property
     def _eta(self) -> np.ndarray:
@@ -175,8 +179,13 @@ class MLEResults(ModeResults):
         from ..engines.newton import newton_mle
 
         d = self.model.design
-        res = newton_mle(np.ones((d.nobs, 1)), d.y, d.offset, maxiter=100)
-        return res.llf
+        res = newton_mle(np.ones((d.nobs, 1)), d.y, d.offset, maxiter=100, weights=d.weights)
+        return res.llf + d.loglike_constant
+
+    @property
+    def deviance(self) -> float:
+        """Binomial deviance, 2 (saturated llf - llf) (GLM's); -2 llf for 0/1 rows."""
+        return float(2 * (count_stats.saturated_loglike(self.model.design) - self.llf))
 
     @property
     def llr(self) -> float:
@@ -241,10 +250,11 @@ class MLEResults(ModeResults):
 
     @property
     def resid_pearson(self) -> pd.Series:
-        """Pearson residuals (y - p) / sqrt(p (1 - p)), indexed by row."""
+        """Pearson residuals (y - p) / sqrt(p (1 - p) / n), indexed by row (n the trials)."""
         d = self.model.design
         p = self._p()
-        return pd.Series((d.y - p) / np.sqrt(p * (1 - p)), index=d.row_labels)
+        n = 1.0 if d.trials is None else d.trials
+        return pd.Series((d.y - p) / np.sqrt(p * (1 - p) / n), index=d.row_labels)
 
     @property
     def resid_dev(self) -> pd.Series:
@@ -252,6 +262,9 @@ class MLEResults(ModeResults):
         d = self.model.design
         p = self._p()
         y = d.y
+        if d.trials is not None:
+            dev = count_stats.binomial_deviance_residuals(y, p, d.trials)
+            return pd.Series(dev, index=d.row_labels)
         with np.errstate(divide="ignore"):
             dev = -(1 - y) * np.sqrt(2 * np.abs(np.log(1 - p))) + y * np.sqrt(
                 2 * np.abs(np.log(p)))
@@ -260,11 +273,11 @@ class MLEResults(ModeResults):
     def pred_table(self, threshold: float = 0.5) -> np.ndarray:
         """Return the confusion matrix ``[[TN, FP], [FN, TP]]`` (statsmodels').
 
-        Rows are observed 0/1, columns ``p > threshold``.
+        Rows are observed 0/1, columns ``p > threshold``. Frequency weights count each row
+        w times; binomial counts put a row's successes in the observed-1 row and its
+        failures in the observed-0 row (the expanded 0/1 rows' table).
         """
-        y = self.model.design.y
-        pred = self._p() > threshold
-        return np.histogram2d(y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]])[0]
+        return count_stats.confusion_counts(self.model.design, self._p() > threshold)
 
     # -- hypothesis tests and margins --------------------------------------------------
     def wald_test(self, hypothesis: Any) -> WaldTestResult:
@@ -368,7 +381,8 @@ class MLEResults(ModeResults):
         from ..inference.margins import marginal_effects
 
         d = self.model.design
-        return marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),
+        X, off = count_stats.expanded_rows(d) if at != "all" and atexog is None else (d.X, d.offset)
+        return marginal_effects(self._params, self._cov, X, off, tuple(self._names),
                                 d.intercept_index, at=at, method=method, dummy=dummy,
                                 count=count, atexog=atexog, endog_name=self.model.endog_name)
 
@@ -382,7 +396,7 @@ class MLEResults(ModeResults):
             out.append(f"Not converged after {self.iterations} Newton iterations (last max "
                        f"|step| {self._newton.last_step:.3g}; see the warnings for the cause); "
                        "estimates are unreliable.")
-        if not self.model.design.binary:
+        if self.model.design.quasi:
             out.append("Fractional response: quasi-likelihood estimates; llf is the Bernoulli "
                        "quasi-log-likelihood.")
         return out

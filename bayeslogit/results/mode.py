@@ -275,7 +275,7 @@ class ModeResults(LogitResultsBase):
             attrs = {"inference_method": self.method,
                      "approximation": "asymptotic normal N(estimate, cov_params)"}
             tree = posterior_tree(beta, d.X, d.y, d.offset, d.exog_names, self._tree_priors(),
-                                  attrs=attrs, log_likelihood=store, lp=store)
+                                  attrs=attrs, log_likelihood=store, lp=store, design=d)
             if cacheable:
                 self._trees[key] = tree
         return tree.copy()
@@ -293,6 +293,13 @@ class ModeResults(LogitResultsBase):
 
     @cached_property
     def llf(self) -> float:
-        r"""Log-likelihood :math:`\sum y\eta - \log(1+e^\eta)` at the estimate."""
+        r"""Log-likelihood :math:`\sum y\eta - \log(1+e^\eta)` at the estimate.
+
+        With counts or frequency weights each row's term is weighted and the binomial
+        coefficients are added (:mod:`bayeslogit.spec.counts`).
+        """
         eta = self._eta
-        return float(self.model.design.y @ eta - log1pexp(eta).sum())
+        d = self.model.design
+        terms = d.y * eta - log1pexp(eta)
+        return float(terms.sum() if d.weights is None else terms @ d.weights) \
+            + d.loglike_constant

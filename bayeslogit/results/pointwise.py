@@ -49,8 +49,13 @@ def fits(beta_shape: tuple[int, ...], n: int, max_elements: int) -> bool:
 
 
 def loglik_blocks(beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatArray | None,
-                  rows: int) -> Iterator[tuple[slice, FloatArray]]:
-    """Yield ``(obs slice, log-likelihood of shape (chain, draw, rows))`` block by block."""
+                  rows: int, weights: FloatArray | None = None,
+                  const: FloatArray | None = None) -> Iterator[tuple[slice, FloatArray]]:
+    """Yield ``(obs slice, log-likelihood of shape (chain, draw, rows))`` block by block.
+
+    ``weights`` (trials times frequency weights) and ``const`` (per-row binomial
+    log-coefficients) make each value an aggregated row's binomial log-likelihood.
+    """
     c, d, k = beta.shape
     flat = np.ascontiguousarray(beta, dtype=float).reshape(c * d, k)
     for start in range(0, X.shape[0], rows):
@@ -58,7 +63,12 @@ def loglik_blocks(beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatA
         block = flat @ X[sl].T
         if offset is not None:
             block += offset[sl]
-        yield sl, bernoulli_loglik_inplace(block, y[sl]).reshape(c, d, -1)
+        ll = bernoulli_loglik_inplace(block, y[sl])
+        if weights is not None:
+            ll *= weights[sl]
+        if const is not None:
+            ll += const[sl]
+        yield sl, ll.reshape(c, d, -1)
 
 
 def relative_ess(tree: Any) -> float:
@@ -79,7 +89,8 @@ def relative_ess(tree: Any) -> float:
 
 def blocked_loo(tree: Any, beta: FloatArray, X: FloatArray, y: FloatArray,
                 offset: FloatArray | None, *, pointwise: bool | None = None,
-                reff: float | None = None, block_elements: int = LOO_BLOCK_ELEMENTS) -> Any:
+                reff: float | None = None, block_elements: int = LOO_BLOCK_ELEMENTS,
+                weights: FloatArray | None = None, const: FloatArray | None = None) -> Any:
     """PSIS-LOO with the pointwise log-likelihood evaluated block by block.
 
     Parameters
@@ -90,6 +101,9 @@ def blocked_loo(tree: Any, beta: FloatArray, X: FloatArray, y: FloatArray,
         The coefficient draws.
     X, y, offset : arrays
         The training design, response and offset (None for none).
+    weights, const : arrays, optional
+        Binomial counts / frequency weights (see :func:`loglik_blocks`): LOO then leaves out
+        one aggregated row at a time.
     pointwise : bool, optional
         Keep ``elpd_i`` and ``pareto_k`` in the result; ArviZ's default
         (``rcParams["stats.ic_pointwise"]``) when None.
@@ -118,7 +132,7 @@ def blocked_loo(tree: Any, beta: FloatArray, X: FloatArray, y: FloatArray,
     elpd = np.empty(n)
     khat = np.empty(n)
     p_loo = np.empty(n)
-    for sl, ll in loglik_blocks(beta, X, y, offset, rows):
+    for sl, ll in loglik_blocks(beta, X, y, offset, rows, weights, const):
         da = xr.DataArray(ll, dims=[*SAMPLE_DIMS, "obs"])
         e_i, k_i, p_i = da.azstats.loo(sample_dims=SAMPLE_DIMS, r_eff=reff)
         elpd[sl], khat[sl], p_loo[sl] = e_i.values, k_i.values, p_i.values
@@ -149,7 +163,7 @@ def blocked_loo(tree: Any, beta: FloatArray, X: FloatArray, y: FloatArray,
 
 
 def power_scaling_tree(tree: Any, beta: FloatArray, X: FloatArray, y: FloatArray,
-                       offset: FloatArray | None) -> Any:
+                       offset: FloatArray | None, weights: FloatArray | None = None) -> Any:
     r"""Copy ``tree`` shallowly, with ``log_likelihood`` the per-draw sum.
 
     ``log_likelihood.y`` has dims (chain, draw): :math:`\sum_i \ell_{si}`, all that
@@ -159,6 +173,6 @@ def power_scaling_tree(tree: Any, beta: FloatArray, X: FloatArray, y: FloatArray
     import arviz_base as az
 
     out = tree.copy()
-    total = az.from_dict({"log_likelihood": {"y": loglike_sums(beta, X, y, offset)}})
+    total = az.from_dict({"log_likelihood": {"y": loglike_sums(beta, X, y, offset, weights)}})
     out["log_likelihood"] = total["log_likelihood"]
     return out

@@ -197,21 +197,28 @@ def prior_draws(prior_set: PriorSet, chains: int, draws: int,
 
 def simulate_outcomes(beta: FloatArray, X: FloatArray, offset: FloatArray | None,
                       rng: np.random.Generator,
-                      block_elements: int = BLOCK_ELEMENTS) -> NDArray[np.int8]:
+                      block_elements: int = BLOCK_ELEMENTS,
+                      trials: FloatArray | None = None) -> NDArray[np.integer]:
     r"""0/1 outcomes, shape ``beta.shape[:-1] + (n,)``, one per draw and row.
 
     :math:`y_{si} \sim \mathrm{Bernoulli}(\Lambda(x_i^\top\beta_s + o_i))`, computed in
-    blocks of draws so that only the int8 result is as large as draws x n.
+    blocks of draws so that only the int8 result is as large as draws x n. With ``trials``
+    (binomial counts) the successes out of each row's trials,
+    :math:`\mathrm{Binomial}(n_i, \Lambda(\cdot))`, as int32.
     """
     n = X.shape[0]
     flat = np.ascontiguousarray(beta, dtype=float).reshape(-1, X.shape[1])
-    out = np.empty((flat.shape[0], n), dtype=np.int8)
+    counts = None if trials is None else np.asarray(trials).astype(np.int64)
+    out = np.empty((flat.shape[0], n), dtype=np.int8 if counts is None else np.int32)
     rows = max(1, block_elements // max(n, 1))
     for s in range(0, flat.shape[0], rows):
         eta = flat[s:s + rows] @ X.T
         if offset is not None:
             eta += offset
-        out[s:s + rows] = rng.random(eta.shape) < expit(eta, out=eta)
+        if counts is None:
+            out[s:s + rows] = rng.random(eta.shape) < expit(eta, out=eta)
+        else:
+            out[s:s + rows] = rng.binomial(counts, expit(eta, out=eta))
     return out.reshape(*np.shape(beta)[:-1], n)
 
 

@@ -85,9 +85,26 @@ def _title(text: str, model: Any) -> str:
     return f"{text:^{_WIDTH}}"
 
 
+def count_lines(design: Any) -> list[str]:
+    """Write the report lines on binomial counts and frequency weights ([] for plain rows)."""
+    out = []
+    w = design.freq_weights
+    if design.trials is not None:
+        s, n = design.successes, design.trials
+        if w is not None:
+            s, n = s * w, n * w
+        out.append(f"Binomial counts: {s.sum():.0f} successes out of {n.sum():.0f} trials in "
+                   f"{design.nobs} rows.")
+    if w is not None:
+        out.append(f"Frequency weights: {w.sum():.0f} observations in {design.nobs} rows "
+                   "(each row counts w times).")
+    return out
+
+
 def _data_notes(model: Any) -> list[str]:
     note = model.design.drop_note
-    return _wrap(note, "Note: ") if note else []
+    out = [line for c in count_lines(model.design) for line in _wrap(c, "Note: ")]
+    return out + (_wrap(note, "Note: ") if note else [])
 
 
 def mle_report(r: Any) -> str:

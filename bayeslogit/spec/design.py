@@ -20,23 +20,19 @@ from numpy.typing import NDArray
 from ..errors import (
     MissingDataError,
     RankDeficiencyError,
-    UnsupportedDtypeError,
 )
 from .columns import (
     align_to_index,
     apply_missing_policy,
     check_missing_policy,
     check_outcome_range,
-    check_unique_columns,
-    datetime_error,
-    datetime_kind,
-    describe_values,
     drop_reason,
     format_labels,
     offset_to_float,
     outcome_to_float,
-    series_to_float,
 )
+from .counts import binomial_constant, check_counts, counts_to_float
+from .exog import exog_to_float, find_intercept
 
 FloatArray = NDArray[np.float64]
 
@@ -54,6 +50,9 @@ class Design:
     when the response was categorical. ``offset_column`` is the data column read as offset
     (``offset="col"``), ``offset_terms`` the formula columns of ``offset(...)`` terms;
     ``exog_named`` says that the columns came from a DataFrame (matched by name at predict).
+    With ``trials`` (binomial counts) ``y`` holds the proportions successes / trials;
+    ``freq_weights`` repeats rows; ``trials_column`` / ``weights_column`` name the data
+    columns they came from (formula models). See :mod:`bayeslogit.spec.counts`.
     """
 
     X: FloatArray
@@ -73,6 +72,10 @@ class Design:
     offset_column: str | None = None
     offset_terms: tuple[str, ...] = ()
     exog_named: bool = False
+    trials: FloatArray | None = None
+    freq_weights: FloatArray | None = None
+    trials_column: str | None = None
+    weights_column: str | None = None
 
     @property
     def nobs(self) -> int:
@@ -80,9 +83,36 @@ class Design:
         return self.X.shape[0]
 
     @cached_property
+    def weights(self) -> FloatArray | None:
+        """Binomial weight per row, trials times frequency weight (None for plain rows)."""
+        if self.trials is None:
+            return None if self.freq_weights is None else self.freq_weights
+        return self.trials if self.freq_weights is None else self.trials * self.freq_weights
+
+    @property
+    def successes(self) -> FloatArray:
+        """Successes per row (``y`` itself without trials)."""
+        return self.y if self.trials is None else np.round(self.y * self.trials)
+
+    @property
+    def total_weight(self) -> float:
+        """Rows counted with their frequency weights (statsmodels GLM's ``nobs``)."""
+        return float(self.nobs if self.freq_weights is None else self.freq_weights.sum())
+
+    @cached_property
+    def loglike_constant(self) -> float:
+        """Binomial log-likelihood minus the expanded 0/1 rows' (0 without trials)."""
+        return binomial_constant(self.y, self.trials, self.freq_weights)
+
+    @cached_property
     def binary(self) -> bool:
-        """Whether every response is 0 or 1 (else proportions: the quasi-likelihood)."""
+        """Whether every response is 0 or 1 (else proportions or counts)."""
         return bool(np.all((self.y == 0) | (self.y == 1)))
+
+    @property
+    def quasi(self) -> bool:
+        """Whether the likelihood is the quasi-likelihood of proportions (no trials given)."""
+        return self.trials is None and not self.binary
 
     @cached_property
     def rank(self) -> int:
@@ -113,103 +143,6 @@ class Design:
     def has_offset(self) -> bool:
         """Whether the model has an offset."""
         return self.offset is not None
-
-
-def find_intercept(X: FloatArray) -> int | None:
-    """Index of the first column equal to one in every row, or None."""
-    if X.shape[0] == 0:
-        return None
-    for j in np.flatnonzero(X[0] == 1.0):
-        if np.all(X[:, j] == 1.0):
-            return int(j)
-    return None
-
-
-def _numpy_names(X: np.ndarray) -> tuple[str, ...]:
-    """Name numpy columns as statsmodels does.
-
-    As statsmodels: the first all-ones column is ``const``, the others ``x1, x2, ...``
-    in order (a second constant column is just another ``x``).
-    """
-    const = find_intercept(X)
-    names, counter = [], 0
-    for j in range(X.shape[1]):
-        if j == const:
-            names.append("const")
-        else:
-            counter += 1
-            names.append(f"x{counter}")
-    return tuple(names)
-
-
-def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
-    """Float design (NaN where missing), column names, and whether names came from pandas.
-
-    Raises
-    ------
-    ValueError
-        Non-numeric columns (naming them and their values) or a wrong number of dimensions.
-    ColumnMismatchError
-        Duplicate column names.
-    """
-    if exog is None:
-        raise ValueError("exog is None: pass a design matrix (add a constant column yourself, "
-                         "or use Logit.from_formula which adds 'Intercept').")
-    if isinstance(exog, pd.Series):
-        exog = exog.to_frame()
-    if isinstance(exog, pd.DataFrame):
-        check_unique_columns(exog, "exog")
-        names = tuple(str(c) for c in exog.columns)
-        if all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
-               for t in exog.dtypes):
-            return exog.to_numpy(dtype=float, na_value=np.nan, copy=True), names, True
-        frame, named = exog, True
-    else:
-        values = np.asarray(exog)
-        if values.ndim == 1:
-            values = values[:, None]
-        if values.ndim != 2:
-            raise ValueError(f"exog must be 2-dimensional, got shape {values.shape}.")
-        if values.dtype == bool or np.issubdtype(values.dtype, np.number):
-            X = np.array(values, dtype=float, order="C")
-            return X, _numpy_names(X), False
-        if values.dtype.kind in "mM":
-            start = str(np.nanmin(values).astype("M8[D]")) if values.dtype.kind == "M" else ""
-            conv = "X / np.timedelta64(1, 'D')" if values.dtype.kind == "m" else \
-                f"(X - np.datetime64({start!r})) / np.timedelta64(1, 'D')"
-            kind = "durations" if values.dtype.kind == "m" else "dates"
-            raise UnsupportedDtypeError(
-                f"exog has dtype {values.dtype}: {kind} are not numbers, and converting them "
-                "silently would give a number that depends on the unit they are stored in. "
-                f"Convert it in the unit you mean, e.g. X = {conv} (days).")
-        frame, named = pd.DataFrame(values), False
-    X = np.empty(frame.shape, dtype=float)
-    bads = []
-    for j in range(frame.shape[1]):
-        X[:, j], bad = series_to_float(frame.iloc[:, j])
-        bads.append(bad)
-    names = names if named else _numpy_names(X)
-    problems = []
-    for j, bad in enumerate(bads):
-        col, label = frame.iloc[:, j], repr(names[j])
-        if bad is None and datetime_kind(col.dtype) is not None:
-            src = f"exog[{frame.columns[j]!r}]" if named else f"X[:, {j}]"
-            raise datetime_error(col, f"exog column {label}", src,
-                                 f"exog[{names[j] + '_days'!r}]" if named else "days")
-        if bad is None:
-            problems.append(f"column {label} has dtype {col.dtype} with values "
-                            f"{describe_values(col.dropna())}")
-        elif bad.any():
-            problems.append(f"column {label} (dtype {col.dtype}) holds non-numeric values "
-                            f"{describe_values(col[bad])} in rows "
-                            f"{format_labels(frame.index, bad)}")
-    if problems:
-        raise ValueError(
-            "exog must be numeric: " + "; ".join(problems) + ". Encode categorical columns "
-            "(pd.get_dummies(X, drop_first=True, dtype=float)) or use Logit.from_formula with "
-            "C(...); fix or remove non-numeric entries."
-        )
-    return X, names, named
 
 
 def check_finite(arrays: dict[str, np.ndarray], labels: pd.Index) -> None:
@@ -280,31 +213,36 @@ def check_rank(X: FloatArray, names: tuple[str, ...]) -> None:
 
 def _nulls_and_infs(y: np.ndarray, X: np.ndarray, off: np.ndarray | None,
                     names: tuple[str, ...], endog_name: str,
-                    labels: pd.Index) -> dict[str, np.ndarray]:
+                    labels: pd.Index, extra: dict[str, np.ndarray] | None = None,
+                    ) -> dict[str, np.ndarray]:
     """Missing-value masks per source, after refusing infinite values."""
-    if np.isfinite(X.sum()) and np.isfinite(y.sum()) and (off is None or np.isfinite(off.sum())):
+    extra = {k: v for k, v in (extra or {}).items() if v is not None}
+    if np.isfinite(X.sum()) and np.isfinite(y.sum()) and (off is None or np.isfinite(off.sum())) \
+            and all(np.isfinite(v.sum()) for v in extra.values()):
         return {}  # sums of finite values are finite unless they overflow: then check in full
     inf_cols = np.flatnonzero(np.isinf(X).any(axis=0))
     check_finite({f"endog {endog_name!r}": y,
                   **{f"exog column {names[j]!r}": X[:, j] for j in inf_cols},
-                  **({"offset": off} if off is not None else {})}, labels)
+                  **({"offset": off} if off is not None else {}), **extra}, labels)
     nulls = {f"endog {endog_name!r}": np.isnan(y)}
     nan_cols = np.isnan(X).any(axis=0)
     nulls.update({f"exog {names[j]!r}": np.isnan(X[:, j]) for j in np.flatnonzero(nan_cols)})
     if off is not None:
         nulls["offset"] = np.isnan(off)
+    nulls.update({k: np.isnan(v) for k, v in extra.items()})
     return nulls
 
 
 def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str = "none",
-                       event: Any = None) -> Design:
+                       event: Any = None, trials: Any = None,
+                       freq_weights: Any = None) -> Design:
     """Validate array or pandas input (names carried; numpy gets ``const``, ``x1``, ...).
 
     Parameters
     ----------
-    endog, exog, offset, missing, event
-        As for :class:`bayeslogit.Logit`. pandas ``endog`` and ``offset`` are aligned to
-        ``exog``'s index when the labels match as a set.
+    endog, exog, offset, missing, event, trials, freq_weights
+        As for :class:`bayeslogit.Logit`. pandas ``endog``, ``offset``, ``trials`` and
+        ``freq_weights`` are aligned to ``exog``'s index when the labels match as a set.
 
     Returns
     -------
@@ -335,6 +273,8 @@ def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str =
     if target is not None:
         endog = align_to_index(endog, target, "endog", "exog")
         offset = align_to_index(offset, target, "offset", "exog")
+        trials = align_to_index(trials, target, "trials", "exog")
+        freq_weights = align_to_index(freq_weights, target, "freq_weights", "exog")
     X, names, named = exog_to_float(exog)
     values = endog if isinstance(endog, pd.Series) else np.asarray(endog)
     if not isinstance(values, pd.Series):
@@ -346,19 +286,29 @@ def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str =
     if X.shape[0] != n:
         raise ValueError(f"endog has {n} rows but exog has {X.shape[0]}; they must match.")
     off = offset_to_float(offset, n)
+    tri = counts_to_float(trials, n, "trials")
+    fw = counts_to_float(freq_weights, n, "freq_weights")
     labels = pd.Index(target) if target is not None else pd.RangeIndex(n)
-    nulls = _nulls_and_infs(y, X, off, names, endog_name, labels)
+    nulls = _nulls_and_infs(y, X, off, names, endog_name, labels,
+                            {"trials": tri, "freq_weights": fw})
     keep, counts = apply_missing_policy(nulls, labels, missing)
     dropped = int(n - keep.sum())
     dropped_labels = labels[~keep] if dropped else labels[:0]
     if dropped:
         y, X, labels = y[keep], X[keep], labels[keep]
         off = off[keep] if off is not None else None
+        tri = tri[keep] if tri is not None else None
+        fw = fw[keep] if fw is not None else None
     if y.shape[0] == 0:
         raise ValueError("No observations left (empty data, or every row had missing values).")
-    check_outcome_range(y, endog_name, "bl.Logit(y, X, event={event!r})",
-                        "y = (y == {event!r}).astype(int)")
+    if tri is None:
+        check_outcome_range(y, endog_name, "bl.Logit(y, X, event={event!r})",
+                            "y = (y == {event!r}).astype(int)")
+    y, tri, fw = check_counts(y, tri, fw, pd.Index(labels), endog_name,
+                              "bl.Logit(y, X) without trials=")
     off = off.copy() if off is not None else None
     return Design(np.ascontiguousarray(X), y.copy(), off, names, endog_name, find_intercept(X),
                   pd.Index(labels), dropped, dropped=counts, dropped_labels=dropped_labels,
-                  event=event, exog_named=named)
+                  event=event, exog_named=named,
+                  trials=None if tri is None else tri.copy(),
+                  freq_weights=None if fw is None else fw.copy())

@@ -28,6 +28,7 @@ from .columns import (
     outcome_to_float,
     pick_event,
 )
+from .counts import check_counts, counts_to_float
 from .design import Design, check_finite, find_intercept
 from .formula_frame import column_uses, prepare_frame
 
@@ -93,7 +94,20 @@ def _offset_columns(rhs: Any) -> list[str]:
     return cols
 
 
-def _outcome(lhs: Any, event: Any, formula: str) -> tuple[np.ndarray, str]:
+def _two_column_counts(lhs: Any, formula: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Successes, trials and name of a ``successes + failures ~ ...`` left-hand side."""
+    s = lhs.iloc[:, 0].to_numpy(dtype=float)
+    f = lhs.iloc[:, 1].to_numpy(dtype=float)
+    name = f"{lhs.columns[0]} + {lhs.columns[1]}"
+    bad = (f < 0) | (np.abs(f - np.round(f)) > 1e-9 * np.maximum(1.0, np.abs(f)))
+    if bad.any():
+        raise ValueError(f"The failures column {str(lhs.columns[1])!r} of {formula!r} must hold "
+                         f"non-negative whole numbers; found {f[bad][:5].tolist()}.")
+    return s, s + f, name
+
+
+def _outcome(lhs: Any, event: Any, formula: str, counts: bool = False
+             ) -> tuple[np.ndarray, str]:
     state = lhs.model_spec.encoder_state
     structure = lhs.model_spec.structure
     name = str(structure[0].term) if len(structure) == 1 else str(list(lhs.columns))
@@ -120,12 +134,14 @@ def _outcome(lhs: Any, event: Any, formula: str) -> tuple[np.ndarray, str]:
         return lhs.iloc[:, hits[0]].to_numpy(dtype=float), name
     if lhs.shape[1] != 1:
         raise ValueError(f"The response in {formula!r} evaluated to {lhs.shape[1]} columns "
-                         f"{list(lhs.columns)}; it must be one 0/1 column.")
+                         f"{list(lhs.columns)}; it must be one 0/1 column (or two count "
+                         "columns, 'successes + failures ~ x').")
     col = lhs.iloc[:, 0]
     y = outcome_to_float(col, str(lhs.columns[0]), event, remedy)
     left, right = formula.split("~", 1)
-    check_outcome_range(y, str(lhs.columns[0]), remedy,
-                        f"'I({left.strip()} == {{event!r}}) ~ {right.strip()}'")
+    if not counts:
+        check_outcome_range(y, str(lhs.columns[0]), remedy,
+                            f"'I({left.strip()} == {{event!r}}) ~ {right.strip()}'")
     return y, str(lhs.columns[0])
 
 
@@ -134,8 +150,21 @@ def _categorical_levels(spec: Any) -> dict[str, list]:
             if getattr(kind, "value", kind) == "categorical"}
 
 
+def _count_column(value: Any, data: pd.DataFrame, what: str) -> np.ndarray | None:
+    """``trials`` / ``freq_weights`` as a column name or an array aligned with ``data``."""
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise ColumnMismatchError(f"{what}={value!r} is not a column of data; columns are "
+                                      f"{list(data.columns)}.")
+        value = data[value]
+    else:
+        value = align_to_index(value, data.index, what, "data")
+    return counts_to_float(value, len(data), what)
+
+
 def design_from_formula(formula: str, data: Any, offset: Any = None, missing: str = "drop",
-                        event: Any = None) -> Design:
+                        event: Any = None, trials: Any = None,
+                        freq_weights: Any = None) -> Design:
     """Encode ``data`` with a formulaic formula ``"y ~ x1 + C(g)"``; intercept ``Intercept``.
 
     ``offset`` is an array aligned with the rows of ``data`` (a Series aligned on the index)
@@ -144,7 +173,7 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
 
     Parameters
     ----------
-    formula, data, offset, missing, event
+    formula, data, offset, missing, event, trials, freq_weights
         As for :meth:`bayeslogit.Logit.from_formula`.
 
     Returns
@@ -190,6 +219,12 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     if off_all is not None:
         check_finite({"offset": off_all}, labels)
         nulls["offset"] = np.isnan(off_all)
+    extra = {"trials": _count_column(trials, data, "trials"),
+             "freq_weights": _count_column(freq_weights, data, "freq_weights")}
+    for what, values in extra.items():
+        if values is not None:
+            check_finite({what: values}, labels)
+            nulls[what] = np.isnan(values)
     keep, counts = apply_missing_policy(nulls, labels, missing)
     rows = np.flatnonzero(keep)
     if rows.size < n:  # learn the encoding (levels, transforms) on the complete cases only
@@ -198,7 +233,12 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     if len(rhs) != rows.size or len(lhs) != rows.size:
         raise ValueError(f"formula {formula!r} dropped rows that have no missing values.")
     off_cols = _offset_columns(rhs)
-    y, endog_name = _outcome(lhs, event, formula)
+    tri = None if extra["trials"] is None else extra["trials"][rows]
+    fw = None if extra["freq_weights"] is None else extra["freq_weights"][rows]
+    if tri is None and lhs.shape[1] == 2 and not _categorical_levels(lhs.model_spec):
+        y, tri, endog_name = _two_column_counts(lhs, formula)
+    else:
+        y, endog_name = _outcome(lhs, event, formula, counts=tri is not None)
     names = tuple(str(c) for c in rhs.columns if c not in off_cols)
     try:
         X = rhs[list(names)].to_numpy(dtype=float)
@@ -213,11 +253,16 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
         term = rhs[off_cols].to_numpy(dtype=float).sum(axis=1)
         check_finite({"offset term": term}, kept_labels)
         off = term if off is None else off + term
+    y, tri, fw = check_counts(y, tri, fw, pd.Index(kept_labels), endog_name,
+                              f"bl.Logit.from_formula({formula!r}, data) without trials=")
     return Design(np.ascontiguousarray(X), y.copy(), off, names, endog_name, find_intercept(X),
                   pd.Index(kept_labels), n - rows.size, formula, rhs.model_spec,
                   _categorical_levels(rhs.model_spec), dropped=counts,
                   dropped_labels=labels[~keep], event=event, offset_column=off_column,
-                  offset_terms=tuple(str(c) for c in off_cols))
+                  offset_terms=tuple(str(c) for c in off_cols), trials=tri,
+                  freq_weights=fw,
+                  trials_column=trials if isinstance(trials, str) else None,
+                  weights_column=freq_weights if isinstance(freq_weights, str) else None)
 
 
 def _unseen_levels(design: Design, frame: pd.DataFrame) -> list[str]:

@@ -117,7 +117,8 @@ class ModelSpec:
         """The priors resolved for this design (defaults filled in, autoscaling applied)."""
         if self._prior_set is None:
             d = self.design
-            self._prior_set = resolve_priors(self.priors, d.exog_names, d.X, d.intercept_index)
+            self._prior_set = resolve_priors(self.priors, d.exog_names, d.X, d.intercept_index,
+                                             d.weights)
         return self._prior_set
 
     def prior_summary(self, print_summary: bool = True) -> pd.DataFrame:

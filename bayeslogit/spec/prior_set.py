@@ -179,7 +179,8 @@ class PriorSet:
         return self.logpdf_terms(beta).sum(axis=-1)
 
     def log_density_terms(
-        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
+        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None,
+        weights: FloatArray | None = None,
     ) -> dict[str, FloatArray]:
         """Evaluate the log prior of ``beta`` term by term.
 
@@ -191,11 +192,12 @@ class PriorSet:
         if self.flat_index.size < self.k:
             terms["beta"] = self.logpdf_terms(beta)
         if self.joint is not None:
-            terms[self.joint.family] = self.joint.log_density(beta, X, offset)
+            terms[self.joint.family] = self.joint.log_density(beta, X, offset, weights)
         return terms
 
     def log_density(
-        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
+        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None,
+        weights: FloatArray | None = None,
     ) -> FloatArray:
         r"""Log prior density of the reported coefficients, shape ``beta.shape[:-1]``.
 
@@ -207,6 +209,8 @@ class PriorSet:
             The design (used by a joint term only).
         offset : ndarray, shape (n,), or None
             The offset (used by a joint term only).
+        weights : ndarray, shape (n,), optional
+            Binomial weights of the rows (used by a joint term only).
 
         Returns
         -------
@@ -217,7 +221,7 @@ class PriorSet:
         """
         beta = np.asarray(beta, dtype=float)
         out = np.zeros(beta.shape[:-1])
-        for value in self.log_density_terms(beta, X, offset).values():
+        for value in self.log_density_terms(beta, X, offset, weights).values():
             out = out + (value if value.ndim == out.ndim else value.sum(axis=-1))
         return out
 
@@ -259,10 +263,16 @@ class PriorSet:
         return pd.DataFrame(rows).set_index("term")
 
 
-def _column_sd(X: FloatArray) -> FloatArray:
-    if X.shape[0] < 2:
+def _column_sd(X: FloatArray, weights: FloatArray | None = None) -> FloatArray:
+    if weights is None:
+        if X.shape[0] < 2:
+            return np.ones(X.shape[1])
+        return X.std(axis=0, ddof=1)
+    total = float(np.sum(weights))  # the expanded rows' sd: each row counts m_i times
+    if total < 2:
         return np.ones(X.shape[1])
-    return X.std(axis=0, ddof=1)
+    dev = X - weights @ X / total
+    return np.sqrt(weights @ (dev * dev) / (total - 1))
 
 
 def resolve_priors(
@@ -270,6 +280,7 @@ def resolve_priors(
     names: Sequence[str],
     X: FloatArray,
     intercept_index: int | None,
+    weights: FloatArray | None = None,
 ) -> PriorSet:
     """Resolve the user's ``priors=`` argument into one concrete prior per coefficient.
 
@@ -284,6 +295,9 @@ def resolve_priors(
         The design matrix (used for autoscaling and the intercept centring).
     intercept_index : int or None
         Column holding the intercept (all ones), if any.
+    weights : ndarray, shape (n,), optional
+        Binomial weights (trials times frequency weights): the column means and standard
+        deviations are those of the expanded 0/1 rows, so counts get the same priors.
 
     Raises
     ------
@@ -293,10 +307,10 @@ def resolve_priors(
     """
     names = tuple(names)
     k = len(names)
-    sd = _column_sd(X)
+    sd = _column_sd(X, weights)
     center = np.zeros(k)
     if intercept_index is not None:
-        center = X.mean(axis=0)
+        center = X.mean(axis=0) if weights is None else weights @ X / float(np.sum(weights))
         center[intercept_index] = 0.0
 
     def autoscaled(prior: Prior, j: int, factor: float) -> Prior:

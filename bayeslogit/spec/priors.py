@@ -312,7 +312,8 @@ class Jeffreys(Prior):
     joint = True
 
     def log_density(
-        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None
+        self, beta: FloatArray, X: FloatArray, offset: FloatArray | None,
+        weights: FloatArray | None = None,
     ) -> FloatArray:
         r"""Unnormalised :math:`\tfrac12\log|X^\top W(\beta)X|` for each coefficient vector.
 
@@ -324,6 +325,8 @@ class Jeffreys(Prior):
             Design matrix.
         offset : ndarray, shape (n,), or None
             Added to the linear predictor.
+        weights : ndarray, shape (n,), optional
+            Binomial weights (trials times frequency weights): :math:`W = m p(1-p)`.
 
         Returns
         -------
@@ -331,7 +334,7 @@ class Jeffreys(Prior):
             ``-inf`` where :math:`X^\top WX` is not positive definite. Computed in blocks
             (:func:`bayeslogit.blocks.information_logdets`).
         """
-        return 0.5 * information_logdets(beta, X, offset)
+        return 0.5 * information_logdets(beta, X, offset, weights=weights)
 
     @override
     def describe(self):
