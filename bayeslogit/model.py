@@ -243,8 +243,8 @@ class Logit(Estimable):
         return other
 
     def with_data(self, data: Any, endog: Any = None, *, offset: Any = None,
-                  missing: MissingPolicy | None = None,
-                  rescale_priors: bool = True) -> Logit:
+                  missing: MissingPolicy | None = None, trials: Any = None,
+                  freq_weights: Any = None, rescale_priors: bool = True) -> Logit:
         """Make the same model on new rows, reusing the compiled samplers.
 
         The new model keeps this one's formula and encoding state (a formula model's
@@ -283,6 +283,10 @@ class Logit(Estimable):
         missing : {"drop", "raise", "none"}, optional
             Missing-value policy for the new rows (default: the constructor's, "drop" for
             formula models and "none" for array models).
+        trials, freq_weights : array-like, optional
+            The new rows' binomial trials / frequency weights, when this model's were given
+            as arrays (a model reading them from columns, or from a ``successes + failures``
+            response, reads them from ``data``). Refused for a model without them.
         rescale_priors : bool
             Resolve the priors on the new data (True, the default) or keep this model's
             resolved priors (False); see above.
@@ -317,7 +321,8 @@ class Logit(Estimable):
         """
         from .spec.redesign import design_with_data
 
-        design = design_with_data(self.design, data, endog, offset, missing)
+        design = design_with_data(self.design, data, endog, offset, missing, trials,
+                                  freq_weights)
         priors: PriorsArg = self.priors
         if not rescale_priors:
             ps = self.prior_set

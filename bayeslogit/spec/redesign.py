@@ -11,6 +11,7 @@ unexpected columns and unseen categorical levels raise the errors ``predict`` ra
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,37 @@ def _offset_rule(design: Design, offset: Any) -> None:
                          "theirs: model.with_data(data, offset=new_offset) (offset=0 for none).")
 
 
+def _count_argument(design: Design, what: str, given: Any, index: pd.Index | None) -> Any:
+    """Return the ``trials`` / ``freq_weights`` for the new rows (a column name or array).
+
+    A model reading them from a column reads that column of the new data; a model given an
+    array needs the new rows' array; a model without them accepts none (a different
+    likelihood is a new model, not new data).
+    """
+    column = getattr(design, "trials_column" if what == "trials" else "weights_column")
+    had = getattr(design, what) is not None
+    if column is not None:
+        if given is not None:
+            raise ValueError(f"This model reads {what} from the column {column!r} of the new "
+                             f"data; drop {what}=.")
+        return column
+    if given is None:
+        return None
+    if not had:
+        raise ValueError(f"This model has no {what}; {what}= would change the likelihood. "
+                         f"Build a new model: bl.Logit(..., {what}=...).")
+    if index is not None:
+        given = align_to_index(given, index, what, "data")
+    return given.to_numpy() if isinstance(given, pd.Series) else given
+
+
+def _check_counts_given(design: Design, new: Any) -> None:
+    for what in ("trials", "freq_weights"):
+        if getattr(design, what) is not None and getattr(new, what) is None:
+            raise ValueError(f"This model was built with a {what} array, so the new rows need "
+                             f"theirs: model.with_data(data, ..., {what}=new_{what}).")
+
+
 def _check_intercept(design: Design, X: np.ndarray) -> None:
     j = design.intercept_index
     if j is not None and not np.all(X[:, j] == 1.0):
@@ -44,7 +76,7 @@ def _check_intercept(design: Design, X: np.ndarray) -> None:
 
 
 def _formula_design(design: Design, data: Any, endog: Any, offset: Any,
-                    missing: str) -> Design:
+                    missing: str, trials: Any = None, freq_weights: Any = None) -> Design:
     import formulaic
 
     if endog is not None:
@@ -79,8 +111,11 @@ def _formula_design(design: Design, data: Any, endog: Any, offset: Any,
         off_arg = offset_to_float(align_to_index(offset, data.index, "offset", "data"),
                                   len(frame))
         base = off_arg
+    counts = {what: _count_argument(design, what, given, data.index)
+              for what, given in (("trials", trials), ("freq_weights", freq_weights))}
     fresh = design_from_formula(design.formula, frame, offset=off_arg, missing=missing,
-                                event=design.event)
+                                event=design.event, **counts)
+    _check_counts_given(design, fresh)
     rows = np.asarray(fresh.row_labels, dtype=np.intp)
     X = np.ascontiguousarray(X_all[rows])
     if np.isnan(X).any():
@@ -99,20 +134,25 @@ def _formula_design(design: Design, data: Any, endog: Any, offset: Any,
                    offset_terms=design.offset_terms)
 
 
-def _array_design(design: Design, exog: Any, endog: Any, offset: Any, missing: str) -> Design:
+def _array_design(design: Design, exog: Any, endog: Any, offset: Any, missing: str,
+                  trials: Any = None, freq_weights: Any = None) -> Design:
     if endog is None:
         raise ValueError("An array model needs the new response as well: "
                          "model.with_data(new_exog, new_endog).")
     X = encode_array_data(design, exog)
     index = exog.index if isinstance(exog, pd.Series | pd.DataFrame) else None
     frame = pd.DataFrame(X, columns=list(design.exog_names), index=index)
-    new = design_from_arrays(endog, frame, offset, missing, event=design.event)
+    counts = {what: _count_argument(design, what, given, None)
+              for what, given in (("trials", trials), ("freq_weights", freq_weights))}
+    _check_counts_given(design, SimpleNamespace(**counts))
+    new = design_from_arrays(endog, frame, offset, missing, event=design.event, **counts)
     _check_intercept(design, new.X)
     return replace(new, exog_named=design.exog_named, intercept_index=design.intercept_index)
 
 
 def design_with_data(design: Design, data: Any, endog: Any = None, offset: Any = None,
-                     missing: str | None = None) -> Design:
+                     missing: str | None = None, trials: Any = None,
+                     freq_weights: Any = None) -> Design:
     """Encode new rows for the model of ``design``, keeping its encoding state and names.
 
     Parameters
@@ -129,6 +169,10 @@ def design_with_data(design: Design, data: Any, endog: Any = None, offset: Any =
     missing : {"none", "drop", "raise"}, optional
         Missing-value policy for the new rows; default "drop" for formula models and
         "none" for array models, as their constructors.
+    trials, freq_weights : array-like, optional
+        Needed when the model's binomial trials / frequency weights were given as arrays
+        (a model reading them from columns, or from a ``successes + failures`` response,
+        reads them from ``data``); refused for a model without them.
 
     Returns
     -------
@@ -148,5 +192,6 @@ def design_with_data(design: Design, data: Any, endog: Any = None, offset: Any =
     """
     _offset_rule(design, offset)
     if design.model_spec is not None:
-        return _formula_design(design, data, endog, offset, missing or "drop")
-    return _array_design(design, data, endog, offset, missing or "none")
+        return _formula_design(design, data, endog, offset, missing or "drop", trials,
+                               freq_weights)
+    return _array_design(design, data, endog, offset, missing or "none", trials, freq_weights)
