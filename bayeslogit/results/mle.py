@@ -318,8 +318,14 @@ class MLEResults(ModeResults):
 
     def get_margeff(self, at: MargeffAt = "overall", method: MargeffMethod = "dydx",
                     atexog: Any = None, dummy: bool = False,
-                    count: bool = False) -> MarginalEffects:
+                    count: bool = False, columnwise: bool = False) -> MarginalEffects:
         r"""Compute marginal effects with delta-method standard errors, as statsmodels.
+
+        Where each variable is a column of its own, statsmodels' numbers. Where a formula
+        variable enters several columns or a transform (``x1 * x2``, ``I(x1**2)``),
+        ``at="overall"`` gives its average slope through the formula, and derived columns
+        (``x1:x2``) no row (``columnwise=True``: statsmodels' column-wise numbers). For such
+        models use :meth:`avg_slopes` / :meth:`slopes` (``newdata``, ``by``, contrasts).
 
         Parameters
         ----------
@@ -338,6 +344,9 @@ class MLEResults(ModeResults):
             Treat 0/1 columns as discrete: :math:`F(\eta|x_j=1) - F(\eta|x_j=0)`.
         count : bool
             Treat other integer columns as counts: a one-unit centred difference.
+        columnwise : bool
+            Differentiate design columns one at a time even where a variable enters several
+            (statsmodels' numbers for every model).
 
         Returns
         -------
@@ -367,10 +376,14 @@ class MLEResults(ModeResults):
         """
         from ..inference.margins import marginal_effects
 
+        from ..inference.effects_margeff import through_formula
+
         d = self.model.design
-        return marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),
-                                d.intercept_index, at=at, method=method, dummy=dummy,
-                                count=count, atexog=atexog, endog_name=self.model.endog_name)
+        me = marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),
+                              d.intercept_index, at=at, method=method, dummy=dummy,
+                              count=count, atexog=atexog, endog_name=self.model.endog_name)
+        plain = me.at == "overall" and atexog is None and not (dummy or count)
+        return me if columnwise else through_formula(d, self._params, self._cov, me, plain)
 
     # -- report ------------------------------------------------------------------------
     def notes(self) -> list[str]:

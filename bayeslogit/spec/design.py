@@ -73,6 +73,9 @@ class Design:
     offset_column: str | None = None
     offset_terms: tuple[str, ...] = ()
     exog_named: bool = False
+    #: formula models: the raw columns the formula's right-hand side reads, complete cases
+    #: (what ``slopes``/``comparisons`` perturb and re-encode when no new data are given)
+    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def nobs(self) -> int:

@@ -217,7 +217,9 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
                   pd.Index(kept_labels), n - rows.size, formula, rhs.model_spec,
                   _categorical_levels(rhs.model_spec), dropped=counts,
                   dropped_labels=labels[~keep], event=event, offset_column=off_column,
-                  offset_terms=tuple(str(c) for c in off_cols))
+                  offset_terms=tuple(str(c) for c in off_cols),
+                  frame=data.iloc[rows][[v for v in _data_variables(rhs.model_spec)
+                                         if v in data.columns]].copy())
 
 
 def _unseen_levels(design: Design, frame: pd.DataFrame) -> list[str]:
