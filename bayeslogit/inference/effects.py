@@ -3,17 +3,13 @@ r"""Predictions, slopes and comparisons on the probability scale, with their unc
 Each output row is a function of the coefficients :math:`\beta` through one or two design
 rows (:math:`\eta = x^\top\beta + o`, :math:`p = \Lambda(\eta)`, :math:`f = p(1-p)`):
 
-==============  ================================================  ==========================
-kind            value                                             Jacobian in :math:`\beta`
-==============  ================================================  ==========================
-prediction      :math:`p`                                         :math:`f x`
-slope dydx      :math:`s = f\,d^\top\beta`                        :math:`f(1-2p)(d^\top\beta)x + f d`
-slope eydx      :math:`s/p = (1-p)\,d^\top\beta`                  :math:`-f(d^\top\beta)x + (1-p)d`
-slope dyex      :math:`s\,v`; eyex :math:`(s/p)\,v`               the above times :math:`v`
-difference      :math:`p_1 - p_0`                                 :math:`f_1x_1 - f_0x_0`
-ratio           :math:`p_1/p_0`                                   :math:`(f_1x_1 - (p_1/p_0)f_0x_0)/p_0`
-lnor            :math:`\eta_1 - \eta_0` (log odds ratio)          :math:`x_1 - x_0`
-==============  ================================================  ==========================
+* prediction: :math:`p`, Jacobian :math:`f x`;
+* slope ``dydx``: :math:`s = f\,d^\top\beta`, Jacobian
+  :math:`f(1-2p)(d^\top\beta)x + f d`; ``eydx``: :math:`s/p = (1-p)\,d^\top\beta`, Jacobian
+  :math:`-f(d^\top\beta)x + (1-p)d`; ``dyex`` and ``eyex``: those times :math:`v`;
+* ``difference``: :math:`p_1 - p_0`, Jacobian :math:`f_1x_1 - f_0x_0`; ``ratio``:
+  :math:`p_1/p_0`, Jacobian :math:`(f_1x_1 - (p_1/p_0)f_0x_0)/p_0`; ``lnor`` (log odds
+  ratio): :math:`\eta_1 - \eta_0`, Jacobian :math:`x_1 - x_0`;
 
 where :math:`v` is the raw variable and :math:`d = \partial x/\partial v` the derivative of
 the design row with respect to it: a centred difference of the re-encoded design with step

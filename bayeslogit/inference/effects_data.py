@@ -53,7 +53,7 @@ class Variable:
 
 
 def model_frame(design: Design) -> pd.DataFrame:
-    """The raw training data of the model's variables (complete cases).
+    """Return the raw training data of the model's variables (complete cases).
 
     Formula models keep the columns their right-hand side reads; array models are their own
     raw data (the design columns).
@@ -159,7 +159,7 @@ def make_encoder(design: Design, frame: pd.DataFrame,
 
 
 def set_column(frame: pd.DataFrame, name: str, value: Any) -> pd.DataFrame:
-    """A copy of ``frame`` with column ``name`` replaced (a scalar level or an array).
+    """Return a copy of ``frame`` with column ``name`` replaced (a scalar level or an array).
 
     A categorical column stays categorical with its own categories, so the encoding sees the
     same levels.

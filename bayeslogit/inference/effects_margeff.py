@@ -26,7 +26,7 @@ __all__ = ["formula_margeff", "through_formula"]
 
 
 def _design_derivatives(design: Design) -> dict[str, np.ndarray]:
-    """Derivative (n, k) of the design with respect to each numeric raw variable."""
+    """Differentiate (n, k) the design with respect to each numeric raw variable."""
     frame = model_frame(design)
     encode, _, _ = make_encoder(design, frame, design.offset)
     out = {}

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import ColumnMismatchError, DataWarning
 from ..inference.effects import EffectTerm, draw_effects, point_effects
-from ..inference.effects_data import make_encoder, model_frame, model_variables
+from ..inference.effects_data import datagrid_frame, make_encoder, model_frame, model_variables
 from ..inference.effects_terms import comparison_terms, select_variables, slope_terms
 from ..validation import (
     CIKind,
@@ -37,7 +37,7 @@ from ..validation import (
     check_probability,
 )
 
-__all__ = ["EffectsMixin"]
+__all__ = ["EffectsMixin", "datagrid"]
 
 By = bool | str | list[str] | None
 
@@ -53,7 +53,7 @@ class EffectsMixin:
     # -- the pipeline ----------------------------------------------------------------------
     def _effect_rows(self, newdata: Any) -> tuple[pd.DataFrame, Any, np.ndarray,
                                                   np.ndarray | None]:
-        """The evaluation frame, its encoder, design and offset (missing rows dropped)."""
+        """Return the evaluation frame, its encoder, design and offset (missing rows dropped)."""
         design = self.model.design
         if newdata is None:
             frame = model_frame(design)
@@ -383,3 +383,44 @@ class EffectsMixin:
         """
         return self.comparisons(variables, newdata, comparison, True if by is None else by,
                                 ci_prob, ci_kind)
+
+
+def datagrid(result: Any, **values: Any) -> pd.DataFrame:
+    """Build new data for a result: every combination of the given values, the rest typical.
+
+    Variables not named are held at their training mean (numeric) or most frequent value
+    (categorical), as marginaleffects' ``datagrid``; pass the grid as ``newdata``.
+
+    Parameters
+    ----------
+    result : result or model
+        A fitted result (or a ``bl.Logit`` model).
+    **values
+        ``variable=value`` or ``variable=[values]``.
+
+    Returns
+    -------
+    DataFrame
+        One row per combination, with every variable of the model.
+
+    Raises
+    ------
+    ColumnMismatchError
+        A name that is not a variable of the model.
+
+    References
+    ----------
+    .. [1] Arel-Bundock, V., Greifer, N. and Heiss, A. (2024). "How to interpret statistical
+       models using marginaleffects for R and Python." Journal of Statistical Software
+       111(9), 1-32.
+
+    Examples
+    --------
+    >>> import numpy as np, bayeslogit as bl
+    >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+    >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
+    >>> bl.datagrid(r, x1=[0, 7])["x1"].tolist()
+    [0.0, 7.0]
+    """
+    design = getattr(result, "model", result).design
+    return datagrid_frame(design, values)

@@ -374,9 +374,8 @@ class MLEResults(ModeResults):
         >>> r.get_margeff().margeff.round(3).tolist()
         [0.104]
         """
-        from ..inference.margins import marginal_effects
-
         from ..inference.effects_margeff import through_formula
+        from ..inference.margins import marginal_effects
 
         d = self.model.design
         me = marginal_effects(self._params, self._cov, d.X, d.offset, tuple(self._names),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..results.base import SUMMARY_COLUMNS, LogitResultsBase
-from ..validation import check_probability
+from ..validation import CompareScale, check_choice, check_probability
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -25,7 +25,9 @@ def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
             raise TypeError(f"{name!r} is a {type(r).__name__}, not a bayeslogit result.")
 
 
-def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.DataFrame:
+def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
+            scale: CompareScale = "coefficients", by: str | list[str] | None = None
+            ) -> pd.DataFrame:
     """Tabulate several fits side by side: estimate, std_error and interval per fit.
 
     Parameters
@@ -70,6 +72,11 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> pd.D
     """
     _check_fits(fits)
     ci_prob = check_probability("ci_prob", ci_prob)
+    scale = check_choice("scale", scale, CompareScale, call="bl.compare")
+    if scale != "coefficients":
+        from .effect_compare import compare_effects
+
+        return compare_effects(fits, ci_prob, scale, by)
     frames = {name: r.summary(ci_prob)[SUMMARY_COLUMNS] for name, r in fits.items()}
     terms: list[str] = []
     for f in frames.values():
