@@ -42,7 +42,8 @@ class Variable:
     """A raw variable of a model: its name, whether it is categorical, its training levels.
 
     ``step`` is the slope's finite-difference step (numeric variables); ``binary`` marks a
-    numeric variable whose training values are only 0 and 1.
+    numeric variable whose training values are only 0 and 1; ``low``/``high`` its training
+    range (a spline basis refuses values outside it).
     """
 
     name: str
@@ -50,6 +51,8 @@ class Variable:
     levels: tuple[Any, ...] = ()
     step: float = RELATIVE_STEP
     binary: bool = False
+    low: float = -np.inf
+    high: float = np.inf
 
 
 def model_frame(design: Design) -> pd.DataFrame:
@@ -117,7 +120,8 @@ def model_variables(design: Design) -> dict[str, Variable]:
         binary = bool(x.size) and bool(np.all((x == 0) | (x == 1)))
         out[str(name)] = Variable(str(name), False,
                                   step=RELATIVE_STEP * (span if span > 0 else 1.0),
-                                  binary=binary)
+                                  binary=binary, low=float(np.nanmin(x)) if x.size else -np.inf,
+                                  high=float(np.nanmax(x)) if x.size else np.inf)
     return out
 
 

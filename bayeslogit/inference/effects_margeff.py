@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import DataWarning
 from ..spec.design import Design
 from .effects import EffectTerm, term_jacobian
-from .effects_data import make_encoder, model_frame, model_variables, set_column
+from .effects_data import make_encoder, model_frame, model_variables
+from .effects_terms import design_derivative
 from .margins import MarginalEffects
 
 __all__ = ["formula_margeff", "through_formula"]
@@ -33,10 +34,7 @@ def _design_derivatives(design: Design) -> dict[str, np.ndarray]:
     for name, var in model_variables(design).items():
         if var.categorical:
             continue
-        v = frame[name].to_numpy(dtype=float)
-        hi, _ = encode(set_column(frame, name, v + var.step / 2))
-        lo, _ = encode(set_column(frame, name, v - var.step / 2))
-        out[name] = (hi - lo) / var.step
+        out[name] = design_derivative(encode, frame, design.X, var)
     return out
 
 

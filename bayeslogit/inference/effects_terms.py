@@ -21,7 +21,8 @@ from ..errors import ColumnMismatchError
 from .effects import EffectTerm
 from .effects_data import Encoder, Variable, set_column
 
-__all__ = ["select_variables", "slope_terms", "comparison_terms", "SLOPE_LABELS"]
+__all__ = ["select_variables", "slope_terms", "comparison_terms", "design_derivative",
+           "SLOPE_LABELS"]
 
 SLOPE_LABELS = {"dydx": "dY/dX", "eyex": "eY/eX", "dyex": "dY/eX", "eydx": "eY/dX"}
 _COMPARISON_SIGNS = {"difference": "{hi} - {lo}", "ratio": "{hi} / {lo}",
@@ -144,8 +145,26 @@ def slope_terms(encode: Encoder, frame: pd.DataFrame, X: np.ndarray,
             yield from _level_terms(encode, frame, var, None, "difference")
             continue
         v = frame[name].to_numpy(dtype=float)
-        h = var.step
-        Xhi, _ = encode(set_column(frame, name, v + h / 2))
-        Xlo, _ = encode(set_column(frame, name, v - h / 2))
         yield EffectTerm(name, SLOPE_LABELS[slope], "slope", X, offset,
-                         D=(Xhi - Xlo) / h, v=v, transform=slope)
+                         D=design_derivative(encode, frame, X, var), v=v, transform=slope)
+
+
+def design_derivative(encode: Encoder, frame: pd.DataFrame, X: np.ndarray,
+                      var: Variable) -> np.ndarray:
+    """Return the derivative (n, k) of the design in ``var``, exact for quadratic terms.
+
+    Centred, ``(X(v + h/2) - X(v - h/2)) / h``; within ``h/2`` of the training range's
+    ends (where a spline basis stops) the one-sided second-order formula
+    ``(-3 X(v) + 4 X(v + h/2) - X(v + h)) / h`` (mirrored at the upper end).
+    """
+    v = frame[var.name].to_numpy(dtype=float)
+    h = var.step
+    low, high = v - h / 2 < var.low, v + h / 2 > var.high
+    first = np.where(high, -h / 2, h / 2)
+    second = np.where(low, h, np.where(high, -h, -h / 2))
+    X1, _ = encode(set_column(frame, var.name, v + first))
+    X2, _ = encode(set_column(frame, var.name, v + second))
+    c0 = np.where(low, -3.0, np.where(high, 3.0, 0.0))[:, None] / h
+    c1 = np.where(low, 4.0, np.where(high, -4.0, 1.0))[:, None] / h
+    c2 = np.where(low | high, -np.sign(second), -1.0)[:, None] / h
+    return c0 * X + c1 * X1 + c2 * X2
