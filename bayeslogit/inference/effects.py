@@ -111,13 +111,20 @@ def term_jacobian(t: EffectTerm, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return r, (g1 - r[:, None] * g0) / p0[:, None]
 
 
-def _weights(codes: np.ndarray | None, n_groups: int) -> np.ndarray | None:
-    """(n, groups) averaging weights: 1/size of the row's group in its column."""
-    if codes is None:
-        return None
-    W = np.zeros((codes.shape[0], n_groups))
-    W[np.arange(codes.shape[0]), codes] = 1.0
-    return W / np.maximum(W.sum(axis=0), 1.0)
+def _group_mean(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Means of the rows of ``values`` (n,) or (n, k) within groups: (groups,) or (groups, k)."""
+    size = np.maximum(np.bincount(codes, minlength=n_groups), 1)
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values, minlength=n_groups) / size
+    return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=n_groups)
+                            for j in range(values.shape[1])]) / size[:, None]
+
+
+def _block_weights(codes: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """(rows, groups) averaging weights of a block of rows: 1/size of the row's group."""
+    W = np.zeros((codes.shape[0], size.shape[0]))
+    W[np.arange(codes.shape[0]), codes] = 1.0 / size[codes]
+    return W
 
 
 def _labels(t: EffectTerm, m: int) -> dict[str, list[str]]:
@@ -135,14 +142,13 @@ def point_effects(terms: Iterable[EffectTerm], params: np.ndarray, cov: np.ndarr
     """
     b = np.asarray(params, dtype=float)
     V = np.nan_to_num(np.asarray(cov, dtype=float), nan=0.0)
-    W = _weights(codes, n_groups)
     parts = []
     for t in terms:
         val, J = term_jacobian(t, b)
-        if W is None:
+        if codes is None:
             se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, V, J, optimize=True), 0.0))
         else:
-            val, J = val @ W, W.T @ J
+            val, J = _group_mean(codes, n_groups, val), _group_mean(codes, n_groups, J)
             se = np.sqrt(np.maximum(np.diag(J @ V @ J.T), 0.0))
         parts.append(pd.DataFrame({"estimate": val, "std_error": se, **_labels(t, len(val))}))
     out = pd.concat(parts, ignore_index=True)
@@ -192,10 +198,10 @@ def draw_effects(terms: Iterable[EffectTerm], draws: np.ndarray, ci_prob: float,
                 lo[rows], hi[rows] = _interval(vals, ci_prob, ci_kind)
         else:
             acc = np.zeros((s, n_groups))
-            W = _weights(codes, n_groups)
+            size = np.maximum(np.bincount(codes, minlength=n_groups), 1).astype(float)
             for start in range(0, n, step):
                 rows = slice(start, min(n, start + step))
-                acc += term_values(t, B, rows) @ W[rows]
+                acc += term_values(t, B, rows) @ _block_weights(codes[rows], size)
             est, sd = acc.mean(axis=0), acc.std(axis=0, ddof=1)
             lo, hi = _interval(acc, ci_prob, ci_kind)
         parts.append(pd.DataFrame({"estimate": est, "std_error": sd, "ci_lower": lo,

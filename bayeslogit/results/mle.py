@@ -321,11 +321,9 @@ class MLEResults(ModeResults):
                     count: bool = False, columnwise: bool = False) -> MarginalEffects:
         r"""Compute marginal effects with delta-method standard errors, as statsmodels.
 
-        Where each variable is a column of its own, statsmodels' numbers. Where a formula
-        variable enters several columns or a transform (``x1 * x2``, ``I(x1**2)``),
-        ``at="overall"`` gives its average slope through the formula, and derived columns
-        (``x1:x2``) no row (``columnwise=True``: statsmodels' column-wise numbers). For such
-        models use :meth:`avg_slopes` / :meth:`slopes` (``newdata``, ``by``, contrasts).
+        A formula variable entering several columns (``x1 * x2``, ``I(x1**2)``) gets, at
+        ``"overall"``, its average slope through the formula and derived columns no row
+        (:func:`~bayeslogit.inference.effects_margeff.through_formula`); see :meth:`avg_slopes`.
 
         Parameters
         ----------
@@ -345,8 +343,7 @@ class MLEResults(ModeResults):
         count : bool
             Treat other integer columns as counts: a one-unit centred difference.
         columnwise : bool
-            Differentiate design columns one at a time even where a variable enters several
-            (statsmodels' numbers for every model).
+            Differentiate design columns one at a time always (statsmodels' numbers).
 
         Returns
         -------
