@@ -41,6 +41,9 @@ _LAZY = {
     "compare": ("bayeslogit.study.compare", "compare"),
     "plot_compare": ("bayeslogit.study.compare", "plot_compare"),
     "prior_sensitivity": ("bayeslogit.study.sensitivity", "prior_sensitivity"),
+    "plot_predictions": ("bayeslogit.study.effect_plots", "plot_predictions"),
+    "plot_slopes": ("bayeslogit.study.effect_plots", "plot_slopes"),
+    "datagrid": ("bayeslogit.results.effects", "datagrid"),
     "load": ("bayeslogit.io", "load"),
     "datasets": ("bayeslogit.datasets", None),
 }

@@ -24,7 +24,7 @@ __all__ = ["check_arrays", "check_count", "check_seed", "check_probability", "ch
            "SeedLike", "check_choice", "choices", "FitMethod",
            "ResultMethod", "SamplerName", "PredictKind", "DrawPredictKind", "CovType",
            "COV_TYPE_ALIASES", "MissingPolicy", "MargeffAt", "MargeffMethod", "CIKind",
-           "SensitivityMethod", "PlotUnits"]
+           "SensitivityMethod", "PlotUnits", "SlopeType", "ComparisonType", "CompareScale"]
 
 #: ``Logit.fit(method=...)`` (case-insensitive)
 FitMethod = Literal["mle", "map", "laplace"]
@@ -47,6 +47,12 @@ MargeffAt = Literal["overall", "mean", "median", "zero", "all"]
 MargeffMethod = Literal["dydx", "eyex", "dyex", "eydx"]
 #: ``summary(ci_kind=...)`` of draw-based results: equal-tailed or highest-density interval
 CIKind = Literal["eti", "hdi"]
+#: ``slopes(slope=...)``: dy/dx, elasticity, semi-elasticities (marginaleffects' names)
+SlopeType = Literal["dydx", "eyex", "dyex", "eydx"]
+#: ``comparisons(comparison=...)``: p1 - p0, p1 / p0, log odds ratio
+ComparisonType = Literal["difference", "ratio", "lnor"]
+#: ``compare(scale=...)``: coefficients, average slopes (probability scale) or predictions
+CompareScale = Literal["coefficients", "probability", "predictions"]
 #: ``prior_sensitivity(method=...)``
 SensitivityMethod = Literal["map", "laplace", "sample"]
 #: units of the prior-sensitivity plot (SensitivityResult.plot)

@@ -56,6 +56,12 @@ ENTRY_POINTS = {
     "prior_sensitivity": bl.prior_sensitivity,
     "load": bl.load,
     "MLEResults.get_margeff": MLEResults.get_margeff,
+    "predictions": LogitResultsBase.predictions,
+    "slopes": LogitResultsBase.slopes,
+    "comparisons": LogitResultsBase.comparisons,
+    "datagrid": bl.datagrid,
+    "plot_predictions": bl.plot_predictions,
+    "plot_slopes": bl.plot_slopes,
 }
 
 
@@ -195,6 +201,9 @@ def test_literals_match_what_the_code_accepts():
     (MLEResults.get_margeff, "at", "MargeffAt"),
     (MLEResults.get_margeff, "method", "MargeffMethod"),
     (bl.prior_sensitivity, "method", "SensitivityMethod"),
+    (LogitResultsBase.slopes, "slope", "SlopeType"),
+    (LogitResultsBase.comparisons, "comparison", "ComparisonType"),
+    (bl.compare, "scale", "CompareScale"),
 ])
 def test_signatures_use_the_literal_aliases(func, arg, alias):
     assert inspect.signature(func).parameters[arg].annotation == alias

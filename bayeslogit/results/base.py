@@ -3,8 +3,9 @@
 ``params`` and ``bse`` (pandas Series indexed by coefficient), ``summary(ci_prob)`` (a
 DataFrame whose first columns are always ``estimate, std_error, ci_lower, ci_upper``),
 ``predict(data, kind, offset, ci_prob)``, ``to_arviz()`` (an ArviZ DataTree), ``save(path)``,
-``options`` (the :class:`~bayeslogit.results.options.FitOptions` it was fitted with) and a text
-report via ``print(result)``.
+``options`` (the :class:`~bayeslogit.results.options.FitOptions` it was fitted with), a text
+report via ``print(result)``, and the probability-scale ``predictions``, ``slopes`` and
+``comparisons`` (with their ``avg_`` forms) of :mod:`bayeslogit.results.effects`.
 
 Results never change after construction, so what is derived from them is built once and
 cached: the DataTree (``to_arviz()`` returns a shallow copy of the cached tree each call, so
@@ -25,6 +26,7 @@ from ..spec.columns import align_to_index, offset_to_float
 from ..spec.design import Design
 from ..spec.newdata import as_new_data, encode_new_data
 from ..validation import PredictKind, check_choice
+from .effects import EffectsMixin
 from .options import FitOptions
 from .save import save_result
 
@@ -91,7 +93,7 @@ def rebuild_result(cls: type, state: dict[str, Any], report: str | None = None) 
     return result
 
 
-class LogitResultsBase:
+class LogitResultsBase(EffectsMixin):
     """Shared base: data access for prediction, persistence, and the result interface.
 
     Subclasses set ``model``, ``method`` and ``options`` and implement ``params``, ``bse``,

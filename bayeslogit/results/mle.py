@@ -331,8 +331,12 @@ class MLEResults(ModeResults):
 
     def get_margeff(self, at: MargeffAt = "overall", method: MargeffMethod = "dydx",
                     atexog: Any = None, dummy: bool = False,
-                    count: bool = False) -> MarginalEffects:
+                    count: bool = False, columnwise: bool = False) -> MarginalEffects:
         r"""Compute marginal effects with delta-method standard errors, as statsmodels.
+
+        A formula variable entering several columns (``x1 * x2``, ``I(x1**2)``) gets, at
+        ``"overall"``, its average slope through the formula and derived columns no row
+        (:func:`~bayeslogit.inference.effects_margeff.through_formula`); see :meth:`avg_slopes`.
 
         Parameters
         ----------
@@ -351,6 +355,8 @@ class MLEResults(ModeResults):
             Treat 0/1 columns as discrete: :math:`F(\eta|x_j=1) - F(\eta|x_j=0)`.
         count : bool
             Treat other integer columns as counts: a one-unit centred difference.
+        columnwise : bool
+            Differentiate design columns one at a time always (statsmodels' numbers).
 
         Returns
         -------
@@ -378,13 +384,16 @@ class MLEResults(ModeResults):
         >>> r.get_margeff().margeff.round(3).tolist()
         [0.104]
         """
+        from ..inference.effects_margeff import through_formula
         from ..inference.margins import marginal_effects
 
         d = self.model.design
         X, off = count_stats.expanded_rows(d) if at != "all" and atexog is None else (d.X, d.offset)
-        return marginal_effects(self._params, self._cov, X, off, tuple(self._names),
-                                d.intercept_index, at=at, method=method, dummy=dummy,
-                                count=count, atexog=atexog, endog_name=self.model.endog_name)
+        me = marginal_effects(self._params, self._cov, X, off, tuple(self._names),
+                              d.intercept_index, at=at, method=method, dummy=dummy,
+                              count=count, atexog=atexog, endog_name=self.model.endog_name)
+        plain = me.at == "overall" and atexog is None and not (dummy or count)
+        return me if columnwise else through_formula(d, self._params, self._cov, me, plain)
 
     # -- report ------------------------------------------------------------------------
     def notes(self) -> list[str]:

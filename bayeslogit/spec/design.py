@@ -76,6 +76,9 @@ class Design:
     freq_weights: FloatArray | None = None
     trials_column: str | None = None
     weights_column: str | None = None
+    #: formula models: the raw columns the formula's right-hand side reads, complete cases
+    #: (what ``slopes``/``comparisons`` perturb and re-encode when no new data are given)
+    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def nobs(self) -> int:

@@ -262,7 +262,9 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
                   offset_terms=tuple(str(c) for c in off_cols), trials=tri,
                   freq_weights=fw,
                   trials_column=trials if isinstance(trials, str) else None,
-                  weights_column=freq_weights if isinstance(freq_weights, str) else None)
+                  weights_column=freq_weights if isinstance(freq_weights, str) else None,
+                  frame=data.iloc[rows][[v for v in _data_variables(rhs.model_spec)
+                                         if v in data.columns]].copy())
 
 
 def _unseen_levels(design: Design, frame: pd.DataFrame) -> list[str]:

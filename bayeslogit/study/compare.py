@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..results.base import SUMMARY_COLUMNS, LogitResultsBase
-from ..validation import check_probability
+from ..validation import CompareScale, check_choice, check_probability
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,8 +35,8 @@ class ComparisonTable(pd.DataFrame):
         """Return the table with one row per (term, fit) and one column per statistic."""
         out = pd.DataFrame(self).stack(level="fit", future_stack=True)
         fits = list(dict.fromkeys(self.columns.get_level_values("fit")))
-        terms = list(self.index)
-        out = out.reindex(pd.MultiIndex.from_product([terms, fits], names=["term", "fit"]))
+        rows = [(*(t if isinstance(t, tuple) else (t,)), f) for t in self.index for f in fits]
+        out = out.reindex(pd.MultiIndex.from_tuples(rows, names=[*self.index.names, "fit"]))
         return out[list(dict.fromkeys(self.columns.get_level_values("statistic")))]
 
     def __repr__(self) -> str:
@@ -51,7 +51,9 @@ def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
             raise TypeError(f"{name!r} is a {type(r).__name__}, not a bayeslogit result.")
 
 
-def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> ComparisonTable:
+def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,
+            scale: CompareScale = "coefficients", by: str | list[str] | None = None
+            ) -> ComparisonTable:
     """Tabulate several fits side by side: estimate, std_error and interval per fit.
 
     Parameters
@@ -62,6 +64,14 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> Comp
     ci_prob : float
         Interval probability (Wald intervals for MLE/MAP, equal-tailed posterior intervals
         for draws).
+    scale : {"coefficients", "probability", "predictions"}
+        What is compared: the coefficients (log-odds, the default), the average slopes on
+        the probability scale (``avg_slopes``: average marginal effects, level differences
+        for categorical variables; rows ``(term, contrast)``), or the average predicted
+        probabilities (``avg_predictions``).
+    by : str or list of str, optional
+        With ``scale="probability"`` or ``"predictions"``: average within the groups of
+        these columns (rows gain the group columns).
 
     Returns
     -------
@@ -98,6 +108,11 @@ def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95) -> Comp
     """
     _check_fits(fits)
     ci_prob = check_probability("ci_prob", ci_prob)
+    scale = check_choice("scale", scale, CompareScale, call="bl.compare")
+    if scale != "coefficients":
+        from .effect_compare import compare_effects
+
+        return ComparisonTable(compare_effects(fits, ci_prob, scale, by))
     frames = {name: r.summary(ci_prob)[SUMMARY_COLUMNS] for name, r in fits.items()}
     terms: list[str] = []
     for f in frames.values():
