@@ -129,3 +129,32 @@ def test_nuts_swaps_count_data_without_compiling():
     ess = post.summary()["ess_bulk"].to_numpy()
     sd = ref.bse.to_numpy()
     assert np.all(np.abs(post.params.to_numpy() - ref.params.to_numpy()) < 5 * sd / np.sqrt(ess))
+
+
+def _expanded(df):
+    reps = (df["n"] * df["w"]).to_numpy()
+    rows = df.loc[df.index.repeat(reps), ["x"]].reset_index(drop=True)
+    y = np.concatenate([np.r_[np.ones(int(s * w)), np.zeros(int((n - s) * w))]
+                        for s, n, w in zip(df["s"], df["n"], df["w"], strict=True)])
+    return rows.assign(y=y)
+
+
+def test_average_effects_of_counts_equal_expanded_rows():
+    df = _data(3)
+    counts = bl.Logit.from_formula("s ~ x", df, trials="n", freq_weights="w").fit()
+    expanded = bl.Logit.from_formula("y ~ x", _expanded(df)).fit()
+    for method in ("avg_slopes", "avg_predictions"):
+        got, want = getattr(counts, method)(), getattr(expanded, method)()
+        np.testing.assert_allclose(got[["estimate", "std_error"]].to_numpy(),
+                                   want[["estimate", "std_error"]].to_numpy(), rtol=1e-7)
+
+
+def test_posterior_average_slope_of_counts_is_the_weighted_per_draw_mean(weighted_post):
+    df, post = weighted_post
+    beta = np.asarray(post.draws).reshape(-1, 2)
+    p = expit(beta[:, [0]] + beta[:, [1]] * df["x"].to_numpy())
+    m = (df["n"] * df["w"]).to_numpy()
+    per_draw = (p * (1 - p) * beta[:, [1]]) @ m / m.sum()  # d P / d x, averaged over people
+    got = post.avg_slopes(variables="x")
+    np.testing.assert_allclose(got["estimate"].iloc[0], per_draw.mean(), rtol=1e-6)
+    np.testing.assert_allclose(got["std_error"].iloc[0], per_draw.std(ddof=1), rtol=1e-4)

@@ -111,19 +111,28 @@ def term_jacobian(t: EffectTerm, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return r, (g1 - r[:, None] * g0) / p0[:, None]
 
 
-def _group_mean(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    """Means of the rows of ``values`` (n,) or (n, k) within groups: (groups,) or (groups, k)."""
-    size = np.maximum(np.bincount(codes, minlength=n_groups), 1)
+def _group_sizes(codes: np.ndarray, n_groups: int, wts: np.ndarray | None) -> np.ndarray:
+    """Rows (or total row weight) per group, at least a tiny positive number."""
+    size = np.bincount(codes, weights=wts, minlength=n_groups).astype(float)
+    return np.where(size > 0, size, 1.0)
+
+
+def _group_mean(codes: np.ndarray, n_groups: int, values: np.ndarray,
+                wts: np.ndarray | None = None) -> np.ndarray:
+    """(Weighted) means of the rows of ``values`` (n,) or (n, k) within groups."""
+    size = _group_sizes(codes, n_groups, wts)
+    w = np.ones(len(codes)) if wts is None else wts
     if values.ndim == 1:
-        return np.bincount(codes, weights=values, minlength=n_groups) / size
-    return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=n_groups)
+        return np.bincount(codes, weights=values * w, minlength=n_groups) / size
+    return np.column_stack([np.bincount(codes, weights=values[:, j] * w, minlength=n_groups)
                             for j in range(values.shape[1])]) / size[:, None]
 
 
-def _block_weights(codes: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """(rows, groups) averaging weights of a block of rows: 1/size of the row's group."""
+def _block_weights(codes: np.ndarray, size: np.ndarray,
+                   wts: np.ndarray | None = None) -> np.ndarray:
+    """(rows, groups) averaging weights of a block of rows: w / total w of the row's group."""
     W = np.zeros((codes.shape[0], size.shape[0]))
-    W[np.arange(codes.shape[0]), codes] = 1.0 / size[codes]
+    W[np.arange(codes.shape[0]), codes] = (1.0 if wts is None else wts) / size[codes]
     return W
 
 
@@ -133,11 +142,13 @@ def _labels(t: EffectTerm, m: int) -> dict[str, list[str]]:
 
 def point_effects(terms: Iterable[EffectTerm], params: np.ndarray, cov: np.ndarray,
                   ci_prob: float, codes: np.ndarray | None = None,
-                  n_groups: int = 0) -> pd.DataFrame:
+                  n_groups: int = 0, wts: np.ndarray | None = None) -> pd.DataFrame:
     """Estimates with delta-method standard errors, normal intervals, z and p-values.
 
     ``codes`` (n,) assigns each row to one of ``n_groups`` groups to average within; None
-    keeps one output row per input row. Returns the columns ``estimate, std_error,
+    keeps one output row per input row. ``wts`` (n,) weights the rows in the averages
+    (marginaleffects' ``wts``: e.g. binomial trials, so that averages are over individuals).
+    Returns the columns ``estimate, std_error,
     ci_lower, ci_upper, z, p_value, term, contrast`` (the caller adds the group labels).
     """
     b = np.asarray(params, dtype=float)
@@ -148,7 +159,8 @@ def point_effects(terms: Iterable[EffectTerm], params: np.ndarray, cov: np.ndarr
         if codes is None:
             se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, V, J, optimize=True), 0.0))
         else:
-            val, J = _group_mean(codes, n_groups, val), _group_mean(codes, n_groups, J)
+            val, J = _group_mean(codes, n_groups, val, wts), _group_mean(codes, n_groups, J,
+                                                                           wts)
             se = np.sqrt(np.maximum(np.diag(J @ V @ J.T), 0.0))
         parts.append(pd.DataFrame({"estimate": val, "std_error": se, **_labels(t, len(val))}))
     out = pd.concat(parts, ignore_index=True)
@@ -176,12 +188,14 @@ def _interval(vals: np.ndarray, ci_prob: float, ci_kind: str) -> tuple[np.ndarra
 
 def draw_effects(terms: Iterable[EffectTerm], draws: np.ndarray, ci_prob: float,
                  ci_kind: str = "eti", codes: np.ndarray | None = None,
-                 n_groups: int = 0, block_elements: int = BLOCK_ELEMENTS) -> pd.DataFrame:
+                 n_groups: int = 0, block_elements: int = BLOCK_ELEMENTS,
+                 wts: np.ndarray | None = None) -> pd.DataFrame:
     """Summaries of per-draw quantities: mean, sd (ddof 1) and an interval.
 
     ``draws`` is (s, k). Rows are processed in blocks of ``block_elements // s``; grouped
     averages are accumulated per draw across blocks, so memory is one block plus
-    (s, groups). Returns ``estimate, std_error, ci_lower, ci_upper, term, contrast``.
+    (s, groups); ``wts`` weights the rows in the averages as in :func:`point_effects`.
+    Returns ``estimate, std_error, ci_lower, ci_upper, term, contrast``.
     """
     B = np.asarray(draws, dtype=float)
     s = B.shape[0]
@@ -198,10 +212,11 @@ def draw_effects(terms: Iterable[EffectTerm], draws: np.ndarray, ci_prob: float,
                 lo[rows], hi[rows] = _interval(vals, ci_prob, ci_kind)
         else:
             acc = np.zeros((s, n_groups))
-            size = np.maximum(np.bincount(codes, minlength=n_groups), 1).astype(float)
+            size = _group_sizes(codes, n_groups, wts)
             for start in range(0, n, step):
                 rows = slice(start, min(n, start + step))
-                acc += term_values(t, B, rows) @ _block_weights(codes[rows], size)
+                acc += term_values(t, B, rows) @ _block_weights(
+                    codes[rows], size, None if wts is None else wts[rows])
             est, sd = acc.mean(axis=0), acc.std(axis=0, ddof=1)
             lo, hi = _interval(acc, ci_prob, ci_kind)
         parts.append(pd.DataFrame({"estimate": est, "std_error": sd, "ci_lower": lo,

@@ -111,13 +111,18 @@ class EffectsMixin:
         frame, encode, X, off = self._effect_rows(newdata)
         codes, n_groups, keys = self._groups(frame, by)
         built = terms(frame, encode, X, off)
+        # binomial counts / frequency weights: averages over the training rows are over the
+        # individuals (trials x weight per row), as on the expanded 0/1 rows
+        weights = self.model.design.weights  # type: ignore[attr-defined]
+        wts = weights if newdata is None and weights is not None and \
+            len(weights) == len(frame) else None
         if self.stores_draws:
             beta = self._beta  # type: ignore[attr-defined]
             table = draw_effects(built, beta.reshape(-1, beta.shape[-1]), ci_prob, ci_kind,
-                                 codes, n_groups)
+                                 codes, n_groups, wts=wts)
         else:
             table = point_effects(built, self._params, self._cov,  # type: ignore[attr-defined]
-                                  ci_prob, codes, n_groups)
+                                  ci_prob, codes, n_groups, wts=wts)
         reps = len(table) // (n_groups if codes is not None else len(frame))
         extra = keys if codes is not None else frame.reset_index(drop=True)
         extra = pd.concat([extra] * reps, ignore_index=True)
