@@ -22,6 +22,7 @@ __all__ = [
     "UnsupportedPriorError",
     "DataWarning",
     "SavedFileError",
+    "DistributedDataError",
 ]
 
 
@@ -104,3 +105,7 @@ class DataWarning(BayesLogitWarning):
 
 class SavedFileError(ValueError):
     """A file ``bl.load`` cannot read: not written by ``save()``, too new, or inconsistent."""
+
+
+class DistributedDataError(ValueError):
+    """Dask input that cannot be used as given, or an operation not available on Dask data."""

@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from .estimation.methods import Estimable
+from .errors import DistributedDataError
+from .spec.dask_data import design_from_dask_arrays, design_from_dask_frame, is_dask
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
@@ -109,8 +111,15 @@ class Logit(Estimable):
         event: Any = None,
         _design: Design | None = None,
     ) -> None:
-        design = _design if _design is not None else design_from_arrays(
-            endog, exog, offset, missing, event=event)
+        if _design is not None:
+            design = _design
+        elif is_dask(exog) or is_dask(endog):
+            if event is not None:
+                raise DistributedDataError("event= is not available for Dask arrays; recode "
+                                           "the response first: y = (y == level).astype(float).")
+            design = design_from_dask_arrays(endog, exog, offset, missing)
+        else:
+            design = design_from_arrays(endog, exog, offset, missing, event=event)
         super().__init__(design, priors, check_rank)
 
     @classmethod
@@ -174,8 +183,69 @@ class Logit(Estimable):
         >>> model.exog_names
         ['Intercept', 'x']
         """
-        design = design_from_formula(formula, data, offset=offset, missing=missing,
-                                     event=event)
+        if is_dask(data):
+            design = design_from_dask_frame(formula, data, offset=offset, missing=missing,
+                                            event=event)
+        else:
+            design = design_from_formula(formula, data, offset=offset, missing=missing,
+                                         event=event)
+        return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
+
+    @classmethod
+    def from_parquet(
+        cls,
+        path: Any,
+        formula: str,
+        priors: PriorsArg = None,
+        missing: MissingPolicy = "drop",
+        offset: str | None = None,
+        check_rank: bool = True,
+        event: Any = None,
+        *,
+        columns: list[str] | None = None,
+        categorize: bool = True,
+        persist: bool = True,
+        **read_kwargs: Any,
+    ) -> Logit:
+        """Build the model from Parquet files read by Dask (data beyond one machine's memory).
+
+        Parameters
+        ----------
+        path : str or list of str
+            Parquet file(s) or directory, local or remote (``"s3://bucket/claims/"``), as
+            ``dask.dataframe.read_parquet`` reads them.
+        formula, priors, missing, offset, check_rank, event
+            As for :meth:`from_formula` (``offset`` a column name).
+        columns : list of str, optional
+            Columns to read (by default all).
+        categorize : bool
+            Learn the categories of string and categorical columns the formula reads (one
+            pass over those columns) so they can be encoded per partition.
+        persist : bool
+            Keep the encoded blocks in the workers' memory for the fits (default); False
+            re-reads the files at every pass, so a worker holds about one partition.
+        **read_kwargs
+            Passed to ``dask.dataframe.read_parquet``.
+
+        Returns
+        -------
+        Logit
+            A model whose fits run as passes over the cluster (see ``Logit.fit``).
+
+        Raises
+        ------
+        DistributedDataError
+            Categorical columns without known categories when ``categorize=False``.
+        """
+        import dask.dataframe as dd
+
+        from .spec.dask_data import categorize_used
+
+        df = dd.read_parquet(path, columns=columns, **read_kwargs)
+        if categorize:
+            df = categorize_used(df, formula)
+        design = design_from_dask_frame(formula, df, offset=offset, missing=missing,
+                                        event=event, persist=persist)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
     @classmethod

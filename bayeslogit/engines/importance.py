@@ -165,6 +165,7 @@ def importance_sample(
     max_proposals: int | None = None,
     block_rows: int | None = None,
     mode: ModeResult | None = None,
+    posterior_fn: Any = None,
 ) -> Draws:
     r"""Posterior draws by PSIS from a multivariate-t proposal at the posterior mode.
 
@@ -191,6 +192,10 @@ def importance_sample(
         The posterior mode under ``prior_set`` on these data, when the caller has it
         (``fit(method="map").mode``); its ``neg_hessian`` is the proposal's precision, so
         neither the mode nor the Hessian is computed again. By default both are computed.
+    posterior_fn : callable, optional
+        ``posterior_fn(beta) -> log posterior`` of (P, k) proposals, when the data are held
+        elsewhere (:mod:`bayeslogit.engines.distributed`); needs ``mode``. By default
+        :func:`log_posterior` on ``X, y, offset``.
 
     Returns
     -------
@@ -227,7 +232,10 @@ def importance_sample(
     else:
         cap = check_count("max_proposals", max_proposals, max(m, _MIN_PSIS),
                           example=default_cap)
-    X, y, offset = check_arrays(X, y, offset, prior_set.k)
+    if posterior_fn is None:
+        X, y, offset = check_arrays(X, y, offset, prior_set.k)
+    elif mode is None:
+        raise ValueError("importance_sample with posterior_fn needs the mode (mode=...).")
     rng = np.random.default_rng(check_seed(random_seed))
     tol = _CAPPED_MASS_TOL / math.sqrt(m)
 
@@ -256,7 +264,8 @@ def importance_sample(
     total, target = 0, min(max(2 * m, _MIN_PROPOSALS), cap)
     while True:
         new, logq = _t_proposals(fit.params, chol, df, target - total, rng)
-        logp = log_posterior(X, y, offset, prior_set, new, block_rows=block_rows)
+        logp = log_posterior(X, y, offset, prior_set, new, block_rows=block_rows) \
+            if posterior_fn is None else posterior_fn(new)
         props.append(new)
         logps.append(logp)
         ratios.append(logp - logq)
@@ -297,7 +306,7 @@ def importance_sample(
                      "posterior probabilities from the draws may be off by that much.")
     accepted = bool(khat < KHAT_THRESHOLD and ess >= m and lost <= tol)
     return Draws(
-        beta=beta_all[idx].reshape(chains, draws, X.shape[1]),
+        beta=beta_all[idx].reshape(chains, draws, prior_set.k),
         sample_stats={"log_weight": lw[idx].reshape(chains, draws),
                       "lp": np.concatenate(logps)[idx].reshape(chains, draws)},
         info={"sampler": "importance (PSIS)", "sampling_time": time.perf_counter() - start,

@@ -25,6 +25,8 @@ temporary exists besides n-vectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -33,6 +35,8 @@ from ..conditioning import pow2_scale, step_converged
 from .outputs import NewtonResult
 
 FloatArray = NDArray[np.float64]
+#: one pass over the data at ``params``: (log-likelihood, score, information)
+Evaluator = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
 __all__ = ["NewtonResult", "newton_mle", "evaluate"]
 
@@ -140,6 +144,7 @@ def newton_mle(
     tol: float = 1e-8,
     ridge: float = 1e-10,
     max_halvings: int = 40,
+    evaluator: Evaluator | None = None,
 ) -> NewtonResult:
     r"""Maximise the logistic log-likelihood by statsmodels-compatible Newton iterations.
 
@@ -164,6 +169,10 @@ def newton_mle(
     maxiter, tol, ridge : statsmodels' ``maxiter=35``, ``tol=1e-8``, ``ridge_factor=1e-10``.
     max_halvings : int
         Cap on step halvings within one iteration.
+    evaluator : callable, optional
+        ``evaluator(params) -> (llf, score, information)``, one pass over data held
+        elsewhere (e.g. :mod:`bayeslogit.engines.distributed`); then ``X`` only gives the
+        shape and the result has no ``eta``. By default :func:`evaluate` on ``X``.
 
     Returns
     -------
@@ -172,8 +181,14 @@ def newton_mle(
     n, k = X.shape
     new = np.zeros(k) if start is None else np.asarray(start, dtype=float).copy()
     # two buffers for the linear predictor: the accepted iterate's and the candidate's
-    eta, eta_spare = np.empty(n), np.empty(n)
-    llf, grad, info = evaluate(new, X, y, offset, eta)
+    eta = eta_spare = None
+    if evaluator is None:
+        eta, eta_spare = np.empty(n), np.empty(n)
+
+    def evaluate_at(params: FloatArray, out: FloatArray | None):
+        return evaluate(params, X, y, offset, out) if evaluator is None else evaluator(params)
+
+    llf, grad, info = evaluate_at(new, eta)
     # at the zero start w = 1/4, so 2 sqrt(diag/n) is the column's root mean square
     scale = _column_scale(info, n)
     outer = n * scale[:, None] * scale[None, :]
@@ -198,7 +213,7 @@ def newton_mle(
         it += 1
         llf_old, grad_old, info_old, eta_old = llf, grad, info, eta
         eta = eta_spare
-        llf, grad, info = evaluate(new, X, y, offset, eta)
+        llf, grad, info = evaluate_at(new, eta)
         tries = 0
         # statsmodels takes the full step; halving only intervenes where it would go downhill.
         while (not np.isfinite(llf) or llf < llf_old - 1e-12 * max(1.0, abs(llf_old))) and (
@@ -206,7 +221,7 @@ def newton_mle(
         ):
             step = step / 2
             new = old + step
-            llf, grad, info = evaluate(new, X, y, offset, eta)
+            llf, grad, info = evaluate_at(new, eta)
             tries += 1
         halvings += tries
         eta_spare = eta_old
