@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from .estimation.methods import Estimable
 from .errors import DistributedDataError
-from .spec.dask_data import design_from_dask_arrays, design_from_dask_frame, is_dask
+from .estimation.methods import Estimable
+from .spec.dask_data import design_from_dask_arrays, is_dask
+from .spec.dask_frame import design_from_dask_frame
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
@@ -239,7 +240,7 @@ class Logit(Estimable):
         """
         import dask.dataframe as dd
 
-        from .spec.dask_data import categorize_used
+        from .spec.dask_frame import categorize_used
 
         df = dd.read_parquet(path, columns=columns, **read_kwargs)
         if categorize:

@@ -44,7 +44,7 @@ __all__ = ["run_pass", "newton_evaluator", "fit_newton", "null_loglik", "pred_ta
 
 
 def shape_only(n: int, k: int) -> FloatArray:
-    """A read-only (n, k) array of zeros taking no memory: the shape the engines read."""
+    """Return a read-only (n, k) array of zeros taking no memory (the shape engines read)."""
     return np.broadcast_to(np.zeros(1), (n, k))
 
 
@@ -61,7 +61,7 @@ def run_pass(blocks: Sequence[Any], fn: Callable[..., Any], *args: Any,
 
 # ---------------------------------------------------------------------- per-block kernels
 def block_evaluate(block: tuple, params: FloatArray, ones: bool = False) -> tuple:
-    """Log-likelihood, score and information of one block (``ones``: the constant model)."""
+    """Evaluate one block: llf, score, information (``ones``: the constant model)."""
     X, y, off = block[0], block[1], block[2]
     if ones:
         X = np.ones((len(y), 1))
@@ -78,7 +78,7 @@ def _sum_parts(parts: list[tuple]) -> tuple[float, FloatArray, FloatArray]:
 
 
 def newton_evaluator(blocks: Sequence[Any], ones: bool = False) -> Callable:
-    """One pass at ``params``: the summed (llf, score, information) over the blocks."""
+    """Return a function making one pass at ``params``: summed (llf, score, information)."""
     count = [0]
 
     def evaluator(params: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -98,7 +98,7 @@ def fit_newton(blocks: Sequence[Any], n: int, k: int, **settings: Any) -> Newton
 
 
 def null_loglik(blocks: Sequence[Any], n: int) -> float:
-    """Log-likelihood of the constant-only model with the same offset (Newton, as in memory)."""
+    """Return the log-likelihood of the constant-only model with the same offset."""
     return newton_mle(shape_only(n, 1), np.broadcast_to(np.zeros(1), (n,)), None, maxiter=100,
                       evaluator=newton_evaluator(blocks, ones=True)).llf
 
@@ -115,38 +115,38 @@ def _probabilities(block: tuple, params: FloatArray) -> FloatArray:
 
 
 def block_pred_table(block: tuple, params: FloatArray, threshold: float) -> FloatArray:
-    """Confusion counts of one block."""
+    """Count one block's confusion matrix."""
     pred = _probabilities(block, params) > threshold
     return np.histogram2d(block[1], pred, bins=[[0, 0.5, 1], [0, 0.5, 1]])[0]
 
 
 def pred_table(blocks: Sequence[Any], params: FloatArray, threshold: float) -> FloatArray:
-    """The confusion matrix ``[[TN, FP], [FN, TP]]`` summed over blocks."""
+    """Return the confusion matrix ``[[TN, FP], [FN, TP]]`` summed over blocks."""
     return np.sum(run_pass(blocks, block_pred_table, params, threshold, what="pred_table"),
                   axis=0)
 
 
 def block_score_cross(block: tuple, params: FloatArray) -> FloatArray:
-    """:math:`S^\\top S` of one block's observation scores :math:`(y - p)x`."""
+    r"""Cross-product :math:`S^\top S` of one block's scores :math:`(y - p)x`."""
     S = block[0] * (block[1] - _probabilities(block, params))[:, None]
     return S.T @ S
 
 
 def score_crossproduct(blocks: Sequence[Any], params: FloatArray) -> FloatArray:
-    """:math:`\\sum_i s_i s_i^\\top` over all rows (the HC0 meat)."""
+    r"""Sum :math:`s_i s_i^\top` over all rows (the HC0 meat)."""
     return np.sum(run_pass(blocks, block_score_cross, params, what="score cross-product"),
                   axis=0)
 
 
 def block_cluster_sums(block: tuple, params: FloatArray, groups: Any) -> pd.DataFrame:
-    """Per-cluster sums of one block's observation scores."""
+    """Sum one block's observation scores per cluster."""
     S = block[0] * (block[1] - _probabilities(block, params))[:, None]
     return pd.DataFrame(S).groupby(np.asarray(groups), sort=False).sum()
 
 
 def cluster_score_sums(blocks: Sequence[Any], params: FloatArray,
                        group_blocks: Sequence[Any]) -> FloatArray:
-    """Cluster sums of the scores, (G, k): summed per block, then across blocks."""
+    """Sum the scores per cluster, (G, k): per block, then across blocks."""
     import dask
 
     start = time.perf_counter()
@@ -157,19 +157,19 @@ def cluster_score_sums(blocks: Sequence[Any], params: FloatArray,
 
 
 def block_loglik_sums(block: tuple, beta: FloatArray) -> FloatArray:
-    """Summed log-likelihood of one block at each row of ``beta`` (proposals x block)."""
+    """Sum one block's log-likelihood at each row of ``beta`` (proposals x block)."""
     return loglike_sums(beta, block[0], block[1], block[2])
 
 
 def loglik_sums(blocks: Sequence[Any], beta: FloatArray) -> FloatArray:
-    """Summed log-likelihood at each of the (P, k) coefficient rows, over all blocks."""
+    """Sum the log-likelihood at each of the (P, k) coefficient rows over all blocks."""
     parts = run_pass(blocks, block_loglik_sums, np.ascontiguousarray(beta),
                      what=f"log-likelihood of {beta.shape[0]} proposals")
     return np.sum(parts, axis=0)
 
 
 def block_abs_sums(block: tuple, M: FloatArray) -> FloatArray:
-    """Column sums of :math:`|XM|` for one block."""
+    r"""Sum :math:`|XM|` over one block's rows."""
     return np.abs(block[0] @ M).sum(axis=0)
 
 
@@ -190,7 +190,7 @@ class BlockMapProblem(MapProblem):
         self._evaluate = newton_evaluator(blocks)
 
     def eta(self, theta: FloatArray) -> FloatArray:
-        """A neutral stand-in for the linear predictor (see :meth:`state`)."""
+        """Return a neutral stand-in for the linear predictor (see :meth:`state`)."""
         return np.zeros(1)
 
     def _prior_terms(self, theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -204,12 +204,12 @@ class BlockMapProblem(MapProblem):
         return lp, gp, hp
 
     def objective(self, theta: FloatArray, eta: Any = None) -> float:
-        """Negative log posterior at ``theta`` (one pass)."""
+        """Return the negative log posterior at ``theta`` (one pass)."""
         llf = self._evaluate(self.M @ theta)[0]
         return -llf - self._prior_terms(theta)[0]
 
     def state(self, theta: FloatArray) -> tuple:
-        """As :meth:`MapProblem.state`, from one pass."""
+        """Return :meth:`MapProblem.state` from one pass."""
         llf, grad, info = self._evaluate(self.M @ theta)
         lp, gp, hp = self._prior_terms(theta)
         g = -(self.M.T @ grad) - gp

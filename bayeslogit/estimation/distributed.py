@@ -103,7 +103,7 @@ def _covariance(model: ModelSpec, cov_type: str, cov_kwds: Any, params: np.ndarr
 def fit_mle(model: ModelSpec, cov_type: str = "nonrobust", cov_kwds: dict | None = None,
             maxiter: int = 35, tol: float = 1e-8, ridge_factor: float = 1e-10,
             start_params: Any = None, check_separation: bool = True) -> DaskMLEResults:
-    """The MLE by Newton passes (arguments as :func:`~bayeslogit.estimation.point.fit_mle`).
+    """Fit the MLE by Newton passes (arguments as :func:`~bayeslogit.estimation.point.fit_mle`).
 
     The separation screen needs the rows, so on Dask data a fit that does not converge
     warns (naming separation as a possible cause) instead of running the exact test.
@@ -151,7 +151,7 @@ def _solve_map(model: ModelSpec, prior_set: Any, start: Any, tol: float, maxiter
 
 def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,
             start_params: Any = None) -> DaskMAPResults:
-    """The posterior mode by passes (as :func:`~bayeslogit.estimation.point.fit_map`)."""
+    """Find the posterior mode by passes (as :func:`~bayeslogit.estimation.point.fit_map`)."""
     from ..results.distributed import DaskMAPResults
 
     ps = model.prior_set
@@ -172,7 +172,7 @@ def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,
 
 def _draws_tree(model: ModelSpec, beta: np.ndarray, sample_stats: dict | None,
                 attrs: dict) -> Any:
-    """The DataTree of draws without the rows (no observed or constant data on Dask)."""
+    """Build the DataTree of draws without the rows (no observed or constant data)."""
     import arviz_base as az
 
     d = model.design
@@ -192,14 +192,13 @@ def _draws_tree(model: ModelSpec, beta: np.ndarray, sample_stats: dict | None,
 
 def fit_laplace(model: ModelSpec, draws: int = 1000, chains: int = 4, random_seed: Any = None,
                 maxiter: int = 100, tol: float = 1e-8) -> LaplaceResults:
-    """The Laplace approximation at the mode found by passes (smooth priors)."""
+    """Approximate the posterior by a Gaussian at the mode found by passes.
+
+    The settings were checked by :func:`~bayeslogit.estimation.point.fit_laplace`.
+    """
     from ..results.map import LaplaceResults
     from ..results.mode import asymptotic_draws
-    from .point import check_settings
 
-    checked = check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol,
-                             random_seed=random_seed)
-    draws, chains, maxiter = checked["draws"], checked["chains"], checked["maxiter"]
     if model.prior_set.any_laplace:
         raise DistributedDataError(
             "The Laplace approximation under Laplace (L1) priors draws the zero coefficients "
@@ -237,7 +236,7 @@ def refuse_sampler(name: str) -> None:
 def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 4,
            sampler: str = "auto", random_seed: Any = None, progressbar: bool = True,
            **kwargs: Any) -> PosteriorResults:
-    """Importance sampling at the mode with the proposals' log-likelihoods per block.
+    """Sample by importance sampling at the mode, the log-likelihoods summed per block.
 
     ``sampler`` "is" or "auto" (which is importance sampling here); "nuts" and "gibbs" are
     refused (:func:`refuse_sampler`).

@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..engines.distributed import newton_evaluator, null_loglik, pred_table
 from ..errors import DistributedDataError
-from ..spec.dask_data import encode_partition, is_dask
+from ..spec.dask_data import is_dask
+from ..spec.dask_frame import encode_partition
 from ..validation import PredictKind
 from .map import MAPResults
 from .mle import MLEResults
@@ -31,7 +32,7 @@ def _block_linear(X: np.ndarray, params: np.ndarray, off: np.ndarray | None = No
 
 
 def lazy_linear_predictor(X: Any, params: np.ndarray, offset: Any = None) -> Any:
-    """``X @ params + offset`` as a Dask array, block by block."""
+    """Return ``X @ params + offset`` as a Dask array, block by block."""
     import dask.array as da
 
     X = X.rechunk({1: -1})

@@ -1,4 +1,4 @@
-"""Dask input: arrays and DataFrames turned into a :class:`DaskDesign` with one pass.
+r"""Dask input: arrays and DataFrames turned into a :class:`DaskDesign` with one pass.
 
 The data stay on the cluster as row blocks, each a tuple ``(X, y, offset)`` of float arrays
 (a Dask array's row chunks, a DataFrame's partitions encoded through the formula). Building
@@ -15,7 +15,6 @@ Dask is imported only here and in the distributed engine, on first use.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,15 +24,13 @@ from numpy.typing import NDArray
 
 from ..conditioning import check_magnitudes
 from ..errors import DistributedDataError, MissingDataError, RankDeficiencyError
-from .columns import check_missing_policy, outcome_to_float
+from .columns import check_missing_policy
 from .design import Design
-from .formula import design_from_formula, encode_formula_data
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["is_dask", "DaskDesign", "design_from_dask_arrays", "design_from_dask_frame",
-           "check_rank_gram", "gram_rank", "categorize_used", "encode_partition",
-           "prepare_block", "block_facts"]
+__all__ = ["is_dask", "DaskDesign", "design_from_dask_arrays", "finish_design",
+           "check_rank_gram", "gram_rank", "prepare_block", "block_facts"]
 
 
 def is_dask(obj: Any) -> bool:
@@ -108,14 +105,14 @@ _GRAM_RANK_TOL = 1e-12
 
 
 def gram_rank(gram: FloatArray, n: int) -> int:
-    """Column rank from a Gram matrix (eigenvalues of its Jacobi-scaled form)."""
+    """Return the column rank from a Gram matrix (eigenvalues of its scaled form)."""
     evals = np.linalg.eigvalsh(_scaled_gram(gram)[0])
     top = evals[-1] if evals.size else 0.0
     return int(np.sum(evals > _GRAM_RANK_TOL * top)) if top > 0 else 0
 
 
 def check_rank_gram(gram: FloatArray, names: tuple[str, ...], n: int) -> None:
-    """Refuse a design whose Gram matrix :math:`X^\\top X` shows collinear columns.
+    r"""Refuse a design whose Gram matrix :math:`X^\top X` shows collinear columns.
 
     Raises
     ------
@@ -163,7 +160,7 @@ def prepare_block(raw: tuple, sources: tuple[str, ...], drop: bool) -> tuple:
 
 
 def block_facts(block: tuple) -> dict[str, Any]:
-    """The construction pass on one prepared block (see the module docstring)."""
+    """Run the construction pass on one prepared block (see the module docstring)."""
     X, y, off, facts = block
     n, k = X.shape
     ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y)
@@ -215,10 +212,15 @@ def _check_facts(f: dict[str, Any], sources: tuple[str, ...], missing: str, endo
                          "y = (y == 1).astype(float).")
 
 
-def _finish(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, endog: str, has_offset: bool,
+def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, endog: str,
+            has_offset: bool,
             missing: str, persist: bool, remedy: str, intercept: int | None | str = "detect",
             **design_kwargs: Any) -> DaskDesign:
-    """Prepare the blocks, run the construction pass and assemble the design."""
+    """Prepare the blocks, run the construction pass and assemble the design.
+
+    ``raw_blocks`` are Delayed ``(X, y, offset)`` tuples; ``names`` None names the columns
+    as statsmodels names numpy columns once the intercept is found.
+    """
     import dask
     import dask.array as da
 
@@ -319,111 +321,5 @@ def design_from_dask_arrays(endog: Any, exog: Any, offset: Any = None, missing: 
     xs, ys = X.to_delayed().ravel(), y.to_delayed().ravel()
     os_ = off.to_delayed().ravel() if off is not None else [None] * len(xs)
     raw = [dask.delayed(tuple)([xb, yb, ob]) for xb, yb, ob in zip(xs, ys, os_, strict=True)]
-    return _finish(raw, None, X.shape[1], "y", off is not None, missing, persist,
+    return finish_design(raw, None, X.shape[1], "y", off is not None, missing, persist,
                    "bl.Logit(y, X, missing='drop')")
-
-
-# ---------------------------------------------------------------------------- DataFrames
-def _used_columns(formula: str, columns: list[str]) -> list[str]:
-    return [c for c in columns if re.search(rf"(?<![\w.]){re.escape(str(c))}(?![\w])", formula)]
-
-
-def _check_categories(frame: Any, used: list[str]) -> None:
-    unknown = [c for c in used if _unknown_categories(frame, c)]
-    if unknown:
-        raise DistributedDataError(
-            f"Column(s) {unknown} of the Dask DataFrame have no known categories, so their "
-            "encoding cannot be learned from the metadata (a partition may lack a level). "
-            f"Make the categories known first: df = df.categorize(columns={unknown!r}).")
-
-
-def categorize_used(frame: Any, formula: str) -> Any:
-    """Learn the categories of the string and categorical columns ``formula`` reads."""
-    used = _used_columns(formula, [str(c) for c in frame.columns])
-    todo = [c for c in used if _unknown_categories(frame, c)]
-    return frame.categorize(columns=todo) if todo else frame
-
-
-def _unknown_categories(frame: Any, c: str) -> bool:
-    dtype = frame.dtypes[c]
-    if isinstance(dtype, pd.CategoricalDtype):
-        return not frame[c].cat.known
-    return bool(pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype))
-
-
-def _sample_frame(meta: pd.DataFrame, used: list[str]) -> pd.DataFrame:
-    """A small frame with every category of every categorical column, 0/1 elsewhere."""
-    sizes = [len(meta[c].cat.categories) for c in used
-             if isinstance(meta.dtypes[c], pd.CategoricalDtype)]
-    m = max([2, *sizes])
-    cols = {}
-    for c in used:
-        dtype = meta.dtypes[c]
-        if isinstance(dtype, pd.CategoricalDtype):
-            cats = list(dtype.categories)
-            cols[c] = pd.Categorical([cats[i % len(cats)] for i in range(m)], dtype=dtype)
-        elif pd.api.types.is_bool_dtype(dtype):
-            cols[c] = pd.array([i % 2 == 0 for i in range(m)], dtype=dtype)
-        else:
-            cols[c] = pd.array([float(i % 2) for i in range(m)]).astype(dtype)
-    return pd.DataFrame(cols)
-
-
-def encode_partition(part: pd.DataFrame, design: Design, response: str, event: Any,
-                     offset_column: str | None) -> tuple:
-    """Encode one partition through the learned formula: ``(X, y, offset)``, NaN if missing."""
-    X, term = encode_formula_data(design, part)
-    y = outcome_to_float(part[response], response, event, "event={event!r}")
-    off = None
-    if offset_column is not None:
-        off = part[offset_column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    if term is not None:
-        off = term if off is None else off + term
-    return X, np.asarray(y, dtype=float), off
-
-
-def design_from_dask_frame(formula: str, data: Any, offset: Any = None, missing: str = "drop",
-                           event: Any = None, persist: bool = True) -> DaskDesign:
-    """Encode a Dask DataFrame through a formula, the encoding learned from its metadata.
-
-    Returns
-    -------
-    DaskDesign
-
-    Raises
-    ------
-    DistributedDataError
-        Categorical columns without known categories (the remedy is ``df.categorize``),
-        stateful transforms, a response that is not a column, an array ``offset``.
-    """
-    import dask
-
-    check_missing_policy(missing)
-    if offset is not None and not isinstance(offset, str):
-        raise DistributedDataError("With a Dask DataFrame, offset must name a column of it, "
-                                   f"e.g. offset='exposure'; got {type(offset).__name__}.")
-    columns = [str(c) for c in data.columns]
-    used = _used_columns(formula, columns)
-    _check_categories(data, used)
-    meta = data._meta if hasattr(data, "_meta") else data.head(0)
-    sample = design_from_formula(formula, _sample_frame(meta, used), missing="drop",
-                                 event=event)
-    if getattr(sample.model_spec, "transform_state", None):
-        raise DistributedDataError(
-            f"The formula {formula!r} uses a stateful transform (such as center() or scale()), "
-            "which would learn its state from a single partition; compute the transformed "
-            "column on the DataFrame first.")
-    response = formula.split("~")[0].strip()
-    if response not in columns:
-        raise DistributedDataError(f"With a Dask DataFrame the response must be a column; got "
-                                   f"{response!r}. Compute it as a column first.")
-    parts = data.to_delayed()
-    raw = [dask.delayed(encode_partition)(p, sample, response, event, offset)
-           for p in parts]
-    has_offset = offset is not None or bool(sample.offset_terms)
-    return _finish(raw, sample.exog_names, len(sample.exog_names), sample.endog_name, has_offset, missing, persist,
-                   f"bl.Logit.from_formula({formula!r}, df, missing='drop')",
-                   intercept=sample.intercept_index, formula=formula,
-                   model_spec=sample.model_spec,
-                   categorical_levels=sample.categorical_levels, event=event,
-                   offset_column=offset, offset_terms=sample.offset_terms, exog_named=True)
