@@ -38,7 +38,7 @@ from .outputs import ModeResult, NewtonResult
 FloatArray = NDArray[np.float64]
 LOG = logging.getLogger("bayeslogit.distributed")
 
-__all__ = ["run_pass", "newton_evaluator", "fit_newton", "null_loglik", "pred_table",
+__all__ = ["run_pass", "zero_evaluation", "newton_evaluator", "fit_newton", "null_loglik", "pred_table",
            "score_crossproduct", "cluster_score_sums", "loglik_sums", "BlockMapProblem",
            "fit_map_blocks", "shape_only"]
 
@@ -48,13 +48,50 @@ def shape_only(n: int, k: int) -> FloatArray:
     return np.broadcast_to(np.zeros(1), (n, k))
 
 
+#: an argument larger than this (bytes) is sent to the cluster once per pass, not per block
+_SCATTER_BYTES = 2**16
+
+
+def _block_futures(blocks: Sequence[Any]) -> list[Any] | None:
+    """Return the futures of blocks persisted on a ``distributed`` cluster, else None."""
+    try:
+        from distributed import futures_of
+    except ImportError:  # Dask without distributed: the local schedulers
+        return None
+    futures = []
+    for block in blocks:
+        found = futures_of(block)
+        if len(found) != 1 or found[0].key != getattr(block, "key", None):
+            return None
+        futures.append(found[0])
+    return futures
+
+
+def _apply(block: tuple, fn: Callable[..., Any], args: tuple) -> Any:
+    return fn(block, *args)
+
+
 def run_pass(blocks: Sequence[Any], fn: Callable[..., Any], *args: Any,
              what: str = "pass") -> list[Any]:
-    """``[fn(block, *args) for block in blocks]`` on the cluster, in block order."""
+    """``[fn(block, *args) for block in blocks]`` on the cluster, in block order.
+
+    Blocks persisted on a ``distributed`` cluster are passed as their futures to one task
+    each (``client.map``; no graph is built); otherwise (``persist=False``, or Dask's local
+    schedulers) the pass is ``dask.compute`` over the blocks' graphs. Large arguments
+    (the proposals of importance sampling) are scattered to the workers once per pass.
+    """
     import dask
 
     start = time.perf_counter()
-    parts = dask.compute(*[dask.delayed(fn)(b, *args) for b in blocks])
+    futures = _block_futures(blocks)
+    if futures:
+        client = futures[0].client
+        sent = tuple(client.scatter(a, broadcast=True, hash=False)
+                     if isinstance(a, np.ndarray) and a.nbytes > _SCATTER_BYTES else a
+                     for a in args)
+        parts = client.gather(client.map(_apply, futures, fn=fn, args=sent, pure=False))
+    else:
+        parts = dask.compute(*[dask.delayed(fn)(b, *args) for b in blocks])
     LOG.info("%s over %d blocks: %.3f s", what, len(blocks), time.perf_counter() - start)
     return list(parts)
 
@@ -77,13 +114,35 @@ def _sum_parts(parts: list[tuple]) -> tuple[float, FloatArray, FloatArray]:
     return float(llf), grad, info
 
 
-def newton_evaluator(blocks: Sequence[Any], ones: bool = False) -> Callable:
-    """Return a function making one pass at ``params``: summed (llf, score, information)."""
+Evaluation = tuple[float, FloatArray, FloatArray]
+
+
+def zero_evaluation(n: int, gram: FloatArray, score: FloatArray) -> Evaluation:
+    r"""Return the evaluation at zero coefficients without offset, from construction facts.
+
+    There :math:`p = 1/2` for every row, so the log-likelihood is :math:`-n\log 2`, the
+    score :math:`X^\top(y - 1/2)` and the information :math:`X^\top X / 4` (exact: a power
+    of two), which saves the Newton fit's first pass.
+    """
+    return -n * float(np.log(2.0)), np.array(score, dtype=float), gram / 4.0
+
+
+def newton_evaluator(blocks: Sequence[Any], ones: bool = False,
+                     at_zero: Evaluation | None = None) -> Callable:
+    """Return a function making one pass at ``params``: summed (llf, score, information).
+
+    ``at_zero`` is the evaluation at zero coefficients if already known
+    (:func:`zero_evaluation`): asked there, the function returns it without a pass.
+    """
     count = [0]
 
-    def evaluator(params: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+    def evaluator(params: FloatArray) -> Evaluation:
+        params = np.asarray(params, dtype=float)
+        if at_zero is not None and not params.any():
+            LOG.info("evaluation at zero: from the construction pass")
+            return at_zero[0], at_zero[1].copy(), at_zero[2].copy()
         count[0] += 1
-        out = _sum_parts(run_pass(blocks, block_evaluate, np.asarray(params), ones,
+        out = _sum_parts(run_pass(blocks, block_evaluate, params, ones,
                                   what=f"Newton evaluation {count[0]}"))
         LOG.info("evaluation %d: log-likelihood %.10g", count[0], out[0])
         return out
@@ -91,16 +150,25 @@ def newton_evaluator(blocks: Sequence[Any], ones: bool = False) -> Callable:
     return evaluator
 
 
-def fit_newton(blocks: Sequence[Any], n: int, k: int, **settings: Any) -> NewtonResult:
-    """:func:`~bayeslogit.engines.newton.newton_mle` with one pass per evaluation."""
+def fit_newton(blocks: Sequence[Any], n: int, k: int, at_zero: Evaluation | None = None,
+               **settings: Any) -> NewtonResult:
+    """:func:`~bayeslogit.engines.newton.newton_mle` with one pass per evaluation.
+
+    ``at_zero`` as for :func:`newton_evaluator` (used when the fit starts at zero).
+    """
     return newton_mle(shape_only(n, k), np.broadcast_to(np.zeros(1), (n,)), None,
-                      evaluator=newton_evaluator(blocks), **settings)
+                      evaluator=newton_evaluator(blocks, at_zero=at_zero), **settings)
 
 
-def null_loglik(blocks: Sequence[Any], n: int) -> float:
-    """Return the log-likelihood of the constant-only model with the same offset."""
+def null_loglik(blocks: Sequence[Any], n: int, y_sum: float | None = None) -> float:
+    """Return the log-likelihood of the constant-only model with the same offset.
+
+    ``y_sum`` (the response's sum; only without offset) gives the first evaluation.
+    """
+    at_zero = None if y_sum is None else zero_evaluation(n, np.array([[float(n)]]),
+                                                         np.array([y_sum - n / 2]))
     return newton_mle(shape_only(n, 1), np.broadcast_to(np.zeros(1), (n,)), None, maxiter=100,
-                      evaluator=newton_evaluator(blocks, ones=True)).llf
+                      evaluator=newton_evaluator(blocks, ones=True, at_zero=at_zero)).llf
 
 
 def _eta(block: tuple, params: FloatArray) -> FloatArray:
@@ -183,11 +251,12 @@ class BlockMapProblem(MapProblem):
     """
 
     def __init__(self, blocks: Sequence[Any], n: int, y: Any, offset: Any, M: FloatArray,
-                 abs_sums: FloatArray, prior_set: PriorSet, scale: FloatArray) -> None:
+                 abs_sums: FloatArray, prior_set: PriorSet, scale: FloatArray,
+                 at_zero: Evaluation | None = None) -> None:
         super().__init__(abs_sums[None, :], y, offset, prior_set, scale)
         self.blocks, self.M, self.n = blocks, M, n
         self.ridge = RIDGE * n
-        self._evaluate = newton_evaluator(blocks)
+        self._evaluate = newton_evaluator(blocks, at_zero=at_zero)
 
     def eta(self, theta: FloatArray) -> FloatArray:
         """Return a neutral stand-in for the linear predictor (see :meth:`state`)."""
@@ -226,8 +295,10 @@ class BlockMapProblem(MapProblem):
 
 def fit_map_blocks(blocks: Sequence[Any], n: int, gram: FloatArray, prior_set: PriorSet,
                    *, start: FloatArray | None = None, tol: float = 1e-8,
-                   maxiter: int = 100) -> ModeResult:
+                   maxiter: int = 100, at_zero: Evaluation | None = None) -> ModeResult:
     """:func:`~bayeslogit.engines.map.fit_map` (smooth and Laplace priors) over blocks.
+
+    ``at_zero`` as for :func:`newton_evaluator`.
 
     Raises
     ------
@@ -251,7 +322,8 @@ def fit_map_blocks(blocks: Sequence[Any], n: int, gram: FloatArray, prior_set: P
                 f"{[prior_set.names[j] for j in flat]}; drop a collinear column or give these "
                 "coefficients a proper prior such as bl.Normal(0, 2.5).")
     abs_sums = np.sum(run_pass(blocks, block_abs_sums, M, what="column sums"), axis=0)
-    prob = BlockMapProblem(blocks, n, np.zeros(1), None, M, abs_sums, prior_set, scale)
+    prob = BlockMapProblem(blocks, n, np.zeros(1), None, M, abs_sums, prior_set, scale,
+                           at_zero)
     theta, it, ok, F, kkt, H, msg = solve_problem(prob, prior_set.to_working(b0) * scale,
                                                   tol, maxiter)
     active = ~(prob.l1 & (theta == prob.mu)) if prob.l1.any() else None

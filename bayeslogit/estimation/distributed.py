@@ -35,6 +35,14 @@ def _inverse(info: np.ndarray) -> np.ndarray:
     return np.full_like(info, np.nan) if inv is None else inv
 
 
+def _at_zero(model: ModelSpec) -> Any:
+    """The evaluation at zero coefficients from the construction pass (None with an offset)."""
+    d = model.design
+    if d.score_at_zero is None:
+        return None
+    return engine.zero_evaluation(d.nobs, d.gram, d.score_at_zero)
+
+
 def _group_blocks(model: ModelSpec, groups: Any) -> list[Any]:
     import dask.array as da
 
@@ -116,8 +124,8 @@ def fit_mle(model: ModelSpec, cov_type: str = "nonrobust", cov_kwds: dict | None
     if start is not None and (start.shape != (k,) or not np.all(np.isfinite(start))):
         raise ValueError(f"start_params must be {k} finite values for {list(d.exog_names)}; "
                          f"got {start_params!r}.")
-    res = engine.fit_newton(d.blocks, d.nobs, k, start=start, maxiter=maxiter, tol=tol,
-                            ridge=ridge_factor)
+    res = engine.fit_newton(d.blocks, d.nobs, k, at_zero=_at_zero(model), start=start,
+                            maxiter=maxiter, tol=tol, ridge=ridge_factor)
     info_inv = _inverse(res.information)
     if not np.all(np.isfinite(info_inv)):
         cond, cols = collinearity(res.information, d.exog_names)
@@ -146,7 +154,7 @@ def _solve_map(model: ModelSpec, prior_set: Any, start: Any, tol: float, maxiter
             "available on Dask data; use normal priors (priors=bl.Normal(0, 2.5)) or fit "
             "in memory.")
     return engine.fit_map_blocks(d.blocks, d.nobs, d.gram, prior_set, start=start, tol=tol,
-                                 maxiter=maxiter)
+                                 maxiter=maxiter, at_zero=_at_zero(model))
 
 
 def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,

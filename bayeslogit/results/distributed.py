@@ -145,7 +145,7 @@ class DaskMLEResults(_DaskPredictions, MLEResults):
     def llnull(self) -> float:
         """Log-likelihood of the constant-only model with the same offset (one pass each)."""
         d = self.model.design
-        return null_loglik(d.blocks, d.nobs)
+        return null_loglik(d.blocks, d.nobs, None if d.score_at_zero is None else d.y_sum)
 
     def pred_table(self, threshold: float = 0.5) -> np.ndarray:
         """Return the confusion matrix ``[[TN, FP], [FN, TP]]``, summed over blocks.

@@ -4,7 +4,8 @@ The data stay on the cluster as row blocks, each a tuple ``(X, y, offset)`` of f
 (a Dask array's row chunks, a DataFrame's partitions encoded through the formula). Building
 the design runs one pass over the blocks: missing and infinite values per source, the
 response's range, the Gram matrix :math:`X^\top X` (the rank check), the column extremes
-(the magnitude check) and the column means and standard deviations (prior autoscaling).
+(the magnitude check), the column means and standard deviations (prior autoscaling) and the
+score at zero coefficients (with the Gram matrix, the Newton fit's first evaluation).
 Under ``missing="drop"`` each block drops its incomplete rows itself. With ``persist=True``
 (the default) the prepared blocks are persisted on the workers once and every later pass
 reads them there; with ``persist=False`` every pass recomputes them from the source, so a
@@ -15,7 +16,7 @@ Dask is imported only here and in the distributed engine, on first use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,8 @@ class DaskDesign(Design):
     ``X``, ``y`` and ``offset`` are Dask arrays with known chunks (for lazy products such as
     predictions); the engines read ``blocks``, one Delayed tuple per row block. The one-pass
     facts (``gram``, column extremes, means and standard deviations, whether y is 0/1)
-    replace the in-memory scans of :class:`Design`.
+    replace the in-memory scans of :class:`Design`; without an offset, ``gram`` and
+    ``score_at_zero`` (:math:`X^\top(y - 1/2)`) are also the first Newton evaluation.
     """
 
     blocks: tuple = ()
@@ -59,7 +61,7 @@ class DaskDesign(Design):
     y_binary: bool = True
     y_sum: float = 0.0
     persisted: bool = True
-    extra: dict = field(default_factory=dict)
+    score_at_zero: FloatArray | None = None
 
     @property
     def nobs(self) -> int:
@@ -139,48 +141,93 @@ def check_rank_gram(gram: FloatArray, names: tuple[str, ...], n: int) -> None:
 
 
 # ------------------------------------------------------------------------ per-block work
-def prepare_block(raw: tuple, sources: tuple[str, ...], drop: bool) -> tuple:
+#: bytes of X per slice of the construction kernel: its temporaries stay in cache
+_SLICE_BYTES = 2**21
+
+
+def _finite_counts(a: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per column of a 2-d array: NaN count, infinite count, and the rows with a NaN."""
+    nan = np.isnan(a)
+    return nan.sum(axis=0), np.isinf(a).sum(axis=0), nan.any(axis=1)
+
+
+def prepare_block(raw: tuple, drop: bool, facts: bool = True) -> tuple:
     """Return ``(X, y, offset, facts)`` of one block, incomplete rows dropped if ``drop``.
 
-    ``sources`` names the columns of ``[X | y | offset]`` for the missing-value counts.
+    ``facts`` (a dict, or None when ``facts=False``) are the block's part of the
+    construction pass (see the module docstring and :func:`block_facts`). Arrays that are
+    already contiguous float64 are not copied, so a persisted block shares the memory of
+    its source chunk. A block whose column sums are finite has no NaN or infinite value (a
+    NaN or an infinity makes its column's sum non-finite), so the element-wise scans run
+    only on blocks that have some.
     """
     X, y, off = raw
-    parts = [X, y[:, None]] + ([off[:, None]] if off is not None else [])
-    full = np.hstack(parts)
-    nan = np.isnan(full)
-    inf = np.isinf(full)
-    facts = {"rows": len(y), "nan": nan.sum(axis=0), "inf": inf.sum(axis=0)}
-    bad = nan.any(axis=1)
-    if drop and bad.any():
-        keep = ~bad
-        X, y = X[keep], y[keep]
-        off = off[keep] if off is not None else None
     X = np.ascontiguousarray(X, dtype=float)
-    return X, np.ascontiguousarray(y, dtype=float), off, facts
+    y = np.ascontiguousarray(y, dtype=float).reshape(-1)
+    off = None if off is None else np.ascontiguousarray(off, dtype=float).reshape(-1)
+    if X.ndim == 1:
+        X = X[:, None]
+    rows, k = len(y), X.shape[1]
+    sums = X.sum(axis=0)
+    extras = [y] + ([off] if off is not None else [])
+    clean = bool(np.isfinite(sums).all()) and all(np.isfinite(v.sum()) for v in extras)
+    sources = k + len(extras)
+    if clean:
+        nan, inf, bad = np.zeros(sources, dtype=int), np.zeros(sources, dtype=int), None
+    else:
+        nan, inf, bad = _finite_counts(np.column_stack([X, *extras]))
+        if drop and bad.any():
+            keep = ~bad
+            X, y = X[keep], y[keep]
+            off = off[keep] if off is not None else None
+            bad, sums = None, X.sum(axis=0)
+    info = None
+    if facts:
+        info = {"rows": rows, "nan": nan, "inf": inf, **block_facts(X, y, bad, sums)}
+    return X, y, off, info
 
 
-def block_facts(block: tuple) -> dict[str, Any]:
-    """Run the construction pass on one prepared block (see the module docstring)."""
-    X, y, off, facts = block
+def block_facts(X: FloatArray, y: FloatArray, bad: Any = None,
+                sums: FloatArray | None = None) -> dict[str, Any]:
+    r"""Return one block's construction facts over its complete rows (``bad`` marks others).
+
+    The Gram matrix :math:`X^\top X`, the column extremes, sums and centred sums of squares
+    (per slice of rows, about 2 MB each), the response's range, its sum, and the score at
+    zero coefficients :math:`X^\top(y - 1/2)` (the first Newton evaluation without offset).
+    """
+    rows = len(y)
+    if bad is not None and bad.any():
+        X, y = X[~bad], y[~bad]
+        sums = None
     n, k = X.shape
-    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y)
-    Xo, yo = X[ok], y[ok]
-    mean = Xo.mean(axis=0) if len(yo) else np.zeros(k)
-    return {**facts, "n": n, "m": len(yo), "gram": Xo.T @ Xo,
-            "max": Xo.max(axis=0, initial=-np.inf), "min": Xo.min(axis=0, initial=np.inf),
-            "mean": mean, "m2": ((Xo - mean) ** 2).sum(axis=0),
-            "y_out": int(np.sum((yo < 0) | (yo > 1))),
-            "y_frac": int(np.sum((yo != 0) & (yo != 1))), "y_sum": float(yo.sum())}
+    if sums is None:
+        sums = X.sum(axis=0)
+    mean = sums / n if n else np.zeros(k)
+    m2, hi, lo = np.zeros(k), np.full(k, -np.inf), np.full(k, np.inf)
+    step = max(256, _SLICE_BYTES // (8 * max(k, 1)))
+    buf = np.empty((k, min(step, n)))
+    for start in range(0, n, step):
+        # a slice transposed into the buffer: column-wise reductions along contiguous rows
+        part = buf[:, : min(step, n - start)]
+        np.copyto(part, X[start:start + step].T)
+        np.maximum(hi, part.max(axis=1), out=hi)
+        np.minimum(lo, part.min(axis=1), out=lo)
+        part -= mean[:, None]
+        m2 += np.einsum("ij,ij->i", part, part)
+    return {"n": rows, "m": n, "gram": X.T @ X, "score0": X.T @ (y - 0.5),
+            "max": hi, "min": lo, "mean": mean, "m2": m2, "y_out": int(np.sum((y < 0) | (y > 1))),
+            "y_frac": int(np.sum((y != 0) & (y != 1))), "y_sum": float(y.sum())}
 
 
 def _combine(parts: list[dict[str, Any]], k: int) -> dict[str, Any]:
     """Sum the block facts; means and variances by Chan et al.'s pairwise update."""
-    out = {"gram": np.zeros((k, k)), "max": np.full(k, -np.inf), "min": np.full(k, np.inf),
-           "mean": np.zeros(k), "m2": np.zeros(k), "m": 0}
+    out = {"gram": np.zeros((k, k)), "score0": np.zeros(k), "max": np.full(k, -np.inf),
+           "min": np.full(k, np.inf), "mean": np.zeros(k), "m2": np.zeros(k), "m": 0}
     for key in ("rows", "n", "y_out", "y_frac", "y_sum", "nan", "inf"):
         out[key] = sum(p[key] for p in parts)
     for p in parts:
         out["gram"] += p["gram"]
+        out["score0"] += p["score0"]
         out["max"] = np.maximum(out["max"], p["max"])
         out["min"] = np.minimum(out["min"], p["min"])
         m, mb = out["m"], p["m"]
@@ -228,10 +275,13 @@ def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, e
     shown = names if names is not None else _numpy_names(k, None)
     sources = tuple(f"exog {c!r}" for c in shown) + (f"endog {endog!r}",) + (
         ("offset",) if has_offset else ())
-    blocks = [dask.delayed(prepare_block)(b, sources, missing == "drop") for b in raw_blocks]
-    if persist:
-        blocks = list(dask.persist(*blocks))
-    parts = dask.compute(*[dask.delayed(block_facts)(b) for b in blocks])
+    drop = missing == "drop"
+    if persist:  # one task per block: prepared, its facts computed, kept on the workers
+        blocks = list(dask.persist(*[dask.delayed(prepare_block)(b, drop) for b in raw_blocks]))
+        parts = dask.compute(*[b[3] for b in blocks])
+    else:  # the facts from one pass; every later pass prepares the blocks again, lean
+        parts = dask.compute(*[dask.delayed(prepare_block)(b, drop)[3] for b in raw_blocks])
+        blocks = [dask.delayed(prepare_block)(b, drop, False) for b in raw_blocks]
     facts = _combine(list(parts), k)
     _check_facts(facts, sources, missing, endog, remedy)
     rows = tuple(int(p["n"]) for p in parts)
@@ -257,7 +307,7 @@ def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, e
                       block_rows=rows, gram=facts["gram"], col_max=facts["max"],
                       col_min=facts["min"], col_mean=facts["mean"], col_sd=sd,
                       y_binary=facts["y_frac"] == 0, y_sum=facts["y_sum"], persisted=persist,
-                      **design_kwargs)
+                      score_at_zero=None if has_offset else facts["score0"], **design_kwargs)
 
 
 def _numpy_names(k: int, intercept: int | None) -> tuple[str, ...]:
