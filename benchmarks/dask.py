@@ -4,19 +4,28 @@ One run, one local cluster (``LocalCluster(processes=True, n_workers=2,
 threads_per_worker=1)``):
 
 * ``bayeslogit``: ``bl.Logit(y, X).fit().bse`` on Dask arrays -- the construction pass
-  (missing values, response range, Gram rank check; the blocks persisted on the workers),
-  then one map-reduce pass per Newton evaluation, and the standard errors.
-* ``dask-glm``: ``dask_glm.algorithms.newton(X, y)`` on the same persisted Dask arrays --
-  point estimates only.
-* ``statsmodels``: ``sm.Logit(y, X).fit(disp=0).bse`` on the data in the client's memory,
-  only where n * p * 8 bytes is under ``--memory-limit`` (default 2 GB): at n = 2e7, p = 20
-  the design is 3.2 GB and statsmodels' temporaries several times that, so it is skipped.
+  (missing values, response range, Gram rank check, and the first Newton evaluation; the
+  prepared blocks persisted on the workers, sharing the memory of the persisted chunks),
+  then one map-reduce pass per Newton iteration, and the standard errors.
+* ``dask-glm``: ``dask_glm.algorithms.newton(X, y, tol=1e-8)`` on the same persisted
+  Dask arrays -- point estimates only.
+* ``statsmodels``: ``sm.Logit(y, X).fit(disp=0).bse`` on the data gathered into the
+  client's memory, only where n * p * 8 bytes is under ``--memory-limit`` (default 2 GB):
+  at n = 2e7, p = 20 the design alone is 3.2 GB and statsmodels' temporaries several times
+  that, so it is skipped there.
 
 Data: X = [1, N(0, 1) columns] (p columns), y ~ Bernoulli(expit(X beta)), generated lazily
-by ``dask.array.random`` per chunk of 250,000 rows on the workers: the client never holds
-the data. Throughput is rows per second of the whole fit. Peak memory per worker is the
-largest resident size a worker reported (sampled every 0.1 s) minus its resident size before
-the fit, i.e. the fit's own temporaries on top of the worker's share of the persisted data.
+by ``dask.array.random`` per chunk of 250,000 rows on the workers and persisted there: the
+client never holds it. Both libraries are warmed up on a small fit first (imports on the
+workers), and the timings cover the whole fit. Throughput is rows per second.
+
+Peak memory per worker: before each fit every worker resets its peak resident size
+(Linux: ``/proc/self/clear_refs``, read back as ``VmHWM``) through ``client.run`` -- between
+fits, never while one runs -- and afterwards reports it; the figure is the largest rise
+over the resident size at the reset, i.e. the fit's own memory on top of the worker's
+share of the persisted data. Where ``/proc`` is not available the cluster-wide trace of
+``distributed.diagnostics.MemorySampler`` (sampled every 0.1 s) divided by the number of
+workers is used instead.
 
 Run from the repository root::
 
@@ -34,7 +43,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != _HERE]
 
 import argparse  # noqa: E402
-import threading  # noqa: E402
+import contextlib  # noqa: E402
+import gc  # noqa: E402
+import logging  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -43,6 +54,7 @@ CHUNK = 250_000
 
 
 def make_data(n: int, p: int, seed: int = 18):
+    """Return lazy Dask arrays X (n, p) and y (n,) in chunks of :data:`CHUNK` rows."""
     import dask.array as da
 
     rs = da.random.RandomState(seed)
@@ -54,61 +66,111 @@ def make_data(n: int, p: int, seed: int = 18):
     return X, y
 
 
-class WorkerMemory:
-    """Sample every worker's resident memory in a thread; report the largest rise."""
+def _reset_peak() -> int:
+    """On a worker: reset the peak resident size; return the resident size (bytes)."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status("VmRSS")
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def _peak() -> int:
+    return _status("VmHWM")
+
+
+class PeakMemory:
+    """Largest rise of a worker's resident memory during a block of code (see module doc)."""
 
     def __init__(self, client):
-        self.client, self.peak, self.base, self._stop = client, {}, {}, threading.Event()
-
-    def _rss(self):
-        import psutil
-
-        return self.client.run(lambda: psutil.Process().memory_info().rss)
+        self.client, self.rise = client, 0.0
+        self.exact = os.path.exists("/proc/self/clear_refs")
 
     def __enter__(self):
-        self.base = self._rss()
-        self.peak = dict(self.base)
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
+        if self.exact:
+            self.base = self.client.run(_reset_peak)
+        else:
+            from distributed.diagnostics import MemorySampler
+
+            self._sampler = MemorySampler()
+            self._ctx = self._sampler.sample("fit", client=self.client, interval=0.1)
+            self._ctx.__enter__()
         return self
 
-    def _loop(self):
-        while not self._stop.is_set():
-            for w, r in self._rss().items():
-                self.peak[w] = max(self.peak.get(w, 0), r)
-            time.sleep(0.1)
-
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+        if self.exact:
+            peak = self.client.run(_peak)
+            self.rise = max(peak[w] - self.base[w] for w in self.base) / 2**20
+        else:
+            self._ctx.__exit__(*exc)
+            trace = [m for _, m in self._sampler.samples["fit"]]
+            workers = len(self.client.scheduler_info()["workers"])
+            self.rise = (max(trace) - trace[0]) / workers / 2**20
 
-    def rise_mb(self) -> float:
-        return max(self.peak[w] - self.base[w] for w in self.base) / 2**20
+
+class PassCounter(logging.Handler):
+    """Count bayeslogit's passes over the blocks (its ``bayeslogit.distributed`` log)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.passes = 0
+
+    def emit(self, record):
+        if " blocks: " in record.getMessage():
+            self.passes += 1
 
 
-def run(n: int, p: int, client, memory_limit: float) -> dict:
+def warm_up(client) -> None:
+    """Fit both libraries once on small data: imports on the workers, not timed."""
     import dask
     import dask_glm.algorithms as glm
 
     import bayeslogit as bl
 
-    X, y = make_data(n, p)
-    X, y = dask.persist(X, y)
-    dask.compute(X.sum(), y.sum())  # materialise the data on the workers before timing
+    X, y = dask.persist(*make_data(20_000, 3))
+    bl.Logit(y, X).fit()
+    glm.newton(X, y, tol=1e-8)
+    del X, y
+
+
+def run(n: int, p: int, client, memory_limit: float) -> dict:
+    import dask
+    import dask_glm.algorithms as glm
+    from distributed import wait
+
+    import bayeslogit as bl
+
+    X, y = dask.persist(*make_data(n, p))
+    wait([X, y])
     out = {"n": n, "p": p}
-    with WorkerMemory(client) as mem:
+    counter = PassCounter()
+    log = logging.getLogger("bayeslogit.distributed")
+    log.addHandler(counter)
+    log.setLevel(logging.INFO)
+    with PeakMemory(client) as mem:
         t = time.perf_counter()
-        res = bl.Logit(y, X).fit()
+        model = bl.Logit(y, X)
+        out["construct_s"] = time.perf_counter() - t
+        res = model.fit()
         _ = res.bse
         out["bayeslogit_s"] = time.perf_counter() - t
-    out["bayeslogit_mb"] = mem.rise_mb()
-    out["iterations"] = res.iterations
-    with WorkerMemory(client) as mem:
+    log.removeHandler(counter)
+    out.update(bayeslogit_mb=mem.rise, iterations=res.iterations, passes=counter.passes)
+    params = res.params.to_numpy()
+    del model, res
+    with PeakMemory(client) as mem:
         t = time.perf_counter()
         beta = glm.newton(X, y, tol=1e-8)
         out["daskglm_s"] = time.perf_counter() - t
-    out["daskglm_mb"] = mem.rise_mb()
-    out["max_diff_daskglm"] = float(np.max(np.abs(np.asarray(beta) - res.params.to_numpy())))
+    out["daskglm_mb"] = mem.rise
+    out["max_diff_daskglm"] = float(np.max(np.abs(np.asarray(beta) - params)))
     if n * p * 8 <= memory_limit:
         import statsmodels.api as sm
 
@@ -117,10 +179,29 @@ def run(n: int, p: int, client, memory_limit: float) -> dict:
         ref = sm.Logit(ym, Xm).fit(disp=0)
         _ = ref.bse
         out["statsmodels_s"] = time.perf_counter() - t
-        out["max_diff_statsmodels"] = float(np.max(np.abs(ref.params - res.params.to_numpy())))
-        del Xm, ym
-    client.cancel([X, y])
+        out["max_diff_statsmodels"] = float(np.max(np.abs(ref.params - params)))
+        del Xm, ym, ref
+    # release the data by dropping the last references (client.cancel on chunks that
+    # released intermediate tasks still depend on trips an assertion in the scheduler)
+    del X, y
+    gc.collect()
     return out
+
+
+def report(r: dict, p: int) -> None:
+    n, sm_s = r["n"], r.get("statsmodels_s")
+    print(f"n={n:.0e} p={p} chunks={CHUNK}: bayeslogit {r['bayeslogit_s']:.2f} s "
+          f"({n / r['bayeslogit_s']:.3g} rows/s; construction {r['construct_s']:.2f} s, "
+          f"{r['iterations']} iterations, {r['passes']} passes), dask-glm newton "
+          f"{r['daskglm_s']:.2f} s ({n / r['daskglm_s']:.3g} rows/s), statsmodels "
+          + (f"{sm_s:.2f} s" if sm_s else "skipped (does not fit in memory)"))
+    print(f"  throughput ratio bayeslogit / dask-glm: {r['daskglm_s'] / r['bayeslogit_s']:.2f}x"
+          + (f"; bayeslogit / statsmodels: {sm_s / r['bayeslogit_s']:.2f}x" if sm_s else ""))
+    print(f"  peak memory rise per worker: bayeslogit {r['bayeslogit_mb']:.0f} MB, dask-glm "
+          f"{r['daskglm_mb']:.0f} MB (one chunk of X is {CHUNK * p * 8 / 2**20:.0f} MB; "
+          f"each worker holds {n * (p + 1) * 8 / 2 / 2**20:.0f} MB of persisted data)")
+    print(f"  max |params difference|: dask-glm {r['max_diff_daskglm']:.2g}"
+          + (f", statsmodels {r['max_diff_statsmodels']:.2g}" if sm_s else ""), flush=True)
 
 
 def main() -> None:
@@ -133,24 +214,13 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     sizes = [200_000, 1_000_000] if args.quick else [2_000_000, 20_000_000]
-    with LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None))
+        client = stack.enter_context(Client(cluster))
+        warm_up(client)
         for n in sizes:
-            r = run(n, args.p, client, args.memory_limit)
-            sm_s = r.get("statsmodels_s")
-            print(f"n={n:.0e} p={args.p} chunks={CHUNK}: bayeslogit {r['bayeslogit_s']:.2f} s "
-                  f"({n / r['bayeslogit_s']:.3g} rows/s, {r['iterations']} iterations), "
-                  f"dask-glm newton {r['daskglm_s']:.2f} s, statsmodels "
-                  + (f"{sm_s:.2f} s" if sm_s else "skipped (does not fit in memory)"))
-            print(f"  throughput ratio bayeslogit / dask-glm: "
-                  f"{r['daskglm_s'] / r['bayeslogit_s']:.2f}x"
-                  + (f"; bayeslogit / statsmodels: {sm_s / r['bayeslogit_s']:.2f}x"
-                     if sm_s else ""))
-            print(f"  peak memory rise per worker: bayeslogit {r['bayeslogit_mb']:.0f} MB, "
-                  f"dask-glm {r['daskglm_mb']:.0f} MB (one chunk of X is "
-                  f"{CHUNK * args.p * 8 / 2**20:.0f} MB)")
-            print(f"  max |params difference|: dask-glm {r['max_diff_daskglm']:.2g}"
-                  + (f", statsmodels {r['max_diff_statsmodels']:.2g}" if sm_s else ""))
+            report(run(n, args.p, client, args.memory_limit), args.p)
 
 
 if __name__ == "__main__":

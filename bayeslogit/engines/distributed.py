@@ -38,9 +38,9 @@ from .outputs import ModeResult, NewtonResult
 FloatArray = NDArray[np.float64]
 LOG = logging.getLogger("bayeslogit.distributed")
 
-__all__ = ["run_pass", "zero_evaluation", "newton_evaluator", "fit_newton", "null_loglik", "pred_table",
-           "score_crossproduct", "cluster_score_sums", "loglik_sums", "BlockMapProblem",
-           "fit_map_blocks", "shape_only"]
+__all__ = ["run_pass", "zero_evaluation", "newton_evaluator", "fit_newton", "null_loglik",
+           "pred_table", "score_crossproduct", "cluster_score_sums", "loglik_sums",
+           "BlockMapProblem", "fit_map_blocks", "shape_only"]
 
 
 def shape_only(n: int, k: int) -> FloatArray:

@@ -36,7 +36,7 @@ def _inverse(info: np.ndarray) -> np.ndarray:
 
 
 def _at_zero(model: ModelSpec) -> Any:
-    """The evaluation at zero coefficients from the construction pass (None with an offset)."""
+    """Return the evaluation at zero from the construction pass (None with an offset)."""
     d = model.design
     if d.score_at_zero is None:
         return None

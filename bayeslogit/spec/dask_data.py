@@ -16,6 +16,8 @@ Dask is imported only here and in the distributed engine, on first use.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +44,7 @@ def is_dask(obj: Any) -> bool:
 
 @dataclass(frozen=True)
 class DaskDesign(Design):
-    """A :class:`Design` whose rows live on a Dask cluster as blocks ``(X, y, offset)``.
+    r"""A :class:`Design` whose rows live on a Dask cluster as blocks ``(X, y, offset)``.
 
     ``X``, ``y`` and ``offset`` are Dask arrays with known chunks (for lazy products such as
     predictions); the engines read ``blocks``, one Delayed tuple per row block. The one-pass
@@ -180,15 +182,14 @@ def prepare_block(raw: tuple, drop: bool, facts: bool = True) -> tuple:
             keep = ~bad
             X, y = X[keep], y[keep]
             off = off[keep] if off is not None else None
-            bad, sums = None, X.sum(axis=0)
+            bad = None
     info = None
     if facts:
-        info = {"rows": rows, "nan": nan, "inf": inf, **block_facts(X, y, bad, sums)}
+        info = {"rows": rows, "nan": nan, "inf": inf, **block_facts(X, y, bad)}
     return X, y, off, info
 
 
-def block_facts(X: FloatArray, y: FloatArray, bad: Any = None,
-                sums: FloatArray | None = None) -> dict[str, Any]:
+def block_facts(X: FloatArray, y: FloatArray, bad: Any = None) -> dict[str, Any]:
     r"""Return one block's construction facts over its complete rows (``bad`` marks others).
 
     The Gram matrix :math:`X^\top X`, the column extremes, sums and centred sums of squares
@@ -198,24 +199,27 @@ def block_facts(X: FloatArray, y: FloatArray, bad: Any = None,
     rows = len(y)
     if bad is not None and bad.any():
         X, y = X[~bad], y[~bad]
-        sums = None
     n, k = X.shape
-    if sums is None:
-        sums = X.sum(axis=0)
-    mean = sums / n if n else np.zeros(k)
-    m2, hi, lo = np.zeros(k), np.full(k, -np.inf), np.full(k, np.inf)
+    gram, score = np.zeros((k, k)), np.zeros(k)
+    mean, m2, hi, lo = np.zeros(k), np.zeros(k), np.full(k, -np.inf), np.full(k, np.inf)
     step = max(256, _SLICE_BYTES // (8 * max(k, 1)))
     buf = np.empty((k, min(step, n)))
-    for start in range(0, n, step):
-        # a slice transposed into the buffer: column-wise reductions along contiguous rows
-        part = buf[:, : min(step, n - start)]
-        np.copyto(part, X[start:start + step].T)
+    for start in range(0, n, step):  # one read of X: each slice's work runs from cache
+        Xs, ys = X[start:start + step], y[start:start + step]
+        gram += Xs.T @ Xs
+        score += Xs.T @ (ys - 0.5)
+        part = buf[:, : len(ys)]  # the slice transposed: column reductions along rows
+        np.copyto(part, Xs.T)
         np.maximum(hi, part.max(axis=1), out=hi)
         np.minimum(lo, part.min(axis=1), out=lo)
-        part -= mean[:, None]
-        m2 += np.einsum("ij,ij->i", part, part)
-    return {"n": rows, "m": n, "gram": X.T @ X, "score0": X.T @ (y - 0.5),
-            "max": hi, "min": lo, "mean": mean, "m2": m2, "y_out": int(np.sum((y < 0) | (y > 1))),
+        m, mb = start, len(ys)
+        mean_b = part.sum(axis=1) / mb
+        part -= mean_b[:, None]
+        delta = mean_b - mean  # Chan et al.'s update of the mean and centred sum of squares
+        mean += delta * (mb / (m + mb))
+        m2 += np.einsum("ij,ij->i", part, part) + delta ** 2 * (m * mb / (m + mb))
+    return {"n": rows, "m": n, "gram": gram, "score0": score, "max": hi, "min": lo,
+            "mean": mean, "m2": m2, "y_out": int(np.sum((y < 0) | (y > 1))),
             "y_frac": int(np.sum((y != 0) & (y != 1))), "y_sum": float(y.sum())}
 
 
@@ -276,12 +280,15 @@ def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, e
     sources = tuple(f"exog {c!r}" for c in shown) + (f"endog {endog!r}",) + (
         ("offset",) if has_offset else ())
     drop = missing == "drop"
+    start = time.perf_counter()
     if persist:  # one task per block: prepared, its facts computed, kept on the workers
         blocks = list(dask.persist(*[dask.delayed(prepare_block)(b, drop) for b in raw_blocks]))
         parts = dask.compute(*[b[3] for b in blocks])
     else:  # the facts from one pass; every later pass prepares the blocks again, lean
         parts = dask.compute(*[dask.delayed(prepare_block)(b, drop)[3] for b in raw_blocks])
         blocks = [dask.delayed(prepare_block)(b, drop, False) for b in raw_blocks]
+    logging.getLogger("bayeslogit.distributed").info(
+        "construction pass over %d blocks: %.3f s", len(parts), time.perf_counter() - start)
     facts = _combine(list(parts), k)
     _check_facts(facts, sources, missing, endog, remedy)
     rows = tuple(int(p["n"]) for p in parts)
