@@ -55,6 +55,11 @@ class Logit(Estimable):
         for the defaults and for where the intercept prior applies.
     event : scalar, optional
         The response value coded 1, e.g. ``event="Yes"``: the model is for P(y = event).
+    persist : bool
+        Dask arrays only (``endog``, ``exog`` and ``offset`` may all be Dask arrays, see
+        README "Scaling out"): keep the prepared row blocks in the workers' memory for the
+        fits (default); False recomputes them from the source at every pass, so a worker
+        holds about one chunk. In-memory data ignore it.
 
     Raises
     ------
@@ -110,6 +115,7 @@ class Logit(Estimable):
         priors: PriorsArg = None,
         *,
         event: Any = None,
+        persist: bool = True,
         _design: Design | None = None,
     ) -> None:
         if _design is not None:
@@ -118,7 +124,7 @@ class Logit(Estimable):
             if event is not None:
                 raise DistributedDataError("event= is not available for Dask arrays; recode "
                                            "the response first: y = (y == level).astype(float).")
-            design = design_from_dask_arrays(endog, exog, offset, missing)
+            design = design_from_dask_arrays(endog, exog, offset, missing, persist=persist)
         else:
             design = design_from_arrays(endog, exog, offset, missing, event=event)
         super().__init__(design, priors, check_rank)
@@ -133,6 +139,8 @@ class Logit(Estimable):
         offset: Any = None,
         check_rank: bool = True,
         event: Any = None,
+        *,
+        persist: bool = True,
     ) -> Logit:
         """Build the model from a formula such as ``"y ~ x1 + C(g)"`` (formulaic syntax).
 
@@ -153,6 +161,10 @@ class Logit(Estimable):
             array aligned with ``data``'s rows (a Series is aligned on the index).
         event : scalar, optional
             The level of a categorical or string response coded 1, e.g. ``event="Yes"``.
+        persist : bool
+            A Dask DataFrame only: keep the encoded partitions in the workers' memory for the
+            fits (default); False re-encodes them from the source at every pass, so a worker
+            holds about one partition. In-memory data ignore it.
 
         Returns
         -------
@@ -186,7 +198,7 @@ class Logit(Estimable):
         """
         if is_dask(data):
             design = design_from_dask_frame(formula, data, offset=offset, missing=missing,
-                                            event=event)
+                                            event=event, persist=persist)
         else:
             design = design_from_formula(formula, data, offset=offset, missing=missing,
                                          event=event)

@@ -171,3 +171,29 @@ def test_from_parquet(client, data, tmp_path):
     a = bl.Logit.from_formula("y ~ x1 + C(g)", df).fit()
     b = bl.Logit.from_parquet(str(path), "y ~ x1 + C(g)").fit()
     np.testing.assert_allclose(b.params, a.params, atol=1e-9)
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_without_offset_equals_statsmodels(client, data, persist):
+    # without an offset the first Newton evaluation comes from the construction pass
+    X, y, _, df = data
+    ref = sm.Logit(y, X).fit(disp=0)
+    model = bl.Logit(da.from_array(y, chunks=CHUNK), da.from_array(X, chunks=CHUNK),
+                     persist=persist)
+    assert model.design.persisted is persist
+    res = model.fit()
+    np.testing.assert_allclose(res.params, ref.params, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(res.bse, ref.bse, rtol=1e-9)
+    assert res.iterations == ref.mle_retvals["iterations"]
+    assert res.llf == pytest.approx(ref.llf, rel=1e-12)
+    assert res.llnull == pytest.approx(ref.llnull, rel=1e-9)
+    ddf = dd.from_pandas(df, npartitions=3)
+    b = bl.Logit.from_formula("y ~ x1 + C(g)", ddf, persist=persist).fit()
+    a = sm.Logit.from_formula("y ~ x1 + C(g)", df).fit(disp=0)  # patsy orders terms apart
+    np.testing.assert_allclose(b.params, a.params[b.params.index], rtol=0, atol=1e-9)
+
+
+def test_persist_must_be_bool(client, data):
+    X, y, _, _ = data
+    with pytest.raises(ValueError, match="persist must be True or False, got 'no'"):
+        bl.Logit(da.from_array(y, chunks=CHUNK), da.from_array(X, chunks=CHUNK), persist="no")

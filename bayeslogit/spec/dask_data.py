@@ -275,6 +275,9 @@ def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, e
     import dask
     import dask.array as da
 
+    if not isinstance(persist, bool | np.bool_):
+        raise ValueError(f"persist must be True or False, got {persist!r}; e.g. "
+                         "bl.Logit(y, X, persist=False) to recompute the blocks at every pass.")
     k = raw_k if names is None else len(names)
     shown = names if names is not None else _numpy_names(k, None)
     sources = tuple(f"exog {c!r}" for c in shown) + (f"endog {endog!r}",) + (
