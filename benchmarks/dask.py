@@ -31,6 +31,10 @@ Run from the repository root::
 
     python benchmarks/dask.py            # n = 2e6 and 2e7, p = 20
     python benchmarks/dask.py --quick    # n = 2e5 and 1e6, a smoke run
+    python benchmarks/dask.py --lazy     # also persist=False on data never persisted
+
+With ``--lazy`` bayeslogit also fits first with ``persist=False`` on the lazy arrays: every
+pass generates the chunks again, and the peak rise per worker is its whole footprint.
 """
 
 from __future__ import annotations
@@ -140,31 +144,44 @@ def warm_up(client) -> None:
     del X, y
 
 
-def run(n: int, p: int, client, memory_limit: float) -> dict:
-    import dask
-    import dask_glm.algorithms as glm
-    from distributed import wait
-
+def fit_bayeslogit(X, y, client, persist: bool = True) -> dict:
+    """Time ``bl.Logit(y, X, persist=persist).fit().bse``; count its passes and memory."""
     import bayeslogit as bl
 
-    X, y = dask.persist(*make_data(n, p))
-    wait([X, y])
-    out = {"n": n, "p": p}
     counter = PassCounter()
     log = logging.getLogger("bayeslogit.distributed")
     log.addHandler(counter)
     log.setLevel(logging.INFO)
-    with PeakMemory(client) as mem:
-        t = time.perf_counter()
-        model = bl.Logit(y, X)
-        out["construct_s"] = time.perf_counter() - t
-        res = model.fit()
-        _ = res.bse
-        out["bayeslogit_s"] = time.perf_counter() - t
-    log.removeHandler(counter)
-    out.update(bayeslogit_mb=mem.rise, iterations=res.iterations, passes=counter.passes)
-    params = res.params.to_numpy()
-    del model, res
+    try:
+        with PeakMemory(client) as mem:
+            t = time.perf_counter()
+            model = bl.Logit(y, X, persist=persist)
+            construct = time.perf_counter() - t
+            res = model.fit()
+            _ = res.bse
+            total = time.perf_counter() - t
+    finally:
+        log.removeHandler(counter)
+    return {"s": total, "construct_s": construct, "mb": mem.rise,
+            "iterations": res.iterations, "passes": counter.passes,
+            "params": res.params.to_numpy()}
+
+
+def run(n: int, p: int, client, memory_limit: float, lazy: bool = False) -> dict:
+    import dask
+    import dask_glm.algorithms as glm
+    from distributed import wait
+
+    out = {"n": n, "p": p}
+    if lazy:  # nothing persisted: every pass generates the chunks again
+        r = fit_bayeslogit(*make_data(n, p), client, persist=False)
+        out.update(lazy_s=r["s"], lazy_mb=r["mb"], lazy_passes=r["passes"])
+    X, y = dask.persist(*make_data(n, p))
+    wait([X, y])
+    r = fit_bayeslogit(X, y, client)
+    out.update(bayeslogit_s=r["s"], construct_s=r["construct_s"], bayeslogit_mb=r["mb"],
+               iterations=r["iterations"], passes=r["passes"])
+    params = r["params"]
     with PeakMemory(client) as mem:
         t = time.perf_counter()
         beta = glm.newton(X, y, tol=1e-8)
@@ -202,6 +219,10 @@ def report(r: dict, p: int) -> None:
           f"each worker holds {n * (p + 1) * 8 / 2 / 2**20:.0f} MB of persisted data)")
     print(f"  max |params difference|: dask-glm {r['max_diff_daskglm']:.2g}"
           + (f", statsmodels {r['max_diff_statsmodels']:.2g}" if sm_s else ""), flush=True)
+    if "lazy_s" in r:
+        print(f"  bayeslogit persist=False on data not persisted (generated again at every "
+              f"pass): {r['lazy_s']:.2f} s, {r['lazy_passes']} passes, peak memory rise per "
+              f"worker {r['lazy_mb']:.0f} MB", flush=True)
 
 
 def main() -> None:
@@ -210,6 +231,8 @@ def main() -> None:
     parser.add_argument("--p", type=int, default=20)
     parser.add_argument("--memory-limit", type=float, default=2e9,
                         help="bytes of X up to which statsmodels runs in memory")
+    parser.add_argument("--lazy", action="store_true",
+                        help="also fit with persist=False on data that are not persisted")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
@@ -220,7 +243,7 @@ def main() -> None:
         client = stack.enter_context(Client(cluster))
         warm_up(client)
         for n in sizes:
-            report(run(n, args.p, client, args.memory_limit), args.p)
+            report(run(n, args.p, client, args.memory_limit, args.lazy), args.p)
 
 
 if __name__ == "__main__":

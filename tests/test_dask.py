@@ -197,3 +197,33 @@ def test_persist_must_be_bool(client, data):
     X, y, _, _ = data
     with pytest.raises(ValueError, match="persist must be True or False, got 'no'"):
         bl.Logit(da.from_array(y, chunks=CHUNK), da.from_array(X, chunks=CHUNK), persist="no")
+
+
+def test_many_proposals_summed_per_block(fits, data):
+    # a large coefficient matrix is sent to the workers once per pass, not once per block
+    from bayeslogit.blocks import loglike_sums
+    from bayeslogit.engines.distributed import loglik_sums
+
+    X, y, off, _ = data
+    beta = np.random.default_rng(1).normal(scale=0.5, size=(3000, 4))
+    np.testing.assert_allclose(loglik_sums(fits[1].design.blocks, beta),
+                               loglike_sums(beta, X, y, off), rtol=1e-12)
+
+
+def test_pass_survives_a_worker_leaving(client, fits, monkeypatch):
+    # a pass pinned to a worker that is gone is submitted again without the restriction
+    from bayeslogit.engines import distributed as engine
+
+    blocks = fits[1].design.blocks
+    expected = engine.run_pass(blocks, engine.block_evaluate, np.zeros(4))
+    monkeypatch.setattr(engine, "_LIVENESS_CHECK", 0.2)
+    monkeypatch.setattr(client, "who_has", lambda futures: {
+        f.key: ["tcp://127.0.0.1:9"] for f in futures})
+    resubmitted = []
+    submit = client.submit
+    monkeypatch.setattr(client, "submit", lambda *a, **k: resubmitted.append(1) or submit(*a, **k))
+    got = engine.run_pass(blocks, engine.block_evaluate, np.zeros(4))
+    assert len(resubmitted) == len(blocks)
+    for a, b in zip(got, expected, strict=True):
+        assert a[0] == b[0]
+        np.testing.assert_array_equal(a[2], b[2])
