@@ -213,10 +213,11 @@ def test_many_proposals_summed_per_block(fits, data):
 def test_pass_survives_a_worker_leaving(client, fits, monkeypatch):
     # a pass pinned to a worker that is gone is submitted again without the restriction
     from bayeslogit.engines import distributed as engine
+    from bayeslogit.engines import passes
 
     blocks = fits[1].design.blocks
     expected = engine.run_pass(blocks, engine.block_evaluate, np.zeros(4))
-    monkeypatch.setattr(engine, "_LIVENESS_CHECK", 0.2)
+    monkeypatch.setattr(passes, "_LIVENESS_CHECK", 0.2)
     monkeypatch.setattr(client, "who_has", lambda futures: {
         f.key: ["tcp://127.0.0.1:9"] for f in futures})
     resubmitted = []
