@@ -228,3 +228,12 @@ def test_pass_survives_a_worker_leaving(client, fits, monkeypatch):
     for a, b in zip(got, expected, strict=True):
         assert a[0] == b[0]
         np.testing.assert_array_equal(a[2], b[2])
+
+
+def test_map_without_offset_equals_in_memory(client, data):
+    X, y, _, _ = data
+    a = bl.Logit(y, X, priors=bl.Normal(0, 1)).fit(method="map")
+    b = bl.Logit(da.from_array(y, chunks=CHUNK), da.from_array(X, chunks=CHUNK),
+                 priors=bl.Normal(0, 1)).fit(method="map")
+    np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=1e-8)
