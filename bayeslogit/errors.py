@@ -25,6 +25,7 @@ __all__ = [
     "UnsupportedPriorError",
     "DataWarning",
     "SavedFileError",
+    "DistributedDataError",
 ]
 
 
@@ -123,3 +124,7 @@ def warn_from_caller(message: str, category: type[Warning]) -> None:
         A :class:`BayesLogitWarning` subclass.
     """
     warnings.warn(message, category, skip_file_prefixes=(_PACKAGE_DIR,))
+
+
+class DistributedDataError(ValueError):
+    """Dask input that cannot be used as given, or an operation not available on Dask data."""

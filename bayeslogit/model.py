@@ -14,7 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import DistributedDataError
 from .estimation.methods import Estimable
+from .spec.dask_data import design_from_dask_arrays, is_dask
+from .spec.dask_frame import design_from_dask_frame
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
@@ -59,6 +62,11 @@ class Logit(Estimable):
     freq_weights : array-like, shape (n,), optional
         Frequency weights: each row stands for w identical rows (whole numbers >= 1), as
         statsmodels ``GLM(freq_weights=...)``; ``results.nobs`` is their sum.
+    persist : bool
+        Dask arrays only (``endog``, ``exog`` and ``offset`` may all be Dask arrays, see
+        README "Scaling out"): keep the prepared row blocks in the workers' memory for the
+        fits (default); False recomputes them from the source at every pass, so a worker
+        holds about one chunk. In-memory data ignore it.
 
     Raises
     ------
@@ -121,11 +129,24 @@ class Logit(Estimable):
         event: Any = None,
         trials: Any = None,
         freq_weights: Any = None,
+        persist: bool = True,
         _design: Design | None = None,
     ) -> None:
-        design = _design if _design is not None else design_from_arrays(
-            endog, exog, offset, missing, event=event, trials=trials,
-            freq_weights=freq_weights)
+        if _design is not None:
+            design = _design
+        elif is_dask(exog) or is_dask(endog):
+            if event is not None:
+                raise DistributedDataError("event= is not available for Dask arrays; recode "
+                                           "the response first: y = (y == level).astype(float).")
+            if trials is not None or freq_weights is not None:
+                raise DistributedDataError(
+                    "trials= and freq_weights= are not available for Dask arrays yet; "
+                    "aggregate the rows in memory (counts per covariate pattern are usually "
+                    "small): bl.Logit(successes, X, trials=n) with numpy arrays.")
+            design = design_from_dask_arrays(endog, exog, offset, missing, persist=persist)
+        else:
+            design = design_from_arrays(endog, exog, offset, missing, event=event,
+                                        trials=trials, freq_weights=freq_weights)
         super().__init__(design, priors, check_rank)
 
     @classmethod
@@ -140,6 +161,8 @@ class Logit(Estimable):
         event: Any = None,
         trials: Any = None,
         freq_weights: Any = None,
+        *,
+        persist: bool = True,
     ) -> Logit:
         """Build the model from a formula such as ``"y ~ x1 + C(g)"`` (formulaic syntax).
 
@@ -164,6 +187,10 @@ class Logit(Estimable):
             A column name or an array aligned with ``data``'s rows (a Series on the index);
             as for :class:`Logit`. ``"successes + failures ~ x"`` is the same as
             ``"successes ~ x"`` with ``trials`` = successes + failures.
+        persist : bool
+            A Dask DataFrame only: keep the encoded partitions in the workers' memory for the
+            fits (default); False re-encodes them from the source at every pass, so a worker
+            holds about one partition. In-memory data ignore it.
 
         Returns
         -------
@@ -195,8 +222,75 @@ class Logit(Estimable):
         >>> model.exog_names
         ['Intercept', 'x']
         """
-        design = design_from_formula(formula, data, offset=offset, missing=missing,
-                                     event=event, trials=trials, freq_weights=freq_weights)
+        if is_dask(data):
+            if trials is not None or freq_weights is not None:
+                raise DistributedDataError(
+                    "trials= and freq_weights= are not available for Dask data yet; aggregate "
+                    "the rows first (e.g. df.groupby(columns).y.agg(['sum', 'count'])"
+                    ".compute()) and fit the counts in memory with trials=.")
+            design = design_from_dask_frame(formula, data, offset=offset, missing=missing,
+                                            event=event, persist=persist)
+        else:
+            design = design_from_formula(formula, data, offset=offset, missing=missing,
+                                         event=event, trials=trials,
+                                         freq_weights=freq_weights)
+        return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
+
+    @classmethod
+    def from_parquet(
+        cls,
+        path: Any,
+        formula: str,
+        priors: PriorsArg = None,
+        missing: MissingPolicy = "drop",
+        offset: str | None = None,
+        check_rank: bool = True,
+        event: Any = None,
+        *,
+        columns: list[str] | None = None,
+        categorize: bool = True,
+        persist: bool = True,
+        **read_kwargs: Any,
+    ) -> Logit:
+        """Build the model from Parquet files read by Dask (data beyond one machine's memory).
+
+        Parameters
+        ----------
+        path : str or list of str
+            Parquet file(s) or directory, local or remote (``"s3://bucket/claims/"``), as
+            ``dask.dataframe.read_parquet`` reads them.
+        formula, priors, missing, offset, check_rank, event
+            As for :meth:`from_formula` (``offset`` a column name).
+        columns : list of str, optional
+            Columns to read (by default all).
+        categorize : bool
+            Learn the categories of string and categorical columns the formula reads (one
+            pass over those columns) so they can be encoded per partition.
+        persist : bool
+            Keep the encoded blocks in the workers' memory for the fits (default); False
+            re-reads the files at every pass, so a worker holds about one partition.
+        **read_kwargs
+            Passed to ``dask.dataframe.read_parquet``.
+
+        Returns
+        -------
+        Logit
+            A model whose fits run as passes over the cluster (see ``Logit.fit``).
+
+        Raises
+        ------
+        DistributedDataError
+            Categorical columns without known categories when ``categorize=False``.
+        """
+        import dask.dataframe as dd
+
+        from .spec.dask_frame import categorize_used
+
+        df = dd.read_parquet(path, columns=columns, **read_kwargs)
+        if categorize:
+            df = categorize_used(df, formula)
+        design = design_from_dask_frame(formula, df, offset=offset, missing=missing,
+                                        event=event, persist=persist)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
     @classmethod

@@ -166,6 +166,7 @@ def importance_sample(
     block_rows: int | None = None,
     mode: ModeResult | None = None,
     weights: FloatArray | None = None,
+    posterior_fn: Any = None,
 ) -> Draws:
     r"""Posterior draws by PSIS from a multivariate-t proposal at the posterior mode.
 
@@ -194,6 +195,10 @@ def importance_sample(
         neither the mode nor the Hessian is computed again. By default both are computed.
     weights : ndarray (n,), optional
         Binomial weights (trials times frequency weights, :mod:`bayeslogit.spec.counts`).
+    posterior_fn : callable, optional
+        ``posterior_fn(beta) -> log posterior`` of (P, k) proposals, when the data are held
+        elsewhere (:mod:`bayeslogit.engines.distributed`); needs ``mode``. By default
+        :func:`log_posterior` on ``X, y, offset``.
 
     Returns
     -------
@@ -230,7 +235,10 @@ def importance_sample(
     else:
         cap = check_count("max_proposals", max_proposals, max(m, _MIN_PSIS),
                           example=default_cap)
-    X, y, offset = check_arrays(X, y, offset, prior_set.k)
+    if posterior_fn is None:
+        X, y, offset = check_arrays(X, y, offset, prior_set.k)
+    elif mode is None:
+        raise ValueError("importance_sample with posterior_fn needs the mode (mode=...).")
     rng = np.random.default_rng(check_seed(random_seed))
     tol = _CAPPED_MASS_TOL / math.sqrt(m)
 
@@ -260,7 +268,7 @@ def importance_sample(
     while True:
         new, logq = _t_proposals(fit.params, chol, df, target - total, rng)
         logp = log_posterior(X, y, offset, prior_set, new, block_rows=block_rows,
-                             weights=weights)
+                             weights=weights) if posterior_fn is None else posterior_fn(new)
         props.append(new)
         logps.append(logp)
         ratios.append(logp - logq)
@@ -301,7 +309,7 @@ def importance_sample(
                      "posterior probabilities from the draws may be off by that much.")
     accepted = bool(khat < KHAT_THRESHOLD and ess >= m and lost <= tol)
     return Draws(
-        beta=beta_all[idx].reshape(chains, draws, X.shape[1]),
+        beta=beta_all[idx].reshape(chains, draws, prior_set.k),
         sample_stats={"log_weight": lw[idx].reshape(chains, draws),
                       "lp": np.concatenate(logps)[idx].reshape(chains, draws)},
         info={"sampler": "importance (PSIS)", "sampling_time": time.perf_counter() - start,

@@ -361,3 +361,10 @@ def neg_log_posterior_hessian(
     eta = X @ params if offset is None else X @ params + offset
     info = information(X, pq_weights(eta) if m is None else m * pq_weights(eta))
     return info if prior_set.joint is not None else info - prior_set.hess(params)
+
+
+#: the MAP objective and its solver loop, public for the distributed engine
+#: (:mod:`bayeslogit.engines.distributed`), which evaluates the same objective over blocks
+MapProblem = _Problem
+solve_problem = _newton
+RIDGE = _RIDGE

@@ -25,6 +25,8 @@ temporary exists besides n-vectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -33,6 +35,8 @@ from ..conditioning import pow2_scale, step_converged
 from .outputs import NewtonResult
 
 FloatArray = NDArray[np.float64]
+#: one pass over the data at ``params``: (log-likelihood, score, information)
+Evaluator = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
 __all__ = ["NewtonResult", "newton_mle", "evaluate"]
 
@@ -153,6 +157,7 @@ def newton_mle(
     ridge: float = 1e-10,
     max_halvings: int = 40,
     weights: FloatArray | None = None,
+    evaluator: Evaluator | None = None,
 ) -> NewtonResult:
     r"""Maximise the logistic log-likelihood by statsmodels-compatible Newton iterations.
 
@@ -181,6 +186,10 @@ def newton_mle(
         Binomial weights (trials times frequency weights); see :func:`evaluate`. The
         scaled problem divides by their sum instead of n (statsmodels GLM's ``nobs`` for
         expanded rows), so the iterates equal those on the expanded 0/1 rows.
+    evaluator : callable, optional
+        ``evaluator(params) -> (llf, score, information)``, one pass over data held
+        elsewhere (e.g. :mod:`bayeslogit.engines.distributed`); then ``X`` only gives the
+        shape and the result has no ``eta``. By default :func:`evaluate` on ``X``.
 
     Returns
     -------
@@ -190,8 +199,16 @@ def newton_mle(
     n = rows if weights is None else float(np.sum(weights))
     new = np.zeros(k) if start is None else np.asarray(start, dtype=float).copy()
     # two buffers for the linear predictor: the accepted iterate's and the candidate's
-    eta, eta_spare = np.empty(rows), np.empty(rows)
-    llf, grad, info = evaluate(new, X, y, offset, eta, weights)
+    eta = eta_spare = None
+    if evaluator is None:
+        eta, eta_spare = np.empty(rows), np.empty(rows)
+
+    def evaluate_at(params: FloatArray, out: FloatArray | None):
+        if evaluator is None:
+            return evaluate(params, X, y, offset, out, weights)
+        return evaluator(params)
+
+    llf, grad, info = evaluate_at(new, eta)
     # at the zero start w = 1/4, so 2 sqrt(diag/n) is the column's root mean square
     scale = _column_scale(info, n)
     outer = n * scale[:, None] * scale[None, :]
@@ -216,7 +233,7 @@ def newton_mle(
         it += 1
         llf_old, grad_old, info_old, eta_old = llf, grad, info, eta
         eta = eta_spare
-        llf, grad, info = evaluate(new, X, y, offset, eta, weights)
+        llf, grad, info = evaluate_at(new, eta)
         tries = 0
         # statsmodels takes the full step; halving only intervenes where it would go downhill.
         while (not np.isfinite(llf) or llf < llf_old - 1e-12 * max(1.0, abs(llf_old))) and (
@@ -224,7 +241,7 @@ def newton_mle(
         ):
             step = step / 2
             new = old + step
-            llf, grad, info = evaluate(new, X, y, offset, eta, weights)
+            llf, grad, info = evaluate_at(new, eta)
             tries += 1
         halvings += tries
         eta_spare = eta_old

@@ -17,6 +17,7 @@ from ..errors import ConvergenceWarning, PerfectSeparationWarning
 from ..logistic import expit
 from ..results.options import FitOptions
 from ..spec.columns import align_groups
+from ..spec.dask_data import DaskDesign
 from ..validation import check_count, check_seed
 
 if TYPE_CHECKING:
@@ -141,6 +142,11 @@ def fit_mle(
     from ..results.mle import MLEResults
 
     maxiter = check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)["maxiter"]
+    if isinstance(model.design, DaskDesign):
+        from . import distributed
+
+        return distributed.fit_mle(model, cov_type, cov_kwds, maxiter, tol, ridge_factor,
+                                   start_params, check_separation)
     d = model.design
     start = None
     if start_params is not None:
@@ -222,6 +228,10 @@ def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,
     from ..results.map import MAPResults
 
     maxiter = check_settings(maxiter=maxiter, tol=tol)["maxiter"]
+    if isinstance(model.design, DaskDesign):
+        from . import distributed
+
+        return distributed.fit_map(model, maxiter, tol, start_params)
     d = model.design
     start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
@@ -278,6 +288,10 @@ def fit_laplace(model: ModelSpec, draws: int = 1000, chains: int = 4, random_see
     checked = check_settings(draws=draws, chains=chains, maxiter=maxiter, tol=tol,
                              random_seed=random_seed)
     draws, chains, maxiter = checked["draws"], checked["chains"], checked["maxiter"]
+    if isinstance(model.design, DaskDesign):
+        from . import distributed
+
+        return distributed.fit_laplace(model, draws, chains, random_seed, maxiter, tol)
     mode = fit_map(model, maxiter=maxiter, tol=tol)
     d = model.design
     ps = model.prior_set

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..engines.outputs import Draws
 from ..errors import DataWarning, UnsupportedPriorError
+from ..spec.dask_data import is_dask
 from ..spec.model_spec import ModelSpec
 from ..validation import SamplerName, check_choice, check_count, check_seed
 from .arguments import auto_candidates, check_sampler_kwargs
@@ -152,6 +153,12 @@ def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 
     from ..results.draws import PosteriorResults
     from ..results.options import FitOptions
 
+    if is_dask(model.design.X):
+        from .distributed import sample as sample_blocks
+
+        return sample_blocks(model, draws=draws, tune=tune, chains=chains, sampler=sampler,
+                             random_seed=random_seed, progressbar=progressbar,
+                             **_with_target_accept(sampler_kwargs, target_accept))
     draws = check_count("draws", draws, 1, example=1000)
     tune = check_count("tune", tune, 0, example=1000)
     chains = check_count("chains", chains, 1, example=4)

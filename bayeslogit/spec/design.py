@@ -137,6 +137,17 @@ class Design:
         check_rank(self.X, self.exog_names)
         self.__dict__["rank"] = self.X.shape[1]  # the cached_property's slot: proven here
 
+    def check_magnitudes(self) -> None:
+        """:func:`~bayeslogit.conditioning.check_magnitudes` on ``X``."""
+        from ..conditioning import check_magnitudes
+
+        check_magnitudes(self.X, self.exog_names)
+
+    @property
+    def moments_basis(self) -> FloatArray:
+        """Rows whose column means and standard deviations are X's (for prior autoscaling)."""
+        return self.X
+
     @property
     def drop_note(self) -> str:
         """The rows dropped for missing values, as a sentence ('' when none were)."""

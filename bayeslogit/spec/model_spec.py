@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..conditioning import check_magnitudes
 from .design import Design
 from .prior_set import PriorSet, resolve_priors
 from .priors import Prior
@@ -54,7 +53,7 @@ class ModelSpec:
             self._ensure_rank()  # screens the magnitudes too
         else:
             # magnitudes are checked whatever check_rank says: no engine can use such columns
-            check_magnitudes(design.X, design.exog_names)
+            design.check_magnitudes()
         self._priors = priors
         self._prior_set: PriorSet | None = None
 
@@ -117,8 +116,8 @@ class ModelSpec:
         """The priors resolved for this design (defaults filled in, autoscaling applied)."""
         if self._prior_set is None:
             d = self.design
-            self._prior_set = resolve_priors(self.priors, d.exog_names, d.X, d.intercept_index,
-                                             d.weights)
+            self._prior_set = resolve_priors(self.priors, d.exog_names, d.moments_basis,
+                                             d.intercept_index, d.weights)
         return self._prior_set
 
     def prior_summary(self, print_summary: bool = True) -> pd.DataFrame:
