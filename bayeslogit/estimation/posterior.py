@@ -149,7 +149,6 @@ def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 
     ValueError
         Bad counts or sampler name; Flat priors on separated data (improper posterior).
     """
-    from ..results.datatree import posterior_tree
     from ..results.draws import PosteriorResults
     from ..results.options import FitOptions
 
@@ -190,16 +189,22 @@ def sample(model: ModelSpec, draws: int = 1000, tune: int = 1000, chains: int = 
     attrs = {k: v for k, v in info.items()
              if isinstance(v, int | float | str) and not isinstance(v, bool)}
     attrs.update(inference_method="posterior", sampler=info["sampler"])
-    tree = posterior_tree(drawn.beta, d.X, d.y, d.offset, d.exog_names, model.prior_set, design=d,
-                          sample_stats=drawn.sample_stats, attrs=attrs,
-                          extra_posterior=drawn.latent,
-                          log_likelihood=False)  # added by to_arviz() on first use
+
+    def build_tree() -> Any:
+        # on first use (summary, print, to_arviz): a first fit pays only for its draws
+        from ..results.datatree import posterior_tree
+
+        return posterior_tree(drawn.beta, d.X, d.y, d.offset, d.exog_names, model.prior_set,
+                              design=d, sample_stats=drawn.sample_stats, attrs=attrs,
+                              extra_posterior=drawn.latent,
+                              log_likelihood=False)  # added by to_arviz() on first use
+
     # importance sampling has no warm-up: record that no tune was used, as for the CLI
     options = FitOptions(method="posterior", draws=draws, tune=None if key == "is" else tune,
                          chains=chains, sampler=key, random_seed=random_seed,
                          target_accept=target_accept,
                          sampler_kwargs=sampler_kwargs)
-    result = PosteriorResults(model, tree, info, options)
+    result = PosteriorResults(model, build_tree, info, options, beta=drawn.beta)
     if key in ("nuts", "gibbs"):
         result.warn_if_unreliable()
     return result
@@ -252,7 +257,6 @@ def choose_sampler(model: ModelSpec, draws: int, chains: int, random_seed: Any, 
     draws : Draws or None
         The importance sampler's draws when it was chosen (nothing to run again), else None.
     """
-    from ..engines.gibbs import gibbs_supported
     from ..engines.importance import KHAT_THRESHOLD
 
     d = model.design
@@ -281,6 +285,8 @@ def choose_sampler(model: ModelSpec, draws: int, chains: int, random_seed: Any, 
     # what is left includes NUTS: Gibbs has no keyword of its own
     if "gibbs" not in candidates:
         return "nuts", tried + f"NUTS: the only sampler that takes {sorted(kwargs)}", None
+    from ..engines.gibbs import gibbs_supported  # not needed when importance sampling wins
+
     ok, why = gibbs_supported(model.prior_set)
     if ok and not d.quasi and d.nobs <= GIBBS_MAX_NOBS:
         return "gibbs", tried + f"Gibbs: all priors supported and n <= {GIBBS_MAX_NOBS}", None

@@ -11,6 +11,7 @@ observations so memory stays bounded.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,14 +37,37 @@ class DrawResults(DrawsArviz, LogitResultsBase):
     stores_draws = True
 
     def __init__(self, model: ModelSpec, tree: Any, info: dict[str, Any] | None = None,
-                 options: FitOptions | None = None) -> None:
+                 options: FitOptions | None = None, *, beta: np.ndarray | None = None) -> None:
+        """Wrap draws; ``tree`` is their DataTree or a function that builds it.
+
+        A builder (a function of no arguments) is called on first use, and ``beta``, the
+        draws it holds, is then required: a fit that is never asked for a summary or a tree
+        does not pay for building one (nor for xarray's probe of optional backends such as
+        dask).
+        """
         self.model = model
-        self._tree = tree
+        self._tree_value: Any = None
+        self._tree_builder: Callable[[], Any] | None = None
+        if callable(tree):
+            if beta is None:
+                raise TypeError("A tree builder needs beta=, the draws it holds.")
+            self._tree_builder = tree
+            self._beta = np.asarray(beta, dtype=float)
+        else:
+            self._tree_value = tree
+            self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self.info = dict(info or {})
         self.options = FitOptions(method=self.method) if options is None else options
-        self._beta = np.asarray(tree["posterior"]["beta"].values, dtype=float)
         self._summaries: dict[tuple[float, str], pd.DataFrame] = {}
         self._derived: dict[tuple[str, Any], Any] = {}
+
+    @property
+    def _tree(self) -> Any:
+        """The DataTree of the stored groups, built on first use when it was deferred."""
+        if self._tree_value is None and self._tree_builder is not None:
+            self._tree_value = self._tree_builder()
+            self._tree_builder = None
+        return self._tree_value
 
     def _state(self) -> dict[str, Any]:
         return {"model": self.model, "tree": self._tree, "info": self.info,
