@@ -3,7 +3,8 @@
 The kernel must run this interpreter (the one with bayeslogit installed), whatever other
 ``python3`` kernelspecs exist on the machine: a temporary kernelspec named ``python3`` whose
 argv starts with ``sys.executable`` is put first on ``JUPYTER_PATH``, and the first executed
-cell checks ``sys.executable`` inside the kernel. Figures use the Agg backend.
+cell checks ``sys.executable`` inside the kernel. Figures use Jupyter's inline backend, as in
+a notebook, so that a figure shown twice (once by pyplot, once as the cell's value) is seen.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = ["mle_vs_posterior.ipynb", "prior_sensitivity.ipynb"]
+INLINE = "module://matplotlib_inline.backend_inline"
 #: generous per-cell limit; each notebook is meant to run in well under two minutes in total
 CELL_TIMEOUT = 600
 
@@ -36,13 +38,13 @@ def kernel_env(tmp_path_factory: pytest.TempPathFactory):
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (bayeslogit tests)",
         "language": "python",
-        "env": {"MPLBACKEND": "Agg"},
+        "env": {"MPLBACKEND": INLINE},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", "MPLBACKEND")}
     old_path = saved["JUPYTER_PATH"]
     os.environ["JUPYTER_PATH"] = str(root) + (os.pathsep + old_path if old_path else "")
-    os.environ["MPLBACKEND"] = "Agg"
+    os.environ["MPLBACKEND"] = INLINE
     yield root
     for key, value in saved.items():
         if value is None:
@@ -80,6 +82,13 @@ def test_notebook_runs(name: str, kernel_env) -> None:
     elapsed = time.perf_counter() - start
 
     assert not _error_outputs(nb)
+    for i, cell in enumerate(nb.cells):
+        images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(images) <= 1, (f"{name}: cell {i} shows {len(images)} images; each "
+                                  f"figure must be shown once:\n{cell.source}")
+    shown = sum(any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+                for c in nb.cells)
+    assert shown >= 3, f"{name}: only {shown} cells show a figure; is the backend inline?"
     kernel_python = "".join(o.get("text", "") for o in nb.cells[0].outputs).splitlines()
     assert kernel_python == [sys.executable, sys.prefix], (
         f"the kernel ran {kernel_python}, not this interpreter {sys.executable!r}")
