@@ -140,7 +140,13 @@ class EffectsMixin:
     # -- predictions -----------------------------------------------------------------------
     def predictions(self, newdata: Any = None, by: By = None, ci_prob: float = 0.95,
                     ci_kind: CIKind = "eti") -> pd.DataFrame:
-        """Predicted probabilities, with their uncertainty.
+        r"""Predicted probabilities, with their uncertainty.
+
+        MLE/MAP unit-level intervals are on the link scale, mapped back (R marginaleffects'
+        GLM default): :math:`\Lambda(\hat\eta \mp z\,se_\eta)`, inside (0, 1), equal to
+        ``predict(ci_prob=...)``; ``std_error`` is :math:`\hat p(1-\hat p)\,se_\eta` and
+        ``z``, ``p_value`` test :math:`\eta = 0`. Averages (``by``) use the delta method
+        on the probability scale, as marginaleffects does with ``by``.
 
         Parameters
         ----------
