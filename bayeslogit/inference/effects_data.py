@@ -182,11 +182,16 @@ def set_column(frame: pd.DataFrame, name: str, value: Any) -> pd.DataFrame:
     return out
 
 
-def _typical(col: pd.Series) -> Any:
+def _typical(col: pd.Series, wts: np.ndarray | None) -> Any:
+    """Mean or mode of a training column; rows weighted by ``wts`` (trials x weights)."""
     if _is_text_like(col) or isinstance(col.dtype, pd.CategoricalDtype):
-        counts = col.value_counts(sort=False, dropna=True)
+        counts = (col.value_counts(sort=False, dropna=True) if wts is None else
+                  pd.Series(wts, index=col.index).groupby(col, sort=False, observed=True).sum())
         return counts.index[int(np.argmax(counts.to_numpy()))]
-    return float(col.mean())
+    if wts is None:
+        return float(col.mean())
+    keep = col.notna().to_numpy()
+    return float(np.average(col.to_numpy(dtype=float)[keep], weights=wts[keep]))
 
 
 def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
@@ -194,7 +199,9 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
 
     Numeric variables are held at their training mean, categorical ones (text, boolean,
     ``category``) at their most frequent training value (the first such level on ties), as
-    marginaleffects' ``datagrid`` does. Categorical columns keep their dtype.
+    marginaleffects' ``datagrid`` does. With binomial trials or frequency weights each
+    training row counts trials x weight times, so the grid is that of the expanded 0/1
+    rows. Categorical columns keep their dtype.
 
     Raises
     ------
@@ -202,6 +209,8 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
         A name that is not a variable of the model.
     """
     frame = model_frame(design)
+    wts = design.weights
+    wts = None if wts is None or len(wts) != len(frame) else np.asarray(wts, dtype=float)
     unknown = [k for k in values if k not in frame.columns]
     if unknown:
         raise ColumnMismatchError(
@@ -215,7 +224,7 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
     out = {}
     for name in frame.columns:
         col = frame[name]
-        vals = grid[name] if name in axes else pd.Series([_typical(col)] * len(grid))
+        vals = grid[name] if name in axes else pd.Series([_typical(col, wts)] * len(grid))
         if isinstance(col.dtype, pd.CategoricalDtype):
             out[name] = pd.Categorical(vals, categories=col.cat.categories,
                                        ordered=col.cat.ordered)

@@ -90,6 +90,9 @@ class EffectsMixin:
         if by is True:
             return np.zeros(len(frame), dtype=np.intp), 1, pd.DataFrame(index=range(1))
         cols = [by] if isinstance(by, str) else list(by)
+        if not cols:
+            raise ValueError(f"by={by!r} names no column; pass by=True for the overall "
+                             "average or by=['g'] for groups.")
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ColumnMismatchError(
