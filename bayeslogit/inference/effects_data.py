@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError
+from ..errors import ColumnMismatchError, DistributedDataError
+from ..spec.dask_data import DaskDesign, is_dask
 from ..spec.design import Design
 from ..spec.newdata import encode_new_data
 
 __all__ = ["Variable", "model_frame", "model_variables", "Encoder", "make_encoder",
-           "datagrid_frame", "set_column", "RELATIVE_STEP"]
+           "datagrid_frame", "set_column", "RELATIVE_STEP", "refuse_dask"]
 
 #: slopes use a centred difference of the design with step RELATIVE_STEP * range(x) (the
 #: default step size of marginaleffects, 1e-4 times the variable's range in the data)
@@ -55,6 +56,21 @@ class Variable:
     high: float = np.inf
 
 
+def refuse_dask(newdata: Any) -> None:
+    """Refuse ``newdata`` that is a Dask collection, with the in-memory remedy.
+
+    Raises
+    ------
+    DistributedDataError
+        ``newdata`` is a Dask array or DataFrame.
+    """
+    if is_dask(newdata):
+        raise DistributedDataError(
+            "newdata is a Dask collection; predictions, slopes and comparisons work on rows "
+            "in memory: pass newdata=newdata.compute(), or a sample of it, e.g. "
+            "newdata=newdata.sample(frac=0.01).compute().")
+
+
 def model_frame(design: Design) -> pd.DataFrame:
     """Return the raw training data of the model's variables (complete cases).
 
@@ -65,7 +81,15 @@ def model_frame(design: Design) -> pd.DataFrame:
     ------
     ColumnMismatchError
         A formula model whose raw data were not kept (a result saved by an earlier version).
+    DistributedDataError
+        A model on Dask data: its rows stay on the cluster.
     """
+    if isinstance(design, DaskDesign):
+        raise DistributedDataError(
+            "The training rows of a model on Dask data stay on the cluster, so effects "
+            "over them (newdata=None) and datagrid's means and modes are not computed. Pass "
+            "rows in memory, e.g. newdata=ddf.sample(frac=0.01).compute(), or a grid with "
+            "every variable, e.g. newdata=pd.DataFrame({...}).")
     if design.model_spec is None:
         return pd.DataFrame(design.X, columns=list(design.exog_names),
                             index=design.row_labels)
@@ -94,7 +118,18 @@ def model_variables(design: Design) -> dict[str, Variable]:
 
     For formula models these are the data columns of the right-hand side, without the
     ``offset="col"`` column; for array models the columns that vary (not the constant).
+
+    Raises
+    ------
+    DistributedDataError
+        A model on Dask data.
     """
+    if isinstance(design, DaskDesign):
+        raise DistributedDataError(
+            "Slopes and comparisons of a model on Dask data are not available: their steps, "
+            "ranges and levels come from the training rows, which stay on the cluster. "
+            "predictions(newdata=...) works with rows in memory; for slopes, fit a sample in "
+            "memory, e.g. bl.Logit.from_formula(formula, ddf.sample(frac=0.05).compute()).")
     frame = model_frame(design)
     levels = _categorical_columns(design)
     out: dict[str, Variable] = {}

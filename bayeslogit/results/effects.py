@@ -27,7 +27,13 @@ import pandas as pd
 
 from ..errors import ColumnMismatchError, DataWarning
 from ..inference.effects import EffectTerm, draw_effects, point_effects
-from ..inference.effects_data import datagrid_frame, make_encoder, model_frame, model_variables
+from ..inference.effects_data import (
+    datagrid_frame,
+    make_encoder,
+    model_frame,
+    model_variables,
+    refuse_dask,
+)
 from ..inference.effects_terms import comparison_terms, select_variables, slope_terms
 from ..validation import (
     CIKind,
@@ -40,8 +46,6 @@ from ..validation import (
 __all__ = ["EffectsMixin", "datagrid"]
 
 By = bool | str | list[str] | None
-
-
 
 
 class EffectsMixin:
@@ -58,6 +62,7 @@ class EffectsMixin:
         if newdata is None:
             frame = model_frame(design)
         else:
+            refuse_dask(newdata)
             if isinstance(newdata, dict):
                 newdata = pd.DataFrame(newdata)
             if not isinstance(newdata, pd.DataFrame):
