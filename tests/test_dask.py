@@ -237,3 +237,47 @@ def test_map_without_offset_equals_in_memory(client, data):
                  priors=bl.Normal(0, 1)).fit(method="map")
     np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-9)
     np.testing.assert_allclose(b.bse, a.bse, rtol=1e-8)
+
+
+def test_predict_new_dask_rows_with_an_offset_and_uneven_chunks(fits, data):
+    X, y, off, _ = data
+    _, dsk = fits
+    res = dsk.fit()
+    ref = sm.Logit(y, X, offset=off).fit(disp=0)
+    rows = (4_000, 7, 9_000, N - 13_007)
+    new_X, new_off = da.from_array(X, chunks=(rows, 2)), da.from_array(off, chunks=3_000)
+    p = res.predict(new_X, offset=new_off)
+    assert hasattr(p, "dask")
+    np.testing.assert_allclose(p.compute(), ref.predict(X, offset=off), rtol=1e-9)
+    eta = res.predict(new_X, kind="linear", offset=off)  # an in-memory offset too
+    np.testing.assert_allclose(eta.compute(), X @ ref.params + off, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match=r"offset has shape \(5,\)"):
+        res.predict(new_X, offset=off[:5])
+
+
+@pytest.mark.filterwarnings("ignore:The model was fitted with an offset array")
+def test_effects_of_a_dask_fit_need_rows_in_memory(client, fits, data):
+    X, y, off, df = data
+    mem, dsk = fits
+    a, b = mem.fit(), dsk.fit()
+    new = X[:4]
+    pd.testing.assert_frame_equal(b.predictions(newdata=new),
+                                  a.predictions(newdata=new))
+    ref = sm.Logit(y, X, offset=off).fit(disp=0)
+    np.testing.assert_allclose(b.predictions(newdata=new)["estimate"], ref.predict(new),
+                               rtol=1e-9)
+    with pytest.raises(DistributedDataError, match=r"newdata=ddf.sample\(frac=0.01\)"):
+        b.avg_predictions()
+    with pytest.raises(DistributedDataError, match=r"newdata.compute\(\)"):
+        b.predictions(newdata=da.from_array(X, chunks=CHUNK))
+    with pytest.raises(DistributedDataError, match=r"ddf.sample\(frac=0.05\).compute\(\)"):
+        b.avg_slopes(newdata=new)
+    formula = bl.Logit.from_formula("y ~ x1 + C(g)", dd.from_pandas(df, npartitions=3)).fit()
+    with pytest.raises(DistributedDataError, match="every variable"):
+        bl.datagrid(formula, x1=[0, 1])
+    with pytest.raises(DistributedDataError, match="Slopes and comparisons"):
+        formula.avg_comparisons(newdata=df.head())
+    in_memory = bl.Logit.from_formula("y ~ x1 + C(g)", df).fit()
+    grid = pd.DataFrame({"x1": [0.0, 1.0], "g": pd.Categorical(["a", "c"])})
+    pd.testing.assert_frame_equal(formula.predictions(newdata=grid),
+                                  in_memory.predictions(newdata=grid))

@@ -19,9 +19,12 @@ so the slope is exact through the link and only the encoding is differenced. Ave
 
 Uncertainty: for point estimates the delta method, :math:`\mathrm{Cov} = J V J^\top` with the
 analytic Jacobians above and the result's covariance :math:`V` (whatever its type), normal
-intervals, z and two-sided p-values; for draws the quantity is computed for every draw (in
-blocks of rows, so memory stays bounded) and summarised by its mean, standard deviation
-and an equal-tailed or highest-density interval.
+intervals, z and two-sided p-values, except that the interval of a unit-level prediction is
+the normal interval of :math:`\eta` mapped through :math:`\Lambda` (so it stays in (0, 1);
+R marginaleffects' default for GLMs), with z and p testing :math:`\eta = 0` there; for
+draws the quantity is computed for every draw (in blocks of rows, so memory stays bounded)
+and summarised by its mean, standard deviation and an equal-tailed or highest-density
+interval.
 """
 
 from __future__ import annotations
@@ -153,8 +156,12 @@ def point_effects(terms: Iterable[EffectTerm], params: np.ndarray, cov: np.ndarr
     """
     b = np.asarray(params, dtype=float)
     V = np.nan_to_num(np.asarray(cov, dtype=float), nan=0.0)
+    q = stats.norm.ppf(0.5 + ci_prob / 2)
     parts = []
     for t in terms:
+        if codes is None and t.kind == "prediction":
+            parts.append(_link_scale_predictions(t, b, V, q))
+            continue
         val, J = term_jacobian(t, b)
         if codes is None:
             se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, V, J, optimize=True), 0.0))
@@ -162,17 +169,34 @@ def point_effects(terms: Iterable[EffectTerm], params: np.ndarray, cov: np.ndarr
             val, J = _group_mean(codes, n_groups, val, wts), _group_mean(codes, n_groups, J,
                                                                            wts)
             se = np.sqrt(np.maximum(np.diag(J @ V @ J.T), 0.0))
-        parts.append(pd.DataFrame({"estimate": val, "std_error": se, **_labels(t, len(val))}))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, val / se, np.nan)
+        parts.append(pd.DataFrame({"estimate": val, "std_error": se, "ci_lower": val - q * se,
+                                   "ci_upper": val + q * se, "z": z,
+                                   **_labels(t, len(val))}))
     out = pd.concat(parts, ignore_index=True)
-    q = stats.norm.ppf(0.5 + ci_prob / 2)
-    est, se = out["estimate"].to_numpy(), out["std_error"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, est / se, np.nan)
-    out.insert(2, "ci_lower", est - q * se)
-    out.insert(3, "ci_upper", est + q * se)
-    out.insert(4, "z", z)
-    out.insert(5, "p_value", 2 * stats.norm.sf(np.abs(z)))
+    out.insert(5, "p_value", 2 * stats.norm.sf(np.abs(out["z"].to_numpy())))
     return out
+
+
+def _link_scale_predictions(t: EffectTerm, b: np.ndarray, V: np.ndarray,
+                            q: float) -> pd.DataFrame:
+    r"""Unit-level predictions with the interval of :math:`\eta` mapped through the link.
+
+    As R's marginaleffects for GLMs (its default ``type="invlink(link)"``) and this
+    package's ``predict(ci_prob=...)``: :math:`\Lambda(\hat\eta \mp q\,se_\eta)`, inside
+    (0, 1) however extreme the prediction; ``std_error`` is the delta method on the
+    probability scale, :math:`\hat p(1-\hat p)\,se_\eta`; z and the p-value test
+    :math:`\eta = 0` (P = 1/2) on the link scale, as marginaleffects does.
+    """
+    eta = _eta(b[None, :], t.X, t.offset, slice(None))[0]
+    se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", t.X, V, t.X, optimize=True), 0.0))
+    p = expit(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se_eta > 0, eta / se_eta, np.nan)
+    return pd.DataFrame({"estimate": p, "std_error": p * expit(-eta) * se_eta,
+                         "ci_lower": expit(eta - q * se_eta), "ci_upper": expit(eta + q * se_eta),
+                         "z": z, **_labels(t, len(p))})
 
 
 def _interval(vals: np.ndarray, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.ndarray]:

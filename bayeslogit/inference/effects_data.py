@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError
+from ..errors import ColumnMismatchError, DistributedDataError
+from ..spec.dask_data import DaskDesign, is_dask
 from ..spec.design import Design
 from ..spec.newdata import encode_new_data
 
 __all__ = ["Variable", "model_frame", "model_variables", "Encoder", "make_encoder",
-           "datagrid_frame", "set_column", "RELATIVE_STEP"]
+           "datagrid_frame", "set_column", "RELATIVE_STEP", "refuse_dask"]
 
 #: slopes use a centred difference of the design with step RELATIVE_STEP * range(x) (the
 #: default step size of marginaleffects, 1e-4 times the variable's range in the data)
@@ -55,6 +56,21 @@ class Variable:
     high: float = np.inf
 
 
+def refuse_dask(newdata: Any) -> None:
+    """Refuse ``newdata`` that is a Dask collection, with the in-memory remedy.
+
+    Raises
+    ------
+    DistributedDataError
+        ``newdata`` is a Dask array or DataFrame.
+    """
+    if is_dask(newdata):
+        raise DistributedDataError(
+            "newdata is a Dask collection; predictions, slopes and comparisons work on rows "
+            "in memory: pass newdata=newdata.compute(), or a sample of it, e.g. "
+            "newdata=newdata.sample(frac=0.01).compute().")
+
+
 def model_frame(design: Design) -> pd.DataFrame:
     """Return the raw training data of the model's variables (complete cases).
 
@@ -65,7 +81,15 @@ def model_frame(design: Design) -> pd.DataFrame:
     ------
     ColumnMismatchError
         A formula model whose raw data were not kept (a result saved by an earlier version).
+    DistributedDataError
+        A model on Dask data: its rows stay on the cluster.
     """
+    if isinstance(design, DaskDesign):
+        raise DistributedDataError(
+            "The training rows of a model on Dask data stay on the cluster, so effects "
+            "over them (newdata=None) and datagrid's means and modes are not computed. Pass "
+            "rows in memory, e.g. newdata=ddf.sample(frac=0.01).compute(), or a grid with "
+            "every variable, e.g. newdata=pd.DataFrame({...}).")
     if design.model_spec is None:
         return pd.DataFrame(design.X, columns=list(design.exog_names),
                             index=design.row_labels)
@@ -94,7 +118,18 @@ def model_variables(design: Design) -> dict[str, Variable]:
 
     For formula models these are the data columns of the right-hand side, without the
     ``offset="col"`` column; for array models the columns that vary (not the constant).
+
+    Raises
+    ------
+    DistributedDataError
+        A model on Dask data.
     """
+    if isinstance(design, DaskDesign):
+        raise DistributedDataError(
+            "Slopes and comparisons of a model on Dask data are not available: their steps, "
+            "ranges and levels come from the training rows, which stay on the cluster. "
+            "predictions(newdata=...) works with rows in memory; for slopes, fit a sample in "
+            "memory, e.g. bl.Logit.from_formula(formula, ddf.sample(frac=0.05).compute()).")
     frame = model_frame(design)
     levels = _categorical_columns(design)
     out: dict[str, Variable] = {}
@@ -182,11 +217,16 @@ def set_column(frame: pd.DataFrame, name: str, value: Any) -> pd.DataFrame:
     return out
 
 
-def _typical(col: pd.Series) -> Any:
+def _typical(col: pd.Series, wts: np.ndarray | None) -> Any:
+    """Mean or mode of a training column; rows weighted by ``wts`` (trials x weights)."""
     if _is_text_like(col) or isinstance(col.dtype, pd.CategoricalDtype):
-        counts = col.value_counts(sort=False, dropna=True)
+        counts = (col.value_counts(sort=False, dropna=True) if wts is None else
+                  pd.Series(wts, index=col.index).groupby(col, sort=False, observed=True).sum())
         return counts.index[int(np.argmax(counts.to_numpy()))]
-    return float(col.mean())
+    if wts is None:
+        return float(col.mean())
+    keep = col.notna().to_numpy()
+    return float(np.average(col.to_numpy(dtype=float)[keep], weights=wts[keep]))
 
 
 def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
@@ -194,7 +234,9 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
 
     Numeric variables are held at their training mean, categorical ones (text, boolean,
     ``category``) at their most frequent training value (the first such level on ties), as
-    marginaleffects' ``datagrid`` does. Categorical columns keep their dtype.
+    marginaleffects' ``datagrid`` does. With binomial trials or frequency weights each
+    training row counts trials x weight times, so the grid is that of the expanded 0/1
+    rows. Categorical columns keep their dtype.
 
     Raises
     ------
@@ -202,6 +244,8 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
         A name that is not a variable of the model.
     """
     frame = model_frame(design)
+    wts = design.weights
+    wts = None if wts is None or len(wts) != len(frame) else np.asarray(wts, dtype=float)
     unknown = [k for k in values if k not in frame.columns]
     if unknown:
         raise ColumnMismatchError(
@@ -215,7 +259,7 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
     out = {}
     for name in frame.columns:
         col = frame[name]
-        vals = grid[name] if name in axes else pd.Series([_typical(col)] * len(grid))
+        vals = grid[name] if name in axes else pd.Series([_typical(col, wts)] * len(grid))
         if isinstance(col.dtype, pd.CategoricalDtype):
             out[name] = pd.Categorical(vals, categories=col.cat.categories,
                                        ordered=col.cat.ordered)

@@ -28,17 +28,29 @@ __all__ = ["DaskMLEResults", "DaskMAPResults", "lazy_linear_predictor"]
 
 def _block_linear(X: np.ndarray, params: np.ndarray, off: np.ndarray | None = None):
     eta = X @ params
-    return eta if off is None else eta + off
+    return eta if off is None else eta + off.reshape(-1)
 
 
 def lazy_linear_predictor(X: Any, params: np.ndarray, offset: Any = None) -> Any:
-    """Return ``X @ params + offset`` as a Dask array, block by block."""
+    """Return ``X @ params + offset`` as a Dask array, block by block.
+
+    Raises
+    ------
+    ValueError
+        An offset whose length is not the number of rows.
+    """
     import dask.array as da
 
     X = X.rechunk({1: -1})
     if offset is None:
         return da.map_blocks(_block_linear, X, params, drop_axis=1, dtype=float)
-    off = da.asarray(offset, dtype=float).rechunk((X.chunks[0],))
+    off = da.asarray(offset, dtype=float)
+    if off.ndim != 1 or (not np.isnan(X.shape[0]) and off.shape[0] != X.shape[0]):
+        raise ValueError(f"offset has shape {off.shape}; the data have {X.shape[0]} rows. "
+                         "Pass one offset per row (a Dask array chunked like the rows).")
+    # a column, so that its blocks pair with the row blocks of X (a 1-D array would be
+    # aligned with X's last axis)
+    off = off.rechunk((X.chunks[0],))[:, None]
     return da.map_blocks(_block_linear, X, params, off, drop_axis=1, dtype=float)
 
 

@@ -27,7 +27,13 @@ import pandas as pd
 
 from ..errors import ColumnMismatchError, DataWarning
 from ..inference.effects import EffectTerm, draw_effects, point_effects
-from ..inference.effects_data import datagrid_frame, make_encoder, model_frame, model_variables
+from ..inference.effects_data import (
+    datagrid_frame,
+    make_encoder,
+    model_frame,
+    model_variables,
+    refuse_dask,
+)
 from ..inference.effects_terms import comparison_terms, select_variables, slope_terms
 from ..validation import (
     CIKind,
@@ -40,8 +46,6 @@ from ..validation import (
 __all__ = ["EffectsMixin", "datagrid"]
 
 By = bool | str | list[str] | None
-
-
 
 
 class EffectsMixin:
@@ -58,6 +62,7 @@ class EffectsMixin:
         if newdata is None:
             frame = model_frame(design)
         else:
+            refuse_dask(newdata)
             if isinstance(newdata, dict):
                 newdata = pd.DataFrame(newdata)
             if not isinstance(newdata, pd.DataFrame):
@@ -90,6 +95,9 @@ class EffectsMixin:
         if by is True:
             return np.zeros(len(frame), dtype=np.intp), 1, pd.DataFrame(index=range(1))
         cols = [by] if isinstance(by, str) else list(by)
+        if not cols:
+            raise ValueError(f"by={by!r} names no column; pass by=True for the overall "
+                             "average or by=['g'] for groups.")
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ColumnMismatchError(
@@ -140,7 +148,13 @@ class EffectsMixin:
     # -- predictions -----------------------------------------------------------------------
     def predictions(self, newdata: Any = None, by: By = None, ci_prob: float = 0.95,
                     ci_kind: CIKind = "eti") -> pd.DataFrame:
-        """Predicted probabilities, with their uncertainty.
+        r"""Predicted probabilities, with their uncertainty.
+
+        MLE/MAP unit-level intervals are on the link scale, mapped back (R marginaleffects'
+        GLM default): :math:`\Lambda(\hat\eta \mp z\,se_\eta)`, inside (0, 1), equal to
+        ``predict(ci_prob=...)``; ``std_error`` is :math:`\hat p(1-\hat p)\,se_\eta` and
+        ``z``, ``p_value`` test :math:`\eta = 0`. Averages (``by``) use the delta method
+        on the probability scale, as marginaleffects does with ``by``.
 
         Parameters
         ----------

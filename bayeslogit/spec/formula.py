@@ -30,7 +30,7 @@ from .columns import (
 )
 from .counts import check_counts, counts_to_float
 from .design import Design, check_finite, find_intercept
-from .formula_frame import column_uses, prepare_frame
+from .formula_frame import column_uses, match_numeric_columns, prepare_frame
 
 __all__ = ["design_from_formula", "encode_formula_data", "offset", "FORMULA_CONTEXT"]
 
@@ -316,6 +316,7 @@ def encode_formula_data(design: Design, data: Any) -> tuple[np.ndarray, np.ndarr
     frame = prepare_frame(data, fit=False,
                           uses=({}, column_uses(design.formula, data.columns)[1]))
     spec = design.model_spec
+    frame = match_numeric_columns(frame, spec.encoder_state)
     absent = [v for v in _data_variables(spec) if v not in frame.columns]
     if absent:
         raise ColumnMismatchError(f"The new data lack column(s) {absent} used by "

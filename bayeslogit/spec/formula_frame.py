@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import ColumnMismatchError
 from .columns import datetime_error, datetime_kind, outcome_to_float
 
-__all__ = ["Uses", "column_uses", "prepare_frame"]
+__all__ = ["Uses", "column_uses", "prepare_frame", "match_numeric_columns"]
 
 _C_OF_COLUMN = re.compile(r"\s*C\(\s*(`[^`]+`|[A-Za-z_]\w*)\s*(?:,.*)?\)\s*", re.S)
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
@@ -116,3 +117,36 @@ def prepare_frame(data: pd.DataFrame, fit: bool,
     return frame
 
 
+
+
+def match_numeric_columns(frame: pd.DataFrame, encoder_state: dict[str, Any]) -> pd.DataFrame:
+    """Give new data's columns the numeric type they had in training.
+
+    A column the training spec encoded as a number (a bool or numeric column) but that
+    arrives as ``object``, ``category`` or text (a bool column holding a missing value,
+    numbers read as text) would be taken for a categorical and encode to other columns; its values
+    become float64 (True/False as 1/0, missing as NaN). ``frame`` is a copy of the caller's
+    data (:func:`prepare_frame`) and is modified in place.
+
+    Raises
+    ------
+    ColumnMismatchError
+        Such a column holding a value that is not a number or a bool.
+    """
+    for name, (kind, _) in encoder_state.items():
+        if name not in frame.columns or getattr(kind, "value", kind) != "numerical":
+            continue
+        col = frame[name]
+        if not (col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype | pd.StringDtype)):
+            continue
+        values = col.astype(object).map(lambda v: float(v) if isinstance(v, bool | np.bool_)
+                                        else v)
+        number = pd.to_numeric(values, errors="coerce")
+        bad = number.isna() & values.notna()
+        if bad.any():
+            raise ColumnMismatchError(
+                f"Column {name!r} was a number (or bool) in training but the new data hold "
+                f"{values[bad].iloc[0]!r} (dtype {col.dtype}); convert it, e.g. "
+                f"data[{name!r}] = data[{name!r}].astype(float).")
+        frame[name] = number.to_numpy(dtype=float, na_value=np.nan)
+    return frame
