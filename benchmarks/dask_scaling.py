@@ -30,9 +30,9 @@ workers is used instead.
 
 Run from the repository root::
 
-    python benchmarks/dask.py            # n = 2e6 and 2e7, p = 20
-    python benchmarks/dask.py --quick    # n = 2e5 and 1e6, a smoke run
-    python benchmarks/dask.py --lazy     # also persist=False on data never persisted
+    python benchmarks/dask_scaling.py            # n = 2e6 and 2e7, p = 20
+    python benchmarks/dask_scaling.py --quick    # n = 2e5 and 1e6, a smoke run
+    python benchmarks/dask_scaling.py --lazy     # also persist=False on data never persisted
 
 With ``--lazy`` bayeslogit also fits first with ``persist=False`` on the lazy arrays: every
 pass generates the chunks again, and the peak rise per worker is its whole footprint.
@@ -40,20 +40,14 @@ pass generates the chunks again, and the peak rise per worker is its whole footp
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import gc
+import logging
 import os
-import sys
+import time
 
-# this file is named dask.py: keep its folder off the path so that "import dask" is Dask
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.getcwd()) != _HERE]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import gc  # noqa: E402
-import logging  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 CHUNK = 250_000
 
