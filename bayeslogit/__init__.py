@@ -44,7 +44,7 @@ _LAZY = {
     "prior_sensitivity": ("bayeslogit.study.sensitivity", "prior_sensitivity"),
     "plot_predictions": ("bayeslogit.study.effect_plots", "plot_predictions"),
     "plot_slopes": ("bayeslogit.study.effect_plots", "plot_slopes"),
-    "datagrid": ("bayeslogit.results.effects", "datagrid"),
+    "datagrid": ("bayeslogit.results.effects_groups", "datagrid"),
     "load": ("bayeslogit.io", "load"),
     "datasets": ("bayeslogit.datasets", None),
 }

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,8 +60,8 @@ from numpy.typing import NDArray
 from ..blocks import single_threaded_blas
 from ..errors import UnsupportedPriorError
 from ..spec.prior_set import PriorSet
-from ..spec.priors import FAMILIES
 from ..validation import check_arrays, check_count, check_seed
+from .gibbs_priors import PriorVectors, gibbs_supported
 from .outputs import Draws
 from .pg import pg_draws, pg_method_groups
 
@@ -74,66 +73,6 @@ __all__ = ["gibbs_sample", "gibbs_supported"]
 _BLOCK = 512
 #: above this many coefficients the sampler leaves the BLAS thread count alone
 _THREADED_K = 64
-
-
-def gibbs_supported(prior_set: PriorSet) -> tuple[bool, str]:
-    """Whether the exact Gibbs sampler can handle these priors.
-
-    Returns
-    -------
-    ok : bool
-    reason : str
-        Empty when ``ok``; otherwise what is unsupported and what to use instead.
-    """
-    if prior_set.joint is not None:
-        return False, (
-            f"The Gibbs sampler cannot use the joint {type(prior_set.joint).__name__} prior "
-            '(it is not a normal scale mixture); use sampler="nuts" (or "is") instead.'
-        )
-    for name, prior in zip(prior_set.names, prior_set.priors, strict=True):
-        if prior.scale_mixture() is None:
-            supported = ", ".join(c.__name__ for c in FAMILIES.values() if c.mixture)
-            return False, (
-                f"The Gibbs sampler has no exact update for the prior {prior.describe()} on "
-                f"{name!r} (supported: {supported}); "
-                'use sampler="nuts" instead.'
-            )
-    return True, ""
-
-
-@dataclass
-class _PriorVectors:
-    """Per-coefficient hyper-parameters in working space, grouped by update type."""
-
-    mu: FloatArray
-    fixed_prec: FloatArray  # 1/sigma^2 for Normal, 0 for Flat and for the mixture slots
-    lap: NDArray[np.intp]
-    lap_b: FloatArray
-    t: NDArray[np.intp]
-    t_nu: FloatArray
-    t_sigma: FloatArray
-
-    @classmethod
-    def from_prior_set(cls, prior_set: PriorSet) -> _PriorVectors:
-        k = prior_set.k
-        mu, prec = np.zeros(k), np.zeros(k)
-        lap, lap_b, t, t_nu, t_sigma = [], [], [], [], []
-        for j, p in enumerate(prior_set.priors):
-            m = p.scale_mixture()
-            if m is None:
-                raise UnsupportedPriorError(gibbs_supported(prior_set)[1])
-            mu[j] = m.mu
-            if m.kind == "fixed":
-                prec[j] = 1.0 / m.scale**2
-            elif m.kind == "exponential":
-                lap.append(j)
-                lap_b.append(m.scale)
-            elif m.kind == "gamma":
-                t.append(j)
-                t_nu.append(m.nu)
-                t_sigma.append(m.scale)
-        return cls(mu, prec, np.array(lap, dtype=np.intp), np.array(lap_b),
-                   np.array(t, dtype=np.intp), np.array(t_nu), np.array(t_sigma))
 
 
 def _inverse_gaussian(mean: FloatArray, shape: FloatArray, nrm: FloatArray,
@@ -295,7 +234,7 @@ def gibbs_sample(
     start = time.perf_counter()
     with _blas_limit(X.shape[1]):
         kappa = y - 0.5 if weights is None else np.round(weights) * (y - 0.5)
-        theta, latent = _run_chains(Xw, kappa, offset, _PriorVectors.from_prior_set(prior_set),
+        theta, latent = _run_chains(Xw, kappa, offset, PriorVectors.from_prior_set(prior_set),
                                     gens, draws, tune, progressbar,
                                     None if weights is None else np.round(weights))
     elapsed = time.perf_counter() - start
@@ -311,7 +250,7 @@ def _pg_draws(random_polyagamma, m, groups, eta, out, g) -> None:
                                      disable_checks=True)
 
 
-def _run_chains(Xw, kappa, offset, pv: _PriorVectors, gens, draws: int, tune: int,
+def _run_chains(Xw, kappa, offset, pv: PriorVectors, gens, draws: int, tune: int,
                 progressbar: bool, m=None) -> tuple[FloatArray, dict[str, FloatArray]]:
     """Run the sampling loop in working space; return the theta draws and the latent draws."""
     from polyagamma import random_polyagamma

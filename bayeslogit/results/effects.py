@@ -28,7 +28,6 @@ import pandas as pd
 from ..errors import ColumnMismatchError, DataWarning
 from ..inference.effects import EffectTerm, draw_effects, point_effects
 from ..inference.effects_data import (
-    datagrid_frame,
     make_encoder,
     model_frame,
     model_variables,
@@ -42,10 +41,9 @@ from ..validation import (
     check_choice,
     check_probability,
 )
+from .effects_groups import By, group_codes
 
-__all__ = ["EffectsMixin", "datagrid"]
-
-By = bool | str | list[str] | None
+__all__ = ["EffectsMixin"]
 
 
 class EffectsMixin:
@@ -88,28 +86,6 @@ class EffectsMixin:
             raise ValueError("newdata has no rows to evaluate at.")
         return frame, encode, X, off
 
-    def _groups(self, frame: pd.DataFrame, by: By) -> tuple[np.ndarray | None, int,
-                                                            pd.DataFrame | None]:
-        if by is None or by is False:
-            return None, 0, None
-        if by is True:
-            return np.zeros(len(frame), dtype=np.intp), 1, pd.DataFrame(index=range(1))
-        cols = [by] if isinstance(by, str) else list(by)
-        if not cols:
-            raise ValueError(f"by={by!r} names no column; pass by=True for the overall "
-                             "average or by=['g'] for groups.")
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise ColumnMismatchError(
-                f"by={by!r}: {missing} not column(s) of the data ({list(frame.columns)}); "
-                "pass newdata=df holding them, e.g. result.avg_predictions(newdata=df, "
-                f"by={missing[0]!r}).")
-        grouped = frame.groupby(cols, sort=True, observed=True, dropna=False)
-        codes = grouped.ngroup().to_numpy(dtype=np.intp)
-        keys = frame[cols].iloc[[int(np.flatnonzero(codes == g)[0])
-                                 for g in range(int(codes.max()) + 1)]]
-        return codes, int(codes.max()) + 1, keys.reset_index(drop=True)
-
     def _effects(self, terms: Callable[[pd.DataFrame, Any, np.ndarray, np.ndarray | None],
                                        Iterable[EffectTerm]],
                  newdata: Any, by: By, ci_prob: float, ci_kind: str, call: str,
@@ -117,7 +93,7 @@ class EffectsMixin:
         ci_prob = check_probability("ci_prob", ci_prob)
         ci_kind = check_choice("ci_kind", ci_kind, CIKind, call=call)
         frame, encode, X, off = self._effect_rows(newdata)
-        codes, n_groups, keys = self._groups(frame, by)
+        codes, n_groups, keys = group_codes(frame, by)
         built = terms(frame, encode, X, off)
         # binomial counts / frequency weights: averages over the training rows are over the
         # individuals (trials x weight per row), as on the expanded 0/1 rows
@@ -403,43 +379,3 @@ class EffectsMixin:
         return self.comparisons(variables, newdata, comparison, True if by is None else by,
                                 ci_prob, ci_kind)
 
-
-def datagrid(result: Any, **values: Any) -> pd.DataFrame:
-    """Build new data for a result: every combination of the given values, the rest typical.
-
-    Variables not named are held at their training mean (numeric) or most frequent value
-    (categorical), as marginaleffects' ``datagrid``; pass the grid as ``newdata``.
-
-    Parameters
-    ----------
-    result : result or model
-        A fitted result (or a ``bl.Logit`` model).
-    **values
-        ``variable=value`` or ``variable=[values]``.
-
-    Returns
-    -------
-    DataFrame
-        One row per combination, with every variable of the model.
-
-    Raises
-    ------
-    ColumnMismatchError
-        A name that is not a variable of the model.
-
-    References
-    ----------
-    .. [1] Arel-Bundock, V., Greifer, N. and Heiss, A. (2024). "How to interpret statistical
-       models using marginaleffects for R and Python." Journal of Statistical Software
-       111(9), 1-32.
-
-    Examples
-    --------
-    >>> import numpy as np, bayeslogit as bl
-    >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
-    >>> r = bl.Logit([0, 0, 1, 0, 1, 0, 1, 1], X).fit()
-    >>> bl.datagrid(r, x1=[0, 7])["x1"].tolist()
-    [0.0, 7.0]
-    """
-    design = getattr(result, "model", result).design
-    return datagrid_frame(design, values)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..inference.effects_data import model_frame, model_variables
 from ..results.base import LogitResultsBase
-from ..results.effects import datagrid
+from ..results.effects_groups import datagrid
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
