@@ -287,8 +287,12 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
     if bad is None or bad.any():
         shown = describe_values(offset if bad is None else np.asarray(offset, dtype=object)
                                 .ravel()[bad])
-        raise ValueError(f"{what} must be numeric (a log exposure, for example); got values "
-                         f"{shown}. Convert it, e.g. np.asarray({what}, dtype=float).")
+        example = " (a log exposure, for example)" if what.startswith("offset") else ""
+        fix = f"data[{ser.name!r}] = pd.to_numeric(data[{ser.name!r}])" \
+            if what != "offset" and isinstance(ser.name, str) else \
+            f"np.asarray({what}, dtype=float)"
+        raise ValueError(f"{what} must be numeric{example}; got values {shown}. Convert it, "
+                         f"e.g. {fix}.")
     if values.shape[0] != n:
         raise ValueError(f"{what} has length {values.shape[0]} but the data have {n} rows.")
     return values
