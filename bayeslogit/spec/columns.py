@@ -214,6 +214,9 @@ def check_outcome_range(y: np.ndarray, name: str, remedy: str, recode: str) -> N
     pick = int(values.max())
     fix, rec = remedy.replace("{event!r}", repr(pick)), recode.replace("{event!r}", repr(pick))
     pm = " For -1/+1 coding, (y + 1) / 2 gives 0/1." if set(values) <= {-1.0, 1.0} else ""
+    if values.min() >= 0 and values.size > 2:
+        pm += (f" If {name!r} counts successes out of a number of trials, give the trials: "
+               "trials= (the trials column or array), or the response 'successes + failures'.")
     raise EventLevelError(
         f"{head} Recode it, e.g. {rec}, or say which value is the event (coded 1, every "
         f"other value 0): {fix}.{pm}", pick, fix)
