@@ -26,8 +26,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import expit
 
-from ..errors import ColumnMismatchError
 from ..blocks import BLOCK_ELEMENTS, run_ordered, worker_count
+from ..errors import ColumnMismatchError
 from ..spec.prior_set import PriorSet
 
 FloatArray = NDArray[np.float64]

@@ -47,7 +47,7 @@ def _integer(a: np.ndarray) -> np.ndarray:
 
 
 def _keep_positive(what: str, source: str | None, formula: bool) -> str:
-    """A pasteable remedy keeping the rows where ``what`` (from ``source``) is positive."""
+    """Return a pasteable remedy keeping the rows where ``what`` (from ``source``) is > 0."""
     if source is not None:  # a pandas expression over the data, e.g. "data['n']"
         return f"data = data[{source} > 0]"
     rows = "data[keep]" if formula else "exog[keep], endog[keep]"
