@@ -42,6 +42,17 @@ def _event_message(exc: EventLevelError, given: str | None) -> str:
     return text
 
 
+_COUNT_ARG = re.compile(r"\b(trials|freq_weights)=(?:(['\"])(.*?)\2)?")
+
+
+def _as_count_options(text: str) -> str:
+    """Respell ``trials='n'`` / ``freq_weights=`` in a message as ``--trials n`` / ``--weights``."""
+    def option(match: re.Match[str]) -> str:
+        name = "--trials" if match.group(1) == "trials" else "--weights"
+        return name if match.group(3) is None else f"{name} {shlex.quote(match.group(3))}"
+    return _COUNT_ARG.sub(option, text)
+
+
 _CALL = re.compile(r"model\.(?:fit|sample)\((?:method|sampler)=[\"'](\w+)[\"']\)")
 _KWARG = re.compile(r"\b(?:method|sampler)\s*=\s*[\"'](\w+)[\"']")
 
@@ -144,9 +155,9 @@ def run_fit(args: argparse.Namespace) -> int:
                                    trials=args.trials, freq_weights=args.weights,
                                    event=parse_event(args.event))
     except EventLevelError as exc:
-        raise CLIError(_event_message(exc, args.event)) from exc
+        raise CLIError(_as_count_options(_event_message(exc, args.event))) from exc
     except (ValueError, TypeError, KeyError) as exc:  # the formula evaluated on the user's data
-        text = one_line(exc)
+        text = _as_count_options(one_line(exc))
         if "not present in the dataset" in text:
             text += f" The columns of {args.data} are: {column_list(data)}."
         raise CLIError(text) from exc

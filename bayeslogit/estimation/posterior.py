@@ -303,6 +303,8 @@ def prior_predictive(model: ModelSpec, draws: int = 500, random_seed: Any = None
     """
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
+    from ..results.datatree import observed_outcomes
+
     draws = check_count("draws", draws, 1, example=500)
     random_seed = check_seed(random_seed)
     ps = model.prior_set
@@ -324,6 +326,6 @@ def prior_predictive(model: ModelSpec, draws: int = 500, random_seed: Any = None
     else:  # successes out of the trials
         y = rng.binomial(d.trials.astype(np.int64), 1 / (1 + np.exp(-eta)))
     return az.from_dict({"prior": {"beta": beta}, "prior_predictive": {"y": y},
-                         "observed_data": {"y": d.successes}},
+                         "observed_data": {"y": observed_outcomes(d.y, d)}},
                         dims={"beta": ["coef"], "y": ["obs"]},
                         coords={"coef": list(d.exog_names), "obs": np.arange(d.nobs)})

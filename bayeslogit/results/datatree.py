@@ -37,7 +37,23 @@ from .pointwise import DEFAULT_MAX_ELEMENTS, fits
 FloatArray = NDArray[np.float64]
 
 __all__ = ["posterior_tree", "log_likelihood_group", "loglik_fits", "pointwise_loglike",
-           "log_prior_terms", "DEFAULT_MAX_ELEMENTS"]
+           "log_prior_terms", "observed_outcomes", "DEFAULT_MAX_ELEMENTS"]
+
+
+def observed_outcomes(y: FloatArray, design: Any = None) -> NDArray[Any]:
+    """Return the ``observed_data`` values of a response.
+
+    Binomial counts (a ``design`` with trials) give the success counts as integers, whatever
+    their values (rows of 0 or all successes included); a 0/1 response gives 0/1 as
+    integers, so ArviZ's discrete predictive checks (pava, rootogram) apply; proportions
+    without trials stay floats.
+    """
+    if design is not None and design.trials is not None:
+        return design.successes.astype(np.int64)
+    y = np.asarray(y)
+    if np.all((y == 0) | (y == 1)):
+        return y.astype(np.int8)
+    return y
 
 
 def log_prior_terms(
@@ -129,7 +145,7 @@ def posterior_tree(
             v if v.ndim == 2 else v.sum(axis=-1) for v in terms.values()))
     if stats:
         data["sample_stats"] = stats
-    data["observed_data"] = {"y": y if design is None else design.successes}
+    data["observed_data"] = {"y": observed_outcomes(y, design)}
     data["constant_data"] = {
         "X": X,
         "offset": np.zeros(n) if offset is None else offset,

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SamplingWarning
-from ..validation import CIKind, DrawPredictKind, check_choice, check_probability
+from ..spec.newdata import as_new_data
+from ..validation import CIKind, DrawPredictKind, check_choice, check_probability, check_seed
 from .base import SUMMARY_COLUMNS, LogitResultsBase
 from .draws_arviz import DrawsArviz
 from .options import FitOptions
@@ -225,17 +226,47 @@ class DrawResults(DrawsArviz, LogitResultsBase):
                             index=index)
 
     def posterior_predictive(self, data: Any = None, offset: Any = None,
-                             random_seed: Any = None) -> np.ndarray:
-        """Draw y (0/1), shape (chain, draw, obs), once per coefficient draw.
+                             random_seed: Any = None, trials: Any = None) -> np.ndarray:
+        """Draw outcomes, shape (chain, draw, obs), once per coefficient draw.
 
-        For a model with ``trials`` and no new ``data``: successes out of each row's trials.
+        Parameters
+        ----------
+        data : DataFrame, dict, Series or array-like, optional
+            New rows, as for :meth:`predict` (default: the model's rows).
+        offset : array-like, scalar or str, optional
+            As for :meth:`predict`.
+        random_seed : int, numpy Generator, SeedSequence or None
+            Seed of the draws.
+        trials : str, scalar or array-like, optional
+            Binomial trials of the new rows (a column name of ``data``, one value, or one
+            per row). A model with trials draws successes out of its own trials without
+            ``data``, and out of its trials column of ``data`` (a model reading them from a
+            column) when ``trials`` is not given.
+
+        Returns
+        -------
+        ndarray
+            0/1 outcomes (int8), or success counts out of the trials (int32, int64 above
+            2**31 - 1 trials). Rows with a missing predictor or trials are NaN (the array is
+            then float).
+
+        Raises
+        ------
+        ValueError
+            A model with trials given new data without them; trials that are not whole
+            numbers >= 1; ``trials`` without ``data``.
         """
-        rng = np.random.default_rng(random_seed)
-        p = self.predict(data, kind="draws", offset=offset)
-        trials = self.model.design.trials if data is None else None
-        if trials is not None:
-            return rng.binomial(trials.astype(np.int64), np.asarray(p))
-        return (rng.random(p.shape) < p).astype(np.int8)
+        from .predictive import new_trials, outcome_draws
+
+        rng = np.random.default_rng(check_seed(random_seed))
+        d = self.model.design
+        if data is None and trials is not None:
+            raise ValueError("trials= goes with new data: posterior_predictive(data, "
+                             "trials=...); without data the model's own trials are used.")
+        p = np.asarray(self.predict(data, kind="draws", offset=offset))
+        counts = d.trials if data is None else new_trials(d, as_new_data(d, data), trials,
+                                                          p.shape[-1])
+        return outcome_draws(p, rng, counts)
 
     # -- ArviZ: to_arviz, loo and power_scaling come from DrawsArviz -------------------
     def plot_power_scaling(self, coefs: Any = None, **kwargs: Any) -> Any:

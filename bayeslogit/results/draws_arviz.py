@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import DataWarning
 from ..validation import check_count
-from .datatree import count_terms, log_likelihood_group
+from .datatree import count_terms, log_likelihood_group, observed_outcomes
 from .pointwise import DEFAULT_MAX_ELEMENTS, blocked_loo, fits, power_scaling_tree
 from .predictive import prior_draws, simulate_outcomes
 
@@ -297,10 +297,10 @@ class DrawsArviz:
         elif predictive == "auto":
             left_out.append("posterior_predictive" + (
                 " and prior_predictive" if prior is not None else ""))
-        if d.binary:
-            # 0/1 as integers, so ArviZ's discrete predictive checks (pava, rootogram) apply
+        if d.binary or d.trials is not None:
+            # integers (0/1 or success counts), as the predictive groups hold them
             out["observed_data"] = cached("observed_data", lambda: _node(
-                "observed_data", {"y": d.y.astype(np.int8)}, **obs), True, seeded=False)
+                "observed_data", {"y": observed_outcomes(d.y, d)}, **obs), True, seeded=False)
         if left_out:
             warnings.warn(
                 f"to_arviz() left out {' and '.join(left_out)}: {c} chains x {dr} draws x "

@@ -244,9 +244,14 @@ class MLEResults(ModeResults):
 
     @property
     def resid_response(self) -> pd.Series:
-        """Response residuals y - p, indexed by row."""
+        """Response residuals y - p, indexed by row.
+
+        With binomial trials, in the response's units: successes - trials x p (statsmodels
+        ``GLM(Binomial)``'s ``resid_response``).
+        """
         d = self.model.design
-        return pd.Series(d.y - self._p(), index=d.row_labels)
+        r = d.y - self._p()
+        return pd.Series(r if d.trials is None else d.trials * r, index=d.row_labels)
 
     @property
     def resid_pearson(self) -> pd.Series:

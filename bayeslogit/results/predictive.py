@@ -22,16 +22,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import expit
 
 from ..blocks import BLOCK_ELEMENTS, run_ordered, worker_count
+from ..errors import ColumnMismatchError
 from ..spec.prior_set import PriorSet
 
 FloatArray = NDArray[np.float64]
 
 __all__ = ["predict_draws", "quantile_ends", "order_statistics", "probability_draws", "prior_draws",
-           "simulate_outcomes"]
+           "simulate_outcomes", "count_dtype", "outcome_draws", "new_trials"]
 
 
 def _order_positions(count: int, probs: tuple[float, ...]) -> list[tuple[int, int, float]]:
@@ -204,12 +206,13 @@ def simulate_outcomes(beta: FloatArray, X: FloatArray, offset: FloatArray | None
     :math:`y_{si} \sim \mathrm{Bernoulli}(\Lambda(x_i^\top\beta_s + o_i))`, computed in
     blocks of draws so that only the int8 result is as large as draws x n. With ``trials``
     (binomial counts) the successes out of each row's trials,
-    :math:`\mathrm{Binomial}(n_i, \Lambda(\cdot))`, as int32.
+    :math:`\mathrm{Binomial}(n_i, \Lambda(\cdot))`, as int32 (int64 when a row has more
+    than 2**31 - 1 trials).
     """
     n = X.shape[0]
     flat = np.ascontiguousarray(beta, dtype=float).reshape(-1, X.shape[1])
     counts = None if trials is None else np.asarray(trials).astype(np.int64)
-    out = np.empty((flat.shape[0], n), dtype=np.int8 if counts is None else np.int32)
+    out = np.empty((flat.shape[0], n), dtype=np.int8 if counts is None else count_dtype(counts))
     rows = max(1, block_elements // max(n, 1))
     for s in range(0, flat.shape[0], rows):
         eta = flat[s:s + rows] @ X.T
@@ -230,3 +233,66 @@ def probability_draws(beta: FloatArray, X: FloatArray,
     if offset is not None:
         eta += offset
     return expit(eta, out=eta).reshape(*np.shape(beta)[:-1], X.shape[0])
+
+
+def count_dtype(trials: NDArray[Any]) -> type[np.integer]:
+    """int32 for success counts, int64 when some trials exceed what int32 holds."""
+    top = np.nanmax(trials) if np.size(trials) else 0
+    return np.int32 if top <= np.iinfo(np.int32).max else np.int64
+
+
+def outcome_draws(p: FloatArray, rng: np.random.Generator,
+                  trials: FloatArray | None = None) -> NDArray[Any]:
+    """Outcomes drawn from probabilities ``p`` (..., n): 0/1, or successes out of ``trials``.
+
+    Rows whose probability (or trials) is missing are NaN (the result is then float), never
+    a made-up 0.
+    """
+    p = np.asarray(p, dtype=float)
+    missing = np.isnan(p)
+    if trials is not None:
+        missing = missing | np.isnan(trials)
+    safe = np.where(missing, 0.0, p)
+    if trials is None:
+        out: NDArray[Any] = (rng.random(p.shape) < safe).astype(np.int8)
+    else:
+        counts = np.where(np.isnan(trials), 0, trials).astype(np.int64)
+        out = rng.binomial(counts, safe).astype(count_dtype(counts))
+    if missing.any():
+        out = out.astype(float)
+        out[missing] = np.nan
+    return out
+
+
+def new_trials(design: Any, data: Any, trials: Any, n: int) -> FloatArray | None:
+    """Trials of ``n`` new rows for predictive draws (None: one trial each, 0/1 outcomes).
+
+    ``trials`` given (a column name of ``data``, a scalar or one value per row) is used;
+    else a model reading its trials from a column reads that column of ``data``; else a
+    model with trials raises, since 0/1 draws would silently change the outcome's scale.
+    """
+    from ..spec.counts import counts_to_float
+
+    column = getattr(design, "trials_column", None)
+    if trials is None and design.trials is not None:
+        if column is not None and isinstance(data, pd.DataFrame) and column in data.columns:
+            trials = column
+        else:
+            where = f"the new data lack its trials column {column!r}" if column else \
+                "its trials were an array"
+            raise ValueError(
+                f"This model has binomial trials and {where}: pass the new rows' trials, "
+                f"e.g. posterior_predictive(data, trials=new_trials) (a column name, an "
+                f"array or a scalar; trials=1 draws 0/1 outcomes).")
+    if trials is None:
+        return None
+    if isinstance(trials, str):
+        if not isinstance(data, pd.DataFrame) or trials not in data.columns:
+            raise ColumnMismatchError(f"trials={trials!r} is not a column of the new data.")
+        trials = data[trials]
+    values = counts_to_float(trials, n, "trials")
+    ok = np.isnan(values) | ((values >= 1) & (np.abs(values - np.round(values)) <= 1e-9))
+    if not ok.all():
+        raise ValueError(f"trials must be whole numbers >= 1; got "
+                         f"{values[~ok][:5].tolist()}. Pass the new rows' trials.")
+    return values

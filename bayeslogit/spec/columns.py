@@ -214,6 +214,9 @@ def check_outcome_range(y: np.ndarray, name: str, remedy: str, recode: str) -> N
     pick = int(values.max())
     fix, rec = remedy.replace("{event!r}", repr(pick)), recode.replace("{event!r}", repr(pick))
     pm = " For -1/+1 coding, (y + 1) / 2 gives 0/1." if set(values) <= {-1.0, 1.0} else ""
+    if values.min() >= 0 and values.size > 2:
+        pm += (f" If {name!r} counts successes out of a number of trials, give the trials: "
+               "trials= (the trials column or array), or the response 'successes + failures'.")
     raise EventLevelError(
         f"{head} Recode it, e.g. {rec}, or say which value is the event (coded 1, every "
         f"other value 0): {fix}.{pm}", pick, fix)
@@ -287,8 +290,12 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
     if bad is None or bad.any():
         shown = describe_values(offset if bad is None else np.asarray(offset, dtype=object)
                                 .ravel()[bad])
-        raise ValueError(f"{what} must be numeric (a log exposure, for example); got values "
-                         f"{shown}. Convert it, e.g. np.asarray({what}, dtype=float).")
+        example = " (a log exposure, for example)" if what.startswith("offset") else ""
+        fix = f"data[{ser.name!r}] = pd.to_numeric(data[{ser.name!r}])" \
+            if what != "offset" and isinstance(ser.name, str) else \
+            f"np.asarray({what}, dtype=float)"
+        raise ValueError(f"{what} must be numeric{example}; got values {shown}. Convert it, "
+                         f"e.g. {fix}.")
     if values.shape[0] != n:
         raise ValueError(f"{what} has length {values.shape[0]} but the data have {n} rows.")
     return values

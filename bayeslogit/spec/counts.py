@@ -46,13 +46,24 @@ def _integer(a: np.ndarray) -> np.ndarray:
     return np.abs(a - np.round(a)) <= 1e-9 * np.maximum(1.0, np.abs(a))
 
 
+def _keep_positive(what: str, source: str | None, formula: bool) -> str:
+    """Return a pasteable remedy keeping the rows where ``what`` (from ``source``) is > 0."""
+    if source is not None:  # a pandas expression over the data, e.g. "data['n']"
+        return f"data = data[{source} > 0]"
+    rows = "data[keep]" if formula else "exog[keep], endog[keep]"
+    return f"keep = np.asarray({what}) > 0, then pass {rows} and {what}={what}[keep]"
+
+
 def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndarray | None,
-                 labels: pd.Index, endog_name: str, call: str
+                 labels: pd.Index, endog_name: str, call: str,
+                 sources: dict[str, str] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Validate complete rows of counts and weights; return (proportions, trials, weights).
 
     ``y`` holds success counts when ``trials`` is given (else 0/1 or proportions, checked by
-    the caller). ``call`` is how the user builds the model, for the remedies.
+    the caller). ``call`` is how the user builds the model, for the remedies; ``sources``
+    maps ``"trials"`` / ``"freq_weights"`` to the pandas expression they were read from
+    (``"data['n']"``), when they came from data columns.
 
     Raises
     ------
@@ -66,6 +77,8 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
         Every count is 0 or 1 while some trials exceed 1: possibly a 0/1 outcome passed with
         the group sizes.
     """
+    sources = sources or {}
+    formula = call.startswith("bl.Logit.from_formula")
     if freq_weights is not None:
         bad = ~_integer(freq_weights)
         if bad.any():
@@ -77,8 +90,8 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
         if bad.any():
             raise ValueError(
                 f"freq_weights must be positive; rows {format_labels(labels, bad)} hold "
-                f"{freq_weights[bad][:5].tolist()}. Drop those rows first, e.g. "
-                "data = data[data['w'] > 0].")
+                f"{freq_weights[bad][:5].tolist()}. Drop those rows first: "
+                f"{_keep_positive('freq_weights', sources.get('freq_weights'), formula)}.")
         freq_weights = np.round(freq_weights)
     if trials is None:
         return y, None, freq_weights
@@ -91,7 +104,8 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
     if bad.any():
         raise ValueError(
             f"trials is 0 in rows {format_labels(labels, bad)}: a row without trials carries "
-            "no information. Drop those rows first, e.g. data = data[data['n'] > 0].")
+            f"no information. Drop those rows first: "
+            f"{_keep_positive('trials', sources.get('trials'), formula)}.")
     bad = ~_integer(y) | (y < 0)
     if bad.any():
         hint = (" It looks like proportions: pass the success counts, e.g. "

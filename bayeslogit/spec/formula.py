@@ -235,7 +235,12 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     off_cols = _offset_columns(rhs)
     tri = None if extra["trials"] is None else extra["trials"][rows]
     fw = None if extra["freq_weights"] is None else extra["freq_weights"][rows]
-    if tri is None and lhs.shape[1] == 2 and not _categorical_levels(lhs.model_spec):
+    two_column = lhs.shape[1] == 2 and not _categorical_levels(lhs.model_spec)
+    if two_column and tri is not None:
+        raise ValueError(f"The response of {formula!r} is 'successes + failures', which gives "
+                         f"the trials already; drop trials= (or write the response as the "
+                         f"successes alone with trials=).")
+    if two_column:
         y, tri, endog_name = _two_column_counts(lhs, formula)
     else:
         y, endog_name = _outcome(lhs, event, formula, counts=tri is not None)
@@ -253,8 +258,13 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
         term = rhs[off_cols].to_numpy(dtype=float).sum(axis=1)
         check_finite({"offset term": term}, kept_labels)
         off = term if off is None else off + term
+    sources = {what: f"data[{value!r}]" for what, value in
+               (("trials", trials), ("freq_weights", freq_weights)) if isinstance(value, str)}
+    if two_column:
+        sources["trials"] = " + ".join(f"data[{str(c)!r}]" for c in lhs.columns)
     y, tri, fw = check_counts(y, tri, fw, pd.Index(kept_labels), endog_name,
-                              f"bl.Logit.from_formula({formula!r}, data) without trials=")
+                              f"bl.Logit.from_formula({formula!r}, data) without trials=",
+                              sources)
     return Design(np.ascontiguousarray(X), y.copy(), off, names, endog_name, find_intercept(X),
                   pd.Index(kept_labels), n - rows.size, formula, rhs.model_spec,
                   _categorical_levels(rhs.model_spec), dropped=counts,

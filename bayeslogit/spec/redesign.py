@@ -142,7 +142,7 @@ def _array_design(design: Design, exog: Any, endog: Any, offset: Any, missing: s
     X = encode_array_data(design, exog)
     index = exog.index if isinstance(exog, pd.Series | pd.DataFrame) else None
     frame = pd.DataFrame(X, columns=list(design.exog_names), index=index)
-    counts = {what: _count_argument(design, what, given, None)
+    counts = {what: _count_argument(design, what, given, index)
               for what, given in (("trials", trials), ("freq_weights", freq_weights))}
     _check_counts_given(design, SimpleNamespace(**counts))
     new = design_from_arrays(endog, frame, offset, missing, event=design.event, **counts)
