@@ -23,7 +23,7 @@ LAYERS = [
     ("bayeslogit.engines", 3), ("bayeslogit.inference", 3),
     ("bayeslogit.results", 4),
     ("bayeslogit.estimation", 5),
-    ("bayeslogit.model", 6), ("bayeslogit.io", 6),
+    ("bayeslogit.model", 6), ("bayeslogit.model_data", 6), ("bayeslogit.io", 6),
     ("bayeslogit.study", 7), ("bayeslogit.cli", 7), ("bayeslogit.priors", 7),
     ("bayeslogit", 8),  # the package __init__: public names only
 ]

@@ -41,6 +41,7 @@ ENTRY_POINTS = {
     "Logit.from_formula": bl.Logit.from_formula,
     "Logit.fit": bl.Logit.fit,
     "Logit.sample": bl.Logit.sample,
+    "Logit.with_data": bl.Logit.with_data,
     "summary": LogitResultsBase.summary,
     "ModeResults.summary": ModeResults.summary,
     "MLEResults.summary": MLEResults.summary,
