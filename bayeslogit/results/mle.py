@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..logistic import expit
 from ..spec import counts as count_stats
 from ..validation import MargeffAt, MargeffMethod, check_probability
 from .mode import ModeResults
 from .options import FitOptions
+from .residuals import ResidualsMixin
 
 if TYPE_CHECKING:
     from ..engines.newton import NewtonResult
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["MLEResults"]
 
 
-class MLEResults(ModeResults):
+class MLEResults(ResidualsMixin, ModeResults):
     """Result of ``Logit.fit()`` (method ``"mle"``).
 
     Attributes follow statsmodels' ``LogitResults`` (``params``, ``bse``, ``tvalues``,
@@ -227,62 +227,6 @@ class MLEResults(ModeResults):
     def bic(self) -> float:
         """Bayesian information criterion, -2 llf + log(nobs) rank."""
         return -2 * self.llf + np.log(self.nobs) * self._rank
-
-    # -- fitted values and residuals ---------------------------------------------------
-    @property
-    def fittedvalues(self) -> pd.Series:
-        """Linear predictor ``X @ params`` **without** the offset (statsmodels' convention)."""
-        d = self.model.design
-        return pd.Series(d.X @ self._params, index=d.row_labels)
-
-    @cached_property
-    def _fitted_p(self) -> np.ndarray:
-        return expit(self._eta)
-
-    def _p(self) -> np.ndarray:
-        return self._fitted_p
-
-    @property
-    def resid_response(self) -> pd.Series:
-        """Response residuals y - p, indexed by row.
-
-        With binomial trials, in the response's units: successes - trials x p (statsmodels
-        ``GLM(Binomial)``'s ``resid_response``).
-        """
-        d = self.model.design
-        r = d.y - self._p()
-        return pd.Series(r if d.trials is None else d.trials * r, index=d.row_labels)
-
-    @property
-    def resid_pearson(self) -> pd.Series:
-        """Pearson residuals (y - p) / sqrt(p (1 - p) / n), indexed by row (n the trials)."""
-        d = self.model.design
-        p = self._p()
-        n = 1.0 if d.trials is None else d.trials
-        return pd.Series((d.y - p) / np.sqrt(p * (1 - p) / n), index=d.row_labels)
-
-    @property
-    def resid_dev(self) -> pd.Series:
-        """Deviance residuals, indexed by row."""
-        d = self.model.design
-        p = self._p()
-        y = d.y
-        if d.trials is not None:
-            dev = count_stats.binomial_deviance_residuals(y, p, d.trials)
-            return pd.Series(dev, index=d.row_labels)
-        with np.errstate(divide="ignore"):
-            dev = -(1 - y) * np.sqrt(2 * np.abs(np.log(1 - p))) + y * np.sqrt(
-                2 * np.abs(np.log(p)))
-        return pd.Series(dev, index=d.row_labels)
-
-    def pred_table(self, threshold: float = 0.5) -> np.ndarray:
-        """Return the confusion matrix ``[[TN, FP], [FN, TP]]`` (statsmodels').
-
-        Rows are observed 0/1, columns ``p > threshold``. Frequency weights count each row
-        w times; binomial counts put a row's successes in the observed-1 row and its
-        failures in the observed-0 row (the expanded 0/1 rows' table).
-        """
-        return count_stats.confusion_counts(self.model.design, self._p() > threshold)
 
     # -- hypothesis tests and margins --------------------------------------------------
     def wald_test(self, hypothesis: Any) -> WaldTestResult:
