@@ -59,7 +59,14 @@ class MAPResults(ModeResults):
         return pd.Series(values, index=self._names)
 
     def log_posterior(self) -> float:
-        """Log posterior at the mode, up to the normalising constant."""
+        """Log posterior at the mode, up to the normalising constant.
+
+        Returns
+        -------
+        float
+            The objective the mode maximises (log-likelihood plus log prior), at
+            ``params``.
+        """
         return -float(self.mode.objective)
 
     def _tree_priors(self):

@@ -78,5 +78,15 @@ class ResidualsMixin:
         Rows are observed 0/1, columns ``p > threshold``. Frequency weights count each row
         w times; binomial counts put a row's successes in the observed-1 row and its
         failures in the observed-0 row (the expanded 0/1 rows' table).
+
+        Parameters
+        ----------
+        threshold : float
+            Rows with ``p > threshold`` are predicted 1 (statsmodels' rule).
+
+        Returns
+        -------
+        ndarray, shape (2, 2)
+            Counts; ``table[i, j]`` is the number observed ``i`` and predicted ``j``.
         """
         return count_stats.confusion_counts(self.model.design, self._p() > threshold)
