@@ -15,7 +15,7 @@ import pytest
 from scipy.special import expit, log_expit
 
 import bayeslogit as bl
-from bayeslogit.errors import DataWarning
+from bayeslogit.errors import DataWarning, UnsupportedPriorError
 from bayeslogit.results.pointwise import blocked_loo
 
 
@@ -123,3 +123,19 @@ def test_loo_memory_is_bounded_by_a_block():
     finally:
         tracemalloc.stop()
     assert peak < whole / 4
+
+
+def test_power_scaling_under_flat_priors_says_what_to_do(data):
+    X, y = data
+    flat = bl.Logit(y, X, priors=bl.Flat()).sample(
+        sampler="is", draws=100, chains=2, random_seed=3, progressbar=False)
+    # ArviZ itself has nothing to scale: the tree holds no log prior
+    assert "log_prior" not in flat.to_arviz(log_likelihood=False, predictive=False).children
+    for call in ("power_scaling", "plot_power_scaling", "power_scaling_data"):
+        with pytest.raises(UnsupportedPriorError, match=rf"{call}\(\).*every prior.*flat") as err:
+            getattr(flat, call)()
+        assert isinstance(err.value, ValueError)
+        assert "with_priors(None)" in str(err.value)
+    post = flat.model.with_priors(None).sample(  # the remedy the message gives
+        sampler="is", draws=100, chains=2, random_seed=3, progressbar=False)
+    assert list(post.power_scaling().columns) == ["prior", "likelihood", "diagnosis"]

@@ -283,7 +283,13 @@ class DrawResults(DrawsArviz, LogitResultsBase):
         -------
         matplotlib.figure.Figure
             Not registered with pyplot: a notebook cell ending with the call shows it once.
+
+        Raises
+        ------
+        UnsupportedPriorError
+            Every prior is flat, so there is no ``log_prior`` group to scale.
         """
+        self._require_log_prior("plot_power_scaling")
         from .figures import plot_power_scaling
 
         return plot_power_scaling(self, coefs, **kwargs)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataWarning
+from ..errors import DataWarning, UnsupportedPriorError
 from ..validation import check_count
 from .datatree import count_terms, log_likelihood_group, observed_outcomes
 from .pointwise import DEFAULT_MAX_ELEMENTS, blocked_loo, fits, power_scaling_tree
@@ -174,6 +174,13 @@ class DrawsArviz:
         return blocked_loo(self._tree, self._beta, d.X, d.y, d.offset, pointwise=pointwise,
                            reff=reff, weights=weights, const=const)
 
+    def _require_log_prior(self, caller: str) -> None:
+        if "log_prior" not in self._tree.children:
+            raise UnsupportedPriorError(
+                f"{caller}() scales the prior, but every prior of this model is flat, so there "
+                "is no log_prior to scale. Sample under proper priors, e.g. the defaults: "
+                "post = post.model.with_priors(None).sample()")
+
     def power_scaling(self, **kwargs: Any) -> pd.DataFrame:
         """Measure prior and likelihood sensitivity by power scaling (no refit), at any n.
 
@@ -195,8 +202,8 @@ class DrawsArviz:
 
         Raises
         ------
-        ValueError
-            No ``log_prior`` group (flat priors).
+        UnsupportedPriorError
+            Every prior is flat, so there is no ``log_prior`` group to scale.
 
         References
         ----------
@@ -206,8 +213,7 @@ class DrawsArviz:
         """
         import arviz_stats as az
 
-        if "log_prior" not in self._tree.children:
-            raise ValueError("Power scaling needs a log_prior group; flat priors have none.")
+        self._require_log_prior("power_scaling")
         import contextlib
         import io
         import logging
@@ -234,7 +240,13 @@ class DrawsArviz:
             ``posterior``, ``log_prior`` and ``log_likelihood.y`` summed over observations
             (shape (chain, draw)), built in blocks of observations; what
             ``arviz_stats.psense_summary`` and ``arviz_plots.plot_psense_dist`` use.
+
+        Raises
+        ------
+        UnsupportedPriorError
+            Every prior is flat, so there is no ``log_prior`` group to scale.
         """
+        self._require_log_prior("power_scaling_data")
         d = self.model.design
         return power_scaling_tree(self._tree, self._beta, d.X, d.y, d.offset, d.weights)
 
