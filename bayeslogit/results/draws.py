@@ -26,6 +26,10 @@ from .options import FitOptions
 from .predictive import predict_draws, probability_draws
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matplotlib.figure import Figure
+
     from ..spec.model_spec import ModelSpec
 
 __all__ = ["DrawResults", "PosteriorResults"]
@@ -269,7 +273,8 @@ class DrawResults(DrawsArviz, LogitResultsBase):
         return outcome_draws(p, rng, counts)
 
     # -- ArviZ: to_arviz, loo and power_scaling come from DrawsArviz -------------------
-    def plot_power_scaling(self, coefs: Any = None, **kwargs: Any) -> Any:
+    def plot_power_scaling(self, coefs: Sequence[str] | None = None,
+                           **kwargs: Any) -> Figure:
         """Plot the power-scaled posteriors of the coefficients (``arviz.plot_psense_dist``).
 
         Parameters
@@ -328,7 +333,8 @@ class DrawResults(DrawsArviz, LogitResultsBase):
 
         return draws_report(self)
 
-    def plot_trace(self, coefs: Any = None, figsize: Any = None) -> Any:
+    def plot_trace(self, coefs: Sequence[str] | None = None,
+                   figsize: tuple[float, float] | None = None) -> Figure:
         """Draw one row per coefficient: its density by chain and its trace.
 
         Parameters
