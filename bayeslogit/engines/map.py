@@ -62,7 +62,7 @@ from .outputs import ModeResult
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["ModeResult", "fit_map", "neg_log_posterior_hessian", "L1_KKT_TOL"]
+__all__ = ["ModeResult", "fit_map", "neg_log_posterior_hessian", "L1_KKT_TOL", "mode_result"]
 
 #: KKT tolerance of the L1 engine, summed log-likelihood scale
 L1_KKT_TOL = 1e-10
@@ -310,7 +310,6 @@ def fit_map(
         from .firth import firth_mode
 
         return firth_mode(X, y, offset, b0, tol, maxiter, prior_set.names, m=weights)
-    Tinv = prior_set.inverse_transform()
     Xw = prior_set.working_design(X)
     scale = pow2_scale(np.sqrt(np.einsum("ij,ij->j", Xw, Xw) / max(len(y), 1)))
     Xw /= scale
@@ -318,31 +317,7 @@ def fit_map(
     prob = _Problem(Xw, y, offset, prior_set, scale, weights)
     theta, it, ok, F, kkt, H, msg = _newton(prob, prior_set.to_working(b0) * scale, tol,
                                             maxiter)
-    active = ~(prob.l1 & (theta == prob.mu)) if prob.l1.any() else None
-    theta = theta / scale
-    keep = np.ones(k, dtype=bool) if active is None else active
-    sub, cond = scaled_inverse(H[np.ix_(keep, keep)])
-    if sub is None:
-        cov = np.full((k, k), np.nan)
-        if ok:
-            cond, cols = collinearity(H[np.ix_(keep, keep)],
-                                      [n for n, a in zip(prior_set.names, keep, strict=True) if a])
-            msg = collinearity_message(cond, cols, "negative Hessian of the log posterior")
-        else:
-            msg += "; the negative Hessian is not positive definite there: no covariance"
-        ok = False
-    else:
-        cov_t = np.zeros((k, k))
-        cov_t[np.ix_(keep, keep)] = sub
-        cov_t = cov_t / scale[:, None] / scale[None, :]
-        cov = Tinv @ cov_t @ Tinv.T
-        cov[~keep, :] = np.nan
-        cov[:, ~keep] = np.nan
-    # the solver's negative Hessian in scaled working coordinates, mapped to beta = T^-1 theta
-    T = prior_set.transform_matrix()
-    neg_hessian = T.T @ (H * scale[:, None] * scale[None, :]) @ T
-    return ModeResult(prior_set.from_working(theta), it, ok, F, kkt, msg, cov, active,
-                      0.5 * (neg_hessian + neg_hessian.T))
+    return mode_result(prior_set, theta, it, ok, F, kkt, H, msg, prob.l1, prob.mu, scale)
 
 
 def neg_log_posterior_hessian(
@@ -368,3 +343,41 @@ def neg_log_posterior_hessian(
 MapProblem = _Problem
 solve_problem = _newton
 RIDGE = _RIDGE
+
+
+def mode_result(prior_set: PriorSet, theta: FloatArray, it: int, ok: bool, F: float,
+                kkt: float, H: FloatArray, msg: str, l1: NDArray[np.bool_], mu: FloatArray,
+                scale: FloatArray) -> ModeResult:
+    """Assemble the :class:`ModeResult` from the solver's output in scaled working coordinates.
+
+    The covariance is the inverse negative Hessian on the active set (coefficients of L1
+    priors off their kink), mapped back to ``beta``; NaN with a collinearity message when it
+    is singular. Shared by :func:`fit_map` and the blocked solver on Dask data.
+    """
+    k = len(theta)
+    Tinv = prior_set.inverse_transform()
+    active = ~(l1 & (theta == mu)) if l1.any() else None
+    theta = theta / scale
+    keep = np.ones(k, dtype=bool) if active is None else active
+    sub, cond = scaled_inverse(H[np.ix_(keep, keep)])
+    if sub is None:
+        cov = np.full((k, k), np.nan)
+        if ok:
+            cond, cols = collinearity(H[np.ix_(keep, keep)],
+                                      [n for n, a in zip(prior_set.names, keep, strict=True) if a])
+            msg = collinearity_message(cond, cols, "negative Hessian of the log posterior")
+        else:
+            msg += "; the negative Hessian is not positive definite there: no covariance"
+        ok = False
+    else:
+        cov_t = np.zeros((k, k))
+        cov_t[np.ix_(keep, keep)] = sub
+        cov_t = cov_t / scale[:, None] / scale[None, :]
+        cov = Tinv @ cov_t @ Tinv.T
+        cov[~keep, :] = np.nan
+        cov[:, ~keep] = np.nan
+    # the solver's negative Hessian in scaled working coordinates, mapped to beta = T^-1 theta
+    T = prior_set.transform_matrix()
+    neg_hessian = T.T @ (H * scale[:, None] * scale[None, :]) @ T
+    return ModeResult(prior_set.from_working(theta), it, ok, F, kkt, msg, cov, active,
+                      0.5 * (neg_hessian + neg_hessian.T))
