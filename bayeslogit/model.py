@@ -17,7 +17,8 @@ import pandas as pd
 from .errors import DistributedDataError
 from .estimation.methods import Estimable
 from .model_data import NewDataMixin
-from .spec.dask_data import design_from_dask_arrays, is_dask
+from .spec.dask_arrays import design_from_dask_arrays
+from .spec.dask_data import is_dask
 from .spec.dask_frame import design_from_dask_frame
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
@@ -139,12 +140,8 @@ class Logit(NewDataMixin, Estimable):
             if event is not None:
                 raise DistributedDataError("event= is not available for Dask arrays; recode "
                                            "the response first: y = (y == level).astype(float).")
-            if trials is not None or freq_weights is not None:
-                raise DistributedDataError(
-                    "trials= and freq_weights= are not available for Dask arrays yet; "
-                    "aggregate the rows in memory (counts per covariate pattern are usually "
-                    "small): bl.Logit(successes, X, trials=n) with numpy arrays.")
-            design = design_from_dask_arrays(endog, exog, offset, missing, persist=persist)
+            design = design_from_dask_arrays(endog, exog, offset, missing, persist=persist,
+                                             trials=trials, freq_weights=freq_weights)
         else:
             design = design_from_arrays(endog, exog, offset, missing, event=event,
                                         trials=trials, freq_weights=freq_weights)
@@ -224,13 +221,9 @@ class Logit(NewDataMixin, Estimable):
         ['Intercept', 'x']
         """
         if is_dask(data):
-            if trials is not None or freq_weights is not None:
-                raise DistributedDataError(
-                    "trials= and freq_weights= are not available for Dask data yet; aggregate "
-                    "the rows first (e.g. df.groupby(columns).y.agg(['sum', 'count'])"
-                    ".compute()) and fit the counts in memory with trials=.")
             design = design_from_dask_frame(formula, data, offset=offset, missing=missing,
-                                            event=event, persist=persist)
+                                            event=event, persist=persist, trials=trials,
+                                            freq_weights=freq_weights)
         else:
             design = design_from_formula(formula, data, offset=offset, missing=missing,
                                          event=event, trials=trials,

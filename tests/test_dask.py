@@ -281,3 +281,129 @@ def test_effects_of_a_dask_fit_need_rows_in_memory(client, fits, data):
     grid = pd.DataFrame({"x1": [0.0, 1.0], "g": pd.Categorical(["a", "c"])})
     pd.testing.assert_frame_equal(formula.predictions(newdata=grid),
                                   in_memory.predictions(newdata=grid))
+
+
+# ------------------------------------------------------------ binomial counts and weights
+@pytest.fixture(scope="module")
+def counts_data():
+    rng = np.random.default_rng(81)
+    n = 3_000
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    trials = rng.integers(1, 9, n).astype(float)
+    w = rng.integers(1, 4, n).astype(float)
+    s = rng.binomial(trials.astype(int), 1 / (1 + np.exp(-(X @ [-0.2, 0.7, -0.5])))) * 1.0
+    df = pd.DataFrame({"s": s, "n": trials, "w": w, "x1": X[:, 1], "x2": X[:, 2],
+                       "firm": rng.integers(0, 30, n)})
+    return X, s, trials, w, df
+
+
+@pytest.fixture(scope="module")
+def counts_fits(client, counts_data):
+    X, s, trials, w, _ = counts_data
+    mem = bl.Logit(s, X, trials=trials, freq_weights=w)
+    dsk = bl.Logit(da.from_array(s, chunks=700), da.from_array(X, chunks=(700, 3)),
+                   trials=da.from_array(trials, chunks=700),
+                   freq_weights=da.from_array(w, chunks=700))
+    return mem, dsk
+
+
+def test_counts_mle_equals_in_memory_and_glm(counts_fits, counts_data):
+    X, s, trials, w, _ = counts_data
+    mem, dsk = counts_fits
+    a, b = mem.fit(), dsk.fit()
+    ref = sm.GLM(np.column_stack([s, trials - s]), X, family=sm.families.Binomial(),
+                 freq_weights=w).fit(tol=1e-14)
+    np.testing.assert_allclose(b.params, ref.params, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(b.bse, ref.bse, rtol=1e-9)
+    np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=1e-9)
+    for name, want in (("llf", ref.llf), ("llnull", ref.llnull), ("aic", ref.aic),
+                       ("bic", ref.bic_llf), ("deviance", ref.deviance)):
+        assert getattr(b, name) == pytest.approx(want, rel=1e-9, abs=1e-9), name
+        assert getattr(b, name) == pytest.approx(getattr(a, name), rel=1e-12), name
+    assert b.nobs == a.nobs == ref.model.wnobs == w.sum()
+    np.testing.assert_allclose(b.pred_table(), a.pred_table(), rtol=1e-12)
+
+
+def test_counts_formula_robust_covariances_equal_in_memory(client, counts_data):
+    *_, df = counts_data
+    ddf = dd.from_pandas(df, npartitions=3)
+    mem = bl.Logit.from_formula("s ~ x1 + x2", df, trials="n", freq_weights="w")
+    dsk = bl.Logit.from_formula("s ~ x1 + x2", ddf, trials="n", freq_weights="w")
+    assert dsk.design.trials_column == "n" and dsk.design.weights_column == "w"
+    for cov_type in ("HC0", "HC1"):
+        a, b = mem.fit(cov_type=cov_type), dsk.fit(cov_type=cov_type)
+        np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(b.bse, a.bse, rtol=1e-9)
+    a = mem.fit(cov_type="cluster", cov_kwds={"groups": df["firm"].to_numpy()})
+    b = dsk.fit(cov_type="cluster", cov_kwds={"groups": ddf["firm"]})
+    np.testing.assert_allclose(b.bse, a.bse, rtol=1e-9)
+
+
+def test_counts_map_laplace_and_is_equal_in_memory(counts_fits):
+    mem, dsk = counts_fits
+    for priors in (bl.Normal(0, 1), bl.Laplace(0, 0.05)):
+        a = mem.with_priors(priors).fit(method="map")
+        b = type(dsk).from_design(dsk.design, priors=priors).fit(method="map")
+        np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(b.bse, a.bse, rtol=1e-8)
+        assert b.llf == pytest.approx(a.llf, rel=1e-12)
+    model = type(dsk).from_design(dsk.design, priors=bl.Normal(0, 1))
+    a = mem.with_priors(bl.Normal(0, 1)).fit(method="laplace", random_seed=3)
+    b = model.fit(method="laplace", random_seed=3)
+    np.testing.assert_allclose(b.draws, a.draws, atol=1e-8)
+    a = mem.with_priors(bl.Normal(0, 1)).sample(sampler="is", draws=300, chains=2,
+                                                random_seed=5)
+    b = model.sample(sampler="is", draws=300, chains=2, random_seed=5)
+    assert b.info["n_proposals"] == a.info["n_proposals"]
+    assert b.info["khat"] == pytest.approx(a.info["khat"], abs=1e-6)
+    np.testing.assert_allclose(b.draws, a.draws, atol=1e-6)
+
+
+def test_bad_counts_refused_as_in_memory(client, counts_data):
+    X, s, trials, w, df = counts_data
+    bad = trials.copy()
+    bad[1500] = 0.0
+    with pytest.raises(ValueError, match=r"trials is 0 in rows \[1500\]"):
+        bl.Logit(da.from_array(s, chunks=700), da.from_array(X, chunks=(700, 3)),
+                 trials=da.from_array(bad, chunks=700))
+    over = s.copy()
+    over[2100] = trials[2100] + 1
+    with pytest.raises(ValueError, match=r"exceeds trials in rows \[2100\]"):
+        bl.Logit(da.from_array(over, chunks=700), da.from_array(X, chunks=(700, 3)),
+                 trials=da.from_array(trials, chunks=700))
+    frame = df.assign(w=df["w"].where(df.index != 2222, -1.0)).set_index(df.index + 10)
+    with pytest.raises(ValueError, match=r"freq_weights must be positive; rows \[2232\].*"
+                                         r"data = data\[data\['w'\] > 0\]"):
+        bl.Logit.from_formula("s ~ x1", dd.from_pandas(frame, npartitions=3),
+                              freq_weights="w")
+    with pytest.raises(DistributedDataError, match="trials='n'"):
+        bl.Logit.from_formula("s ~ x1", dd.from_pandas(df, npartitions=2), trials=trials)
+    with pytest.raises(DistributedDataError, match="trials is in memory"):
+        bl.Logit(da.from_array(s, chunks=700), da.from_array(X, chunks=(700, 3)),
+                 trials=trials)
+
+
+def test_counts_missing_rows_dropped_as_in_memory(client, counts_data):
+    *_, df = counts_data
+    frame = df.assign(n=df["n"].where(df.index % 97 != 0))
+    mem = bl.Logit.from_formula("s ~ x1 + x2", frame, trials="n").fit()
+    dsk = bl.Logit.from_formula("s ~ x1 + x2", dd.from_pandas(frame, npartitions=3),
+                                trials="n")
+    assert dsk.design.n_dropped == mem.model.design.n_dropped > 0
+    b = dsk.fit()
+    np.testing.assert_allclose(b.params, mem.params, rtol=0, atol=1e-9)
+    assert b.llf == pytest.approx(mem.llf, rel=1e-12)
+    with pytest.raises(MissingDataError, match="trials"):
+        bl.Logit.from_formula("s ~ x1", dd.from_pandas(frame, npartitions=3), trials="n",
+                              missing="raise")
+
+
+def test_binary_response_with_trials_warns_as_in_memory(client, counts_data):
+    X, s, trials, *_ = counts_data
+    y01 = (s > 0).astype(float)
+    with pytest.warns(bl.DataWarning, match="is 0 or 1, yet trials exceed 1"):
+        bl.Logit(y01, X, trials=trials)
+    with pytest.warns(bl.DataWarning, match="is 0 or 1, yet trials exceed 1"):
+        bl.Logit(da.from_array(y01, chunks=700), da.from_array(X, chunks=(700, 3)),
+                 trials=da.from_array(trials, chunks=700))

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from ..blocks import loglike_sums
 from ..conditioning import collinearity, collinearity_message, pow2_scale, scaled_inverse
 from ..errors import RankDeficiencyError
+from ..spec.dask_counts import block_score_terms, block_weights
 from ..spec.prior_set import PriorSet
 from .map import RIDGE, MapProblem, solve_problem
 from .newton import evaluate, newton_mle
@@ -51,11 +52,14 @@ def shape_only(n: int, k: int) -> FloatArray:
 
 # ---------------------------------------------------------------------- per-block kernels
 def block_evaluate(block: tuple, params: FloatArray, ones: bool = False) -> tuple:
-    """Evaluate one block: llf, score, information (``ones``: the constant model)."""
+    """Evaluate one block: llf, score, information (``ones``: the constant model).
+
+    Rows count with their binomial weights (trials times frequency weights), if any.
+    """
     X, y, off = block[0], block[1], block[2]
     if ones:
         X = np.ones((len(y), 1))
-    return evaluate(params, X, y, off)
+    return evaluate(params, X, y, off, weights=block_weights(block))
 
 
 def _sum_parts(parts: list[tuple]) -> tuple[float, FloatArray, FloatArray]:
@@ -136,9 +140,16 @@ def _probabilities(block: tuple, params: FloatArray) -> FloatArray:
 
 
 def block_pred_table(block: tuple, params: FloatArray, threshold: float) -> FloatArray:
-    """Count one block's confusion matrix."""
-    pred = _probabilities(block, params) > threshold
-    return np.histogram2d(block[1], pred, bins=[[0, 0.5, 1], [0, 0.5, 1]])[0]
+    """Count one block's confusion matrix (of the expanded 0/1 rows with counts)."""
+    pred = (_probabilities(block, params) > threshold).astype(float)
+    y, tri, fw = block[1], block[3], block[4]
+    if tri is None:
+        return np.histogram2d(y, pred, bins=[[0, 0.5, 1], [0, 0.5, 1]], weights=fw)[0]
+    s = np.round(y * tri)
+    f, s = (tri - s), s
+    if fw is not None:
+        f, s = f * fw, s * fw
+    return np.array([[f @ (1 - pred), f @ pred], [s @ (1 - pred), s @ pred]])
 
 
 def pred_table(blocks: Sequence[Any], params: FloatArray, threshold: float) -> FloatArray:
@@ -148,9 +159,13 @@ def pred_table(blocks: Sequence[Any], params: FloatArray, threshold: float) -> F
 
 
 def block_score_cross(block: tuple, params: FloatArray) -> FloatArray:
-    r"""Cross-product :math:`S^\top S` of one block's scores :math:`(y - p)x`."""
-    S = block[0] * (block[1] - _probabilities(block, params))[:, None]
-    return S.T @ S
+    r"""Cross-product :math:`S^\top S` of one block's scores :math:`(y - p)x`.
+
+    With counts the scores are :math:`n_i(y_i - p_i)x_i`, each counted :math:`w_i` times.
+    """
+    resid, fw = block_score_terms(block, block[1] - _probabilities(block, params))
+    S = block[0] * resid[:, None]
+    return (S.T if fw is None else S.T * fw) @ S
 
 
 def score_crossproduct(blocks: Sequence[Any], params: FloatArray) -> FloatArray:
@@ -160,8 +175,9 @@ def score_crossproduct(blocks: Sequence[Any], params: FloatArray) -> FloatArray:
 
 
 def block_cluster_sums(block: tuple, params: FloatArray, groups: Any) -> pd.DataFrame:
-    """Sum one block's observation scores per cluster."""
-    S = block[0] * (block[1] - _probabilities(block, params))[:, None]
+    """Sum one block's observation scores per cluster (times trials and weights)."""
+    resid, fw = block_score_terms(block, block[1] - _probabilities(block, params))
+    S = block[0] * (resid if fw is None else resid * fw)[:, None]
     return pd.DataFrame(S).groupby(np.asarray(groups), sort=False).sum()
 
 
@@ -179,7 +195,7 @@ def cluster_score_sums(blocks: Sequence[Any], params: FloatArray,
 
 def block_loglik_sums(block: tuple, beta: FloatArray) -> FloatArray:
     """Sum one block's log-likelihood at each row of ``beta`` (proposals x block)."""
-    return loglike_sums(beta, block[0], block[1], block[2])
+    return loglike_sums(beta, block[0], block[1], block[2], weights=block_weights(block))
 
 
 def loglik_sums(blocks: Sequence[Any], beta: FloatArray) -> FloatArray:

@@ -68,7 +68,7 @@ def _covariance(model: ModelSpec, cov_type: str, cov_kwds: Any, params: np.ndarr
     from ..validation import COV_TYPE_ALIASES, CovType, check_choice
 
     d = model.design
-    n, k = d.nobs, len(d.exog_names)
+    n, k = d.nobs if d.freq_weights is None else d.total_weight, len(d.exog_names)
     known = str(cov_type) in ("nonrobust", "HC0", "HC1", "cluster", "hc0", "hc1")
     if not known or cov_type == "nonrobust":  # the in-memory checks and messages
         return covariance(cov_type, np.zeros((0, k)), np.zeros(0), np.zeros(0), info_inv,

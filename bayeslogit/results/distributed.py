@@ -157,7 +157,16 @@ class DaskMLEResults(_DaskPredictions, MLEResults):
     def llnull(self) -> float:
         """Log-likelihood of the constant-only model with the same offset (one pass each)."""
         d = self.model.design
-        return null_loglik(d.blocks, d.nobs, None if d.score_at_zero is None else d.y_sum)
+        return null_loglik(d.blocks, d.nobs, None if d.score_at_zero is None else d.y_sum) \
+            + d.loglike_constant
+
+    @property
+    def deviance(self) -> float:
+        """Binomial deviance, 2 (saturated llf - llf), the saturated part from construction."""
+        d = self.model.design
+        if d.count_saturated is None:
+            return super().deviance
+        return float(2 * (d.count_saturated + d.loglike_constant - self.llf))
 
     def pred_table(self, threshold: float = 0.5) -> np.ndarray:
         """Return the confusion matrix ``[[TN, FP], [FN, TP]]``, summed over blocks.
@@ -205,5 +214,6 @@ class DaskMAPResults(_DaskPredictions, MAPResults):
 
     @cached_property
     def llf(self) -> float:
-        """Log-likelihood at the mode (one pass)."""
-        return newton_evaluator(self.model.design.blocks)(self._params)[0]
+        """Log-likelihood at the mode (one pass); binomial with counts."""
+        d = self.model.design
+        return newton_evaluator(d.blocks)(self._params)[0] + d.loglike_constant

@@ -11,7 +11,9 @@ Under ``missing="drop"`` each block drops its incomplete rows itself. With ``per
 reads them there; with ``persist=False`` every pass recomputes them from the source, so a
 worker holds about one block at a time.
 
-Dask is imported only here and in the distributed engine, on first use.
+Dask arrays enter through :mod:`bayeslogit.spec.dask_arrays`, DataFrames through
+:mod:`bayeslogit.spec.dask_frame`. Dask is imported only here, there and in the distributed
+engine, on first use.
 """
 
 from __future__ import annotations
@@ -26,13 +28,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..conditioning import check_magnitudes
-from ..errors import DistributedDataError, MissingDataError, RankDeficiencyError
-from .columns import check_missing_policy
+from ..errors import MissingDataError, RankDeficiencyError
 from .design import Design
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["is_dask", "DaskDesign", "design_from_dask_arrays", "finish_design",
+__all__ = ["is_dask", "DaskDesign", "finish_design",
            "check_rank_gram", "gram_rank", "prepare_block", "block_facts"]
 
 
@@ -64,11 +65,29 @@ class DaskDesign(Design):
     y_sum: float = 0.0
     persisted: bool = True
     score_at_zero: FloatArray | None = None
+    count_constant: float = 0.0
+    count_saturated: float | None = None
+    weight_total: float | None = None
+
+    @property
+    def total_weight(self) -> float:  # type: ignore[override]
+        """Rows counted with their frequency weights (from the construction pass)."""
+        return float(self.nobs if self.weight_total is None else self.weight_total)
+
+    @property
+    def loglike_constant(self) -> float:  # type: ignore[override]
+        """Binomial log-likelihood minus the expanded 0/1 rows' (from the construction pass)."""
+        return self.count_constant
 
     @property
     def nobs(self) -> int:
         """Number of rows (after rows dropped for missing values)."""
         return int(sum(self.block_rows))
+
+    @property
+    def weights(self) -> None:  # type: ignore[override]
+        """None: the binomial weights stay in the blocks (the passes and the moments use them)."""
+        return None
 
     @property
     def binary(self) -> bool:  # type: ignore[override]
@@ -153,9 +172,13 @@ def _finite_counts(a: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return nan.sum(axis=0), np.isinf(a).sum(axis=0), nan.any(axis=1)
 
 
-def prepare_block(raw: tuple, drop: bool, facts: bool = True) -> tuple:
-    """Return ``(X, y, offset, facts)`` of one block, incomplete rows dropped if ``drop``.
+def prepare_block(raw: tuple, drop: bool, facts: bool = True,
+                  counts: dict[str, Any] | None = None) -> tuple:
+    """Return ``(X, y, offset, trials, freq_weights, facts)`` of one block.
 
+    ``raw`` is ``(X, y, offset)`` or ``(X, y, offset, trials, freq_weights, labels)``;
+    incomplete rows are dropped if ``drop``, and counts are checked and turned into
+    proportions (:func:`~bayeslogit.spec.dask_counts.count_block`, ``counts`` its context).
     ``facts`` (a dict, or None when ``facts=False``) are the block's part of the
     construction pass (see the module docstring and :func:`block_facts`). Arrays that are
     already contiguous float64 are not copied, so a persisted block shares the memory of
@@ -163,15 +186,16 @@ def prepare_block(raw: tuple, drop: bool, facts: bool = True) -> tuple:
     NaN or an infinity makes its column's sum non-finite), so the element-wise scans run
     only on blocks that have some.
     """
-    X, y, off = raw
+    X, y, off, tri, fw, labels = (*raw, None, None, None)[:6]
     X = np.ascontiguousarray(X, dtype=float)
     y = np.ascontiguousarray(y, dtype=float).reshape(-1)
-    off = None if off is None else np.ascontiguousarray(off, dtype=float).reshape(-1)
+    off, tri, fw = (None if v is None else np.ascontiguousarray(v, dtype=float).reshape(-1)
+                    for v in (off, tri, fw))
     if X.ndim == 1:
         X = X[:, None]
     rows, k = len(y), X.shape[1]
     sums = X.sum(axis=0)
-    extras = [y] + ([off] if off is not None else [])
+    extras = [v for v in (y, off, tri, fw) if v is not None]
     clean = bool(np.isfinite(sums).all()) and all(np.isfinite(v.sum()) for v in extras)
     sources = k + len(extras)
     if clean:
@@ -181,12 +205,19 @@ def prepare_block(raw: tuple, drop: bool, facts: bool = True) -> tuple:
         if drop and bad.any():
             keep = ~bad
             X, y = X[keep], y[keep]
-            off = off[keep] if off is not None else None
+            off, tri, fw = (None if v is None else v[keep] for v in (off, tri, fw))
+            labels = None if labels is None else labels[keep]
             bad = None
+    extra = {}
+    if counts is not None and not inf.any() and (drop or not nan.any()):
+        from .dask_counts import count_block
+
+        where = pd.RangeIndex(len(y)) if labels is None else pd.Index(labels)
+        y, tri, fw, extra = count_block(X, y, tri, fw, where, counts)
     info = None
     if facts:
-        info = {"rows": rows, "nan": nan, "inf": inf, **block_facts(X, y, bad)}
-    return X, y, off, info
+        info = {"rows": rows, "nan": nan, "inf": inf, **block_facts(X, y, bad), **extra}
+    return X, y, off, tri, fw, info
 
 
 def block_facts(X: FloatArray, y: FloatArray, bad: Any = None) -> dict[str, Any]:
@@ -266,11 +297,14 @@ def _check_facts(f: dict[str, Any], sources: tuple[str, ...], missing: str, endo
 def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, endog: str,
             has_offset: bool,
             missing: str, persist: bool, remedy: str, intercept: int | None | str = "detect",
-            **design_kwargs: Any) -> DaskDesign:
+            counts: dict[str, Any] | None = None, **design_kwargs: Any) -> DaskDesign:
     """Prepare the blocks, run the construction pass and assemble the design.
 
-    ``raw_blocks`` are Delayed ``(X, y, offset)`` tuples; ``names`` None names the columns
-    as statsmodels names numpy columns once the intercept is found.
+    ``raw_blocks`` are Delayed ``(X, y, offset)`` tuples, or with ``counts``
+    ``(X, y, offset, trials, freq_weights, labels)`` (``counts`` is the context of
+    :func:`~bayeslogit.spec.dask_counts.count_block`, with ``has`` the pair (trials given,
+    freq_weights given)); ``names`` None names the columns as statsmodels names numpy
+    columns once the intercept is found.
     """
     import dask
     import dask.array as da
@@ -281,19 +315,31 @@ def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, e
     k = raw_k if names is None else len(names)
     shown = names if names is not None else _numpy_names(k, None)
     sources = tuple(f"exog {c!r}" for c in shown) + (f"endog {endog!r}",) + (
-        ("offset",) if has_offset else ())
+        ("offset",) if has_offset else ()) + tuple(
+        what for what, given in zip(("trials", "freq_weights"), (counts or {}).get(
+            "has", (False, False)), strict=True) if given)
     drop = missing == "drop"
     start = time.perf_counter()
     if persist:  # one task per block: prepared, its facts computed, kept on the workers
-        blocks = list(dask.persist(*[dask.delayed(prepare_block)(b, drop) for b in raw_blocks]))
-        parts = dask.compute(*[b[3] for b in blocks])
+        blocks = list(dask.persist(*[dask.delayed(prepare_block)(b, drop, True, counts)
+                                     for b in raw_blocks]))
+        parts = dask.compute(*[b[5] for b in blocks])
     else:  # the facts from one pass; every later pass prepares the blocks again, lean
-        parts = dask.compute(*[dask.delayed(prepare_block)(b, drop)[3] for b in raw_blocks])
-        blocks = [dask.delayed(prepare_block)(b, drop, False) for b in raw_blocks]
+        parts = dask.compute(*[dask.delayed(prepare_block)(b, drop, True, counts)[5]
+                               for b in raw_blocks])
+        blocks = [dask.delayed(prepare_block)(b, drop, False, counts) for b in raw_blocks]
     logging.getLogger("bayeslogit.distributed").info(
         "construction pass over %d blocks: %.3f s", len(parts), time.perf_counter() - start)
     facts = _combine(list(parts), k)
     _check_facts(facts, sources, missing, endog, remedy)
+    extra: dict[str, Any] = {}
+    if counts is not None:
+        from .dask_counts import combine_counts, lazy_counts, warn_binary_counts
+
+        totals = combine_counts(list(parts))
+        warn_binary_counts(totals, int(facts["n"]), endog, counts["call"])
+        extra = {"count_constant": totals["const"], "count_saturated": totals["sat"],
+                 "weight_total": totals["weight"]}
     rows = tuple(int(p["n"]) for p in parts)
     keep = [i for i, r in enumerate(rows) if r]
     blocks = [blocks[i] for i in keep]
@@ -305,19 +351,26 @@ def finish_design(raw_blocks: list, names: tuple[str, ...] | None, raw_k: int, e
     off = da.concatenate([da.from_delayed(b[2], (r,), float) for b, r in zip(
         blocks, rows, strict=True)]) if has_offset else None
     n = int(sum(rows))
-    counts = {s: int(c) for s, c in zip(sources, facts["nan"], strict=True) if c}
+    if counts is not None:
+        extra.update(lazy_counts(blocks, rows, counts["has"]))
+    dropped = {s: int(c) for s, c in zip(sources, facts["nan"], strict=True) if c}
     sd = np.sqrt(facts["m2"] / max(n - 1, 1)) if n > 1 else np.ones(k)
+    if counts is not None:  # the expanded rows' moments: each row counts m_i times
+        facts["mean"] = totals["wmean"]
+        sd = np.sqrt(totals["wm2"] / (totals["wsum"] - 1)) if totals["wsum"] >= 2 \
+            else np.ones(k)
     if intercept == "detect":  # the first column equal to one in every row
         ones = np.flatnonzero((facts["max"] == 1.0) & (facts["min"] == 1.0))
         intercept = int(ones[0]) if ones.size else None
         if names is None:
             names = _numpy_names(k, intercept)
     return DaskDesign(X, y, off, names, endog, intercept, pd.RangeIndex(n),
-                      int(facts["rows"] - n), dropped=counts, blocks=tuple(blocks),
+                      int(facts["rows"] - n), dropped=dropped, blocks=tuple(blocks),
                       block_rows=rows, gram=facts["gram"], col_max=facts["max"],
                       col_min=facts["min"], col_mean=facts["mean"], col_sd=sd,
                       y_binary=facts["y_frac"] == 0, y_sum=facts["y_sum"], persisted=persist,
-                      score_at_zero=None if has_offset else facts["score0"], **design_kwargs)
+                      score_at_zero=None if has_offset or counts else facts["score0"],
+                      **extra, **design_kwargs)
 
 
 def _numpy_names(k: int, intercept: int | None) -> tuple[str, ...]:
@@ -329,57 +382,3 @@ def _numpy_names(k: int, intercept: int | None) -> tuple[str, ...]:
             counter += 1
             names.append(f"x{counter}")
     return tuple(names)
-
-
-def design_from_dask_arrays(endog: Any, exog: Any, offset: Any = None, missing: str = "none",
-                            persist: bool = True) -> DaskDesign:
-    """Validate Dask arrays (``exog`` (n, k), ``endog`` and ``offset`` (n,)) in one pass.
-
-    Columns are named as statsmodels names numpy columns (``const``, ``x1``, ...).
-
-    Returns
-    -------
-    DaskDesign
-
-    Raises
-    ------
-    DistributedDataError
-        Mixed Dask and in-memory inputs, wrong dimensions or lengths.
-    MissingDataError, ValueError
-        As :func:`~bayeslogit.spec.design.design_from_arrays`.
-    """
-    import dask
-    import dask.array as da
-
-    check_missing_policy(missing)
-    items = {"endog": endog, "exog": exog, "offset": offset}
-    mixed = [name for name, v in items.items() if v is not None and not is_dask(v)]
-    if mixed:
-        raise DistributedDataError(
-            f"{mixed[0]} is in memory while the other inputs are Dask collections; pass all "
-            f"of them as Dask arrays, e.g. {mixed[0]} = da.from_array({mixed[0]}, "
-            "chunks=250_000).")
-    X = da.asarray(exog, dtype=float) if not hasattr(exog, "to_dask_array") else \
-        exog.to_dask_array(lengths=True).astype(float)
-    y = da.asarray(endog, dtype=float) if not hasattr(endog, "to_dask_array") else \
-        endog.to_dask_array(lengths=True).astype(float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or y.ndim != 1:
-        raise DistributedDataError(f"exog must be 2-dimensional and endog 1-dimensional; got "
-                                   f"shapes {X.shape} and {y.shape}.")
-    if np.isnan(X.shape[0]) or any(np.isnan(c) for c in X.chunks[0]):
-        X = X.compute_chunk_sizes()
-    X = X.rechunk({1: -1})
-    if y.shape[0] != X.shape[0]:
-        raise DistributedDataError(f"endog has {y.shape[0]} rows but exog has {X.shape[0]}; "
-                                   "they must match.")
-    y = y.rechunk((X.chunks[0],))
-    off = None
-    if offset is not None:
-        off = da.asarray(offset, dtype=float).rechunk((X.chunks[0],))
-    xs, ys = X.to_delayed().ravel(), y.to_delayed().ravel()
-    os_ = off.to_delayed().ravel() if off is not None else [None] * len(xs)
-    raw = [dask.delayed(tuple)([xb, yb, ob]) for xb, yb, ob in zip(xs, ys, os_, strict=True)]
-    return finish_design(raw, None, X.shape[1], "y", off is not None, missing, persist,
-                   "bl.Logit(y, X, missing='drop')")

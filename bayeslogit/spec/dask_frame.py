@@ -22,7 +22,8 @@ from .dask_data import DaskDesign, finish_design
 from .design import Design
 from .formula import design_from_formula, encode_formula_data
 
-__all__ = ["design_from_dask_frame", "categorize_used", "encode_partition"]
+__all__ = ["design_from_dask_frame", "categorize_used", "encode_partition",
+           "encode_count_partition"]
 
 
 def _used_columns(formula: str, columns: list[str]) -> list[str]:
@@ -83,9 +84,25 @@ def encode_partition(part: pd.DataFrame, design: Design, response: str, event: A
     return X, np.asarray(y, dtype=float), off
 
 
+def encode_count_partition(part: pd.DataFrame, design: Design, response: str, event: Any,
+                           offset_column: str | None, trials: str | None,
+                           freq_weights: str | None) -> tuple:
+    """Encode one partition with its counts: ``(X, y, offset, trials, freq_weights, index)``."""
+    from .counts import counts_to_float
+
+    X, y, off = encode_partition(part, design, response, event, offset_column)
+    tri, fw = (None if c is None else counts_to_float(part[c], len(part), what)
+               for c, what in ((trials, "trials"), (freq_weights, "freq_weights")))
+    return X, y, off, tri, fw, part.index
+
+
 def design_from_dask_frame(formula: str, data: Any, offset: Any = None, missing: str = "drop",
-                           event: Any = None, persist: bool = True) -> DaskDesign:
+                           event: Any = None, persist: bool = True, trials: Any = None,
+                           freq_weights: Any = None) -> DaskDesign:
     """Encode a Dask DataFrame through a formula, the encoding learned from its metadata.
+
+    ``trials`` and ``freq_weights`` name columns of ``data``; their rows are checked per
+    partition (:mod:`bayeslogit.spec.dask_counts`) and named by their index labels.
 
     Returns
     -------
@@ -95,7 +112,8 @@ def design_from_dask_frame(formula: str, data: Any, offset: Any = None, missing:
     ------
     DistributedDataError
         Categorical columns without known categories (the remedy is ``df.categorize``),
-        stateful transforms, a response that is not a column, an array ``offset``.
+        stateful transforms, a response that is not a column, an array ``offset``,
+        ``trials`` or ``freq_weights`` that are not column names.
     """
     import dask
 
@@ -104,6 +122,11 @@ def design_from_dask_frame(formula: str, data: Any, offset: Any = None, missing:
         raise DistributedDataError("With a Dask DataFrame, offset must name a column of it, "
                                    f"e.g. offset='exposure'; got {type(offset).__name__}.")
     columns = [str(c) for c in data.columns]
+    for what, value in (("trials", trials), ("freq_weights", freq_weights)):
+        if value is not None and (not isinstance(value, str) or value not in columns):
+            raise DistributedDataError(
+                f"With a Dask DataFrame, {what} must name a column of it, e.g. {what}='n'; "
+                f"got {value!r}. Add it as a column first: df = df.assign(n=...).")
     used = _used_columns(formula, columns)
     _check_categories(data, used)
     meta = data._meta if hasattr(data, "_meta") else data.head(0)
@@ -119,12 +142,23 @@ def design_from_dask_frame(formula: str, data: Any, offset: Any = None, missing:
         raise DistributedDataError(f"With a Dask DataFrame the response must be a column; got "
                                    f"{response!r}. Compute it as a column first.")
     parts = data.to_delayed()
-    raw = [dask.delayed(encode_partition)(p, sample, response, event, offset)
-           for p in parts]
+    has = (trials is not None, freq_weights is not None)
+    counts = None
+    if any(has):
+        raw = [dask.delayed(encode_count_partition)(p, sample, response, event, offset,
+                                                    trials, freq_weights) for p in parts]
+        counts = {"endog": sample.endog_name, "has": has,
+                  "call": f"bl.Logit.from_formula({formula!r}, data)",
+                  "sources": {k: f"data[{v!r}]" for k, v in (("trials", trials),
+                              ("freq_weights", freq_weights)) if v is not None}}
+    else:
+        raw = [dask.delayed(encode_partition)(p, sample, response, event, offset)
+               for p in parts]
     has_offset = offset is not None or bool(sample.offset_terms)
     return finish_design(raw, sample.exog_names, len(sample.exog_names), sample.endog_name,
                    has_offset, missing, persist,
-                   f"bl.Logit.from_formula({formula!r}, df, missing='drop')",
+                   f"bl.Logit.from_formula({formula!r}, df, missing='drop')", counts=counts,
+                   trials_column=trials, weights_column=freq_weights,
                    intercept=sample.intercept_index, formula=formula,
                    model_spec=sample.model_spec,
                    categorical_levels=sample.categorical_levels, event=event,
