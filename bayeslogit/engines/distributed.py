@@ -28,11 +28,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..blocks import loglike_sums
-from ..conditioning import collinearity, collinearity_message, pow2_scale, scaled_inverse
+from ..conditioning import pow2_scale
 from ..errors import RankDeficiencyError
 from ..spec.dask_counts import block_score_terms, block_weights
 from ..spec.prior_set import PriorSet
-from .map import RIDGE, MapProblem, solve_problem
+from .map import RIDGE, MapProblem, mode_result, solve_problem
 from .newton import evaluate, newton_mle
 from .outputs import ModeResult, NewtonResult
 from .passes import run_pass
@@ -276,7 +276,6 @@ def fit_map_blocks(blocks: Sequence[Any], n: int, gram: FloatArray, prior_set: P
     """
     k = prior_set.k
     b0 = np.zeros(k) if start is None else np.asarray(start, dtype=float).reshape(-1)
-    Tinv = prior_set.inverse_transform()
     M0 = prior_set.working_design(np.eye(k))
     scale = pow2_scale(np.sqrt(np.clip(np.diag(M0.T @ gram @ M0), 0, None) / max(n, 1)))
     M = M0 / scale[None, :]
@@ -295,26 +294,4 @@ def fit_map_blocks(blocks: Sequence[Any], n: int, gram: FloatArray, prior_set: P
                            at_zero)
     theta, it, ok, F, kkt, H, msg = solve_problem(prob, prior_set.to_working(b0) * scale,
                                                   tol, maxiter)
-    active = ~(prob.l1 & (theta == prob.mu)) if prob.l1.any() else None
-    theta = theta / scale
-    keep = np.ones(k, dtype=bool) if active is None else active
-    sub, _ = scaled_inverse(H[np.ix_(keep, keep)])
-    if sub is None:
-        cov = np.full((k, k), np.nan)
-        if ok:
-            cond, cols = collinearity(H[np.ix_(keep, keep)],
-                                      [m for m, a in zip(prior_set.names, keep, strict=True)
-                                       if a])
-            msg = collinearity_message(cond, cols, "negative Hessian of the log posterior")
-        ok = False
-    else:
-        cov_t = np.zeros((k, k))
-        cov_t[np.ix_(keep, keep)] = sub
-        cov_t = cov_t / scale[:, None] / scale[None, :]
-        cov = Tinv @ cov_t @ Tinv.T
-        cov[~keep, :] = np.nan
-        cov[:, ~keep] = np.nan
-    T = prior_set.transform_matrix()
-    neg_hessian = T.T @ (H * scale[:, None] * scale[None, :]) @ T
-    return ModeResult(prior_set.from_working(theta), it, ok, F, kkt, msg, cov, active,
-                      0.5 * (neg_hessian + neg_hessian.T))
+    return mode_result(prior_set, theta, it, ok, F, kkt, H, msg, prob.l1, prob.mu, scale)
