@@ -304,6 +304,7 @@ def prior_predictive(model: ModelSpec, draws: int = 500, random_seed: Any = None
     import arviz_base as az  # the light part of ArviZ: no plotting imports
 
     from ..results.datatree import observed_outcomes
+    from ..results.predictive import prior_draws, simulate_outcomes
 
     draws = check_count("draws", draws, 1, example=500)
     random_seed = check_seed(random_seed)
@@ -318,13 +319,8 @@ def prior_predictive(model: ModelSpec, draws: int = 500, random_seed: Any = None
         raise ValueError(f"Improper (Flat) priors on {improper}: cannot draw from the prior. "
                          "Give them proper priors, e.g. bl.Normal(0, 2.5).")
     rng = np.random.default_rng(random_seed)
-    theta = np.stack([p.rvs((1, draws), rng) for p in ps.priors], axis=-1)
-    beta = ps.from_working(theta)
-    eta = beta @ d.X.T + (0 if d.offset is None else d.offset)
-    if d.trials is None:
-        y = (rng.random(eta.shape) < 1 / (1 + np.exp(-eta))).astype(np.int8)
-    else:  # successes out of the trials
-        y = rng.binomial(d.trials.astype(np.int64), 1 / (1 + np.exp(-eta)))
+    beta = prior_draws(ps, 1, draws, rng)
+    y = simulate_outcomes(beta, d.X, d.offset, rng, trials=d.trials)
     return az.from_dict({"prior": {"beta": beta}, "prior_predictive": {"y": y},
                          "observed_data": {"y": observed_outcomes(d.y, d)}},
                         dims={"beta": ["coef"], "y": ["obs"]},

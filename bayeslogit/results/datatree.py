@@ -36,7 +36,7 @@ from .pointwise import DEFAULT_MAX_ELEMENTS, fits
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["posterior_tree", "log_likelihood_group", "loglik_fits", "pointwise_loglike",
+__all__ = ["posterior_tree", "log_likelihood_group", "pointwise_loglike",
            "log_prior_terms", "observed_outcomes", "DEFAULT_MAX_ELEMENTS"]
 
 
@@ -166,12 +166,6 @@ def count_terms(design: Any) -> tuple[FloatArray | None, FloatArray | None]:
     if design is None or design.weights is None:
         return None, None
     return design.weights, binomial_constants_obs(design.y, design.trials, design.freq_weights)
-
-
-def loglik_fits(beta_shape: tuple[int, ...], n: int,
-                max_elements: int = DEFAULT_MAX_ELEMENTS) -> bool:
-    """Whether chains * draws * n is at most ``max_elements``."""
-    return fits(beta_shape, n, max_elements)
 
 
 def log_likelihood_group(beta: FloatArray, X: FloatArray, y: FloatArray,

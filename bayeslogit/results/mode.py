@@ -250,14 +250,15 @@ class ModeResults(LogitResultsBase):
         >>> sorted(r.to_arviz().children)[:3]
         ['constant_data', 'log_likelihood', 'observed_data']
         """
-        from .datatree import loglik_fits, posterior_tree
+        from .datatree import posterior_tree
+        from .pointwise import fits
 
         if not (isinstance(log_likelihood, bool) or log_likelihood == "auto"):
             raise ValueError(f"log_likelihood={log_likelihood!r} is not True, False or "
                              "'auto'; e.g. to_arviz(log_likelihood=True).")
         max_elements = check_count("max_elements", max_elements, 0, example=20_000_000)
         d = self.model.design
-        store = log_likelihood is True or (log_likelihood == "auto" and loglik_fits(
+        store = log_likelihood is True or (log_likelihood == "auto" and fits(
             (chains, draws, 0), d.nobs, max_elements))
         if log_likelihood == "auto" and not store:
             warnings.warn(

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..blocks import bernoulli_loglik_inplace, loglike_sums
+from ..blocks import loglike_sums, pointwise_loglike
 
 FloatArray = NDArray[np.float64]
 
@@ -56,19 +56,13 @@ def loglik_blocks(beta: FloatArray, X: FloatArray, y: FloatArray, offset: FloatA
     ``weights`` (trials times frequency weights) and ``const`` (per-row binomial
     log-coefficients) make each value an aggregated row's binomial log-likelihood.
     """
-    c, d, k = beta.shape
-    flat = np.ascontiguousarray(beta, dtype=float).reshape(c * d, k)
+    def part(v: FloatArray | None, sl: slice) -> FloatArray | None:
+        return None if v is None else v[sl]
+
     for start in range(0, X.shape[0], rows):
         sl = slice(start, min(start + rows, X.shape[0]))
-        block = flat @ X[sl].T
-        if offset is not None:
-            block += offset[sl]
-        ll = bernoulli_loglik_inplace(block, y[sl])
-        if weights is not None:
-            ll *= weights[sl]
-        if const is not None:
-            ll += const[sl]
-        yield sl, ll.reshape(c, d, -1)
+        yield sl, pointwise_loglike(beta, X[sl], y[sl], part(offset, sl), part(weights, sl),
+                                    part(const, sl))
 
 
 def relative_ess(tree: Any) -> float:

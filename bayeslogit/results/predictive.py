@@ -218,10 +218,7 @@ def simulate_outcomes(beta: FloatArray, X: FloatArray, offset: FloatArray | None
         eta = flat[s:s + rows] @ X.T
         if offset is not None:
             eta += offset
-        if counts is None:
-            out[s:s + rows] = rng.random(eta.shape) < expit(eta, out=eta)
-        else:
-            out[s:s + rows] = rng.binomial(counts, expit(eta, out=eta))
+        out[s:s + rows] = outcome_draws(expit(eta, out=eta), rng, counts)
     return out.reshape(*np.shape(beta)[:-1], n)
 
 

@@ -11,7 +11,6 @@ unexpected columns and unseen categorical levels raise the errors ``predict`` ra
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -61,9 +60,10 @@ def _count_argument(design: Design, what: str, given: Any, index: pd.Index | Non
     return given.to_numpy() if isinstance(given, pd.Series) else given
 
 
-def _check_counts_given(design: Design, new: Any) -> None:
+def _check_counts_given(design: Design, new: dict[str, Any]) -> None:
+    """Refuse new rows without the trials / weights a model built with arrays needs."""
     for what in ("trials", "freq_weights"):
-        if getattr(design, what) is not None and getattr(new, what) is None:
+        if getattr(design, what) is not None and new[what] is None:
             raise ValueError(f"This model was built with a {what} array, so the new rows need "
                              f"theirs: model.with_data(data, ..., {what}=new_{what}).")
 
@@ -115,7 +115,7 @@ def _formula_design(design: Design, data: Any, endog: Any, offset: Any,
               for what, given in (("trials", trials), ("freq_weights", freq_weights))}
     fresh = design_from_formula(design.formula, frame, offset=off_arg, missing=missing,
                                 event=design.event, **counts)
-    _check_counts_given(design, fresh)
+    _check_counts_given(design, {"trials": fresh.trials, "freq_weights": fresh.freq_weights})
     rows = np.asarray(fresh.row_labels, dtype=np.intp)
     X = np.ascontiguousarray(X_all[rows])
     if np.isnan(X).any():
@@ -144,7 +144,7 @@ def _array_design(design: Design, exog: Any, endog: Any, offset: Any, missing: s
     frame = pd.DataFrame(X, columns=list(design.exog_names), index=index)
     counts = {what: _count_argument(design, what, given, index)
               for what, given in (("trials", trials), ("freq_weights", freq_weights))}
-    _check_counts_given(design, SimpleNamespace(**counts))
+    _check_counts_given(design, counts)
     new = design_from_arrays(endog, frame, offset, missing, event=design.event, **counts)
     _check_intercept(design, new.X)
     return replace(new, exog_named=design.exog_named, intercept_index=design.intercept_index)
