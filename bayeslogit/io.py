@@ -17,19 +17,18 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import io
 import json
-import os
 import pickle
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from .errors import SavedFileError
 from .model import Logit
 from .results.options import FitOptions
-from .results.save import FORMAT_VERSION, KINDS
+from .results.save import FORMAT_VERSION, KINDS, text_digest
+from .safe_unpickle import restricted_loads
+from .saved_file import check_digest, path_name, read_tree
 
 if TYPE_CHECKING:
     from .results.draws import PosteriorResults
@@ -38,46 +37,51 @@ if TYPE_CHECKING:
 
 __all__ = ["load"]
 
-#: where the classes pickled by earlier layouts of the package live now
-_MOVED = {
-    "bayeslogit.design": "bayeslogit.spec.design",
-    "bayeslogit.columns": "bayeslogit.spec.columns",
-    "bayeslogit.formula": "bayeslogit.spec.formula",
-    "bayeslogit.prior_set": "bayeslogit.spec.prior_set",
-}
 _METHODS = {"MLEResults": "mle", "MAPResults": "map", "LaplaceResults": "laplace",
-            "PosteriorResults": "posterior"}
+             "PosteriorResults": "posterior"}
 #: version-1 files name the sampler only in ``info["sampler"]``
 _SAMPLER_KEYS = {"importance": "is", "gibbs": "gibbs", "nuts": "nuts"}
 _DECODE_ERRORS = (pickle.UnpicklingError, binascii.Error, EOFError, AttributeError,
-                  ImportError, IndexError, KeyError, TypeError, ValueError)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Unpickle the stored attributes; references resolve through ``refs``."""
-
-    def __init__(self, data: bytes, refs: Any = None) -> None:
-        super().__init__(io.BytesIO(data))
-        self.refs = refs
-
-    def find_class(self, module: str, name: str) -> Any:
-        return super().find_class(_MOVED.get(module, module), name)
-
-    def persistent_load(self, pid: Any) -> Any:
-        if self.refs is None:
-            raise pickle.UnpicklingError(f"unexpected reference {pid!r}")
-        return self.refs(pid)
+                  ImportError, IndexError, KeyError, TypeError, ValueError, MemoryError,
+                  OverflowError, RecursionError)
 
 
 def _decode(text: Any, path: Any, what: str, refs: Any = None) -> Any:
+    if not isinstance(text, str):
+        raise SavedFileError(f"{path!r} lacks the stored {what} (or it is not text); the file "
+                             "was altered or was not written by result.save().")
     try:
-        return _Unpickler(base64.b64decode(str(text).encode("ascii")), refs).load()
+        return restricted_loads(base64.b64decode(text.encode("ascii"), validate=True), path,
+                                what, refs)
     except SavedFileError:
         raise
     except _DECODE_ERRORS as exc:
         raise SavedFileError(
-            f"{os.fspath(path)!r}: the stored {what} cannot be read by this version of "
+            f"{path!r}: the stored {what} cannot be read by this version of "
             f"bayeslogit ({type(exc).__name__}: {exc}).") from exc
+
+
+def _spec(obj: Any, path: str) -> tuple[Any, Any]:
+    """Check the decoded ``spec``: a dict with a Design and priors (a Prior or a dict of them)."""
+    from .spec.design import Design
+    from .spec.prior_base import Prior
+
+    design = obj.get("design") if isinstance(obj, dict) else None
+    priors = obj.get("priors") if isinstance(obj, dict) else None
+    good_priors = priors is None or isinstance(priors, Prior) or (
+        isinstance(priors, dict) and all(isinstance(k, str) and isinstance(v, Prior)
+                                         for k, v in priors.items()))
+    if not isinstance(design, Design) or not good_priors:
+        got = (f"a dict with design {type(design).__name__}, priors {type(priors).__name__}"
+               if isinstance(obj, dict) else f"a {type(obj).__name__}")
+        raise SavedFileError(f"{path!r}: the stored model spec is {got}, not the model's "
+                             "design and priors; the file was altered or was not written by "
+                             "result.save().")
+    design = _fill_defaults(design)
+    if not all(isinstance(getattr(design, a, None), np.ndarray) for a in ("X", "y")):
+        raise SavedFileError(f"{path!r}: the stored design has no data arrays X and y; the "
+                             "file was altered.")
+    return design, priors
 
 
 def _fill_defaults(obj: Any) -> Any:
@@ -99,22 +103,6 @@ def _fill_defaults(obj: Any) -> Any:
                                      "has no default; the file cannot be read by this version.")
             object.__setattr__(obj, f.name, value)
     return obj
-
-
-def _read_tree(path: Any) -> Any:
-    """Read the whole file into memory and close it; SavedFileError if not netCDF."""
-    name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise FileNotFoundError(f"No file {name!r}: pass the path of a file written by "
-                                "result.save(path).")
-    try:
-        return xr.load_datatree(name)
-    except Exception as exc:  # HDF5 reports damage as KeyError, RuntimeError, AttributeError...
-        raise SavedFileError(
-            f"{name!r} is not a readable bayeslogit result file: it cannot be read as netCDF "
-            f"({type(exc).__name__}); the file is damaged or of another "
-            "kind. Pass the path of a file written by result.save(path)."
-        ) from exc
 
 
 def _check_header(tree: Any, path: str) -> tuple[Any, int, str]:
@@ -168,8 +156,11 @@ def _check_draws(draws: Any, names: tuple[str, ...], path: str) -> None:
             "from several files. Save the result again.")
 
 
-def _stored_array(tree: Any, pid: tuple[Any, ...], path: str) -> np.ndarray:
+def _stored_array(tree: Any, pid: tuple[Any, ...], path: str,
+                  digests: dict[str, str] | None) -> np.ndarray:
     _, group, name, shape, dtype, fortran = pid
+    if not isinstance(group, str) or not isinstance(name, str):
+        raise SavedFileError(f"{path!r} holds an invalid array reference; the file was altered.")
     if group not in tree.children or name not in tree[group].data_vars:
         raise SavedFileError(f"{path!r} lacks the variable {group}/{name} its stored model "
                              "refers to; the file was altered. Save the result again.")
@@ -180,10 +171,27 @@ def _stored_array(tree: Any, pid: tuple[Any, ...], path: str) -> np.ndarray:
             f"stored model expects {tuple(shape)}; the file was altered or assembled from "
             "several files. Save the result again.")
     values = values.astype(np.dtype(dtype), copy=False)
-    return np.asfortranarray(values) if fortran else values
+    values = np.asfortranarray(values) if fortran else values
+    check_digest(values, digests, f"{group}/{name}", path)
+    return values
 
 
-def _load_current(tree: Any, meta: Any, kind: str, path: str) -> Any:
+def _digests(meta: Any, version: int, path: str) -> dict[str, str] | None:
+    """Return the digests stored at save (format 4 on), None for earlier versions."""
+    if version < 4:
+        return None
+    try:
+        digests = json.loads(meta["digests"])
+        if not isinstance(digests, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise SavedFileError(f"{path!r} has format version {version} but no valid digests "
+                             "of its contents; the file was altered after it was saved.") from None
+    return digests
+
+
+def _load_current(tree: Any, meta: Any, kind: str, path: str, version: int) -> Any:
     from .results.draws import PosteriorResults
     from .results.map import LaplaceResults, MAPResults
     from .results.mle import MLEResults
@@ -191,6 +199,20 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str) -> Any:
     draws = tree.copy()
     del draws["bayeslogit"]
     model: list[Any] = []
+    digests = _digests(meta, version, path)
+    if digests is not None:
+        for attr in ("spec", "result"):
+            if text_digest(str(meta.get(attr))) != digests.get(f"attr:{attr}"):
+                raise SavedFileError(
+                    f"{path!r}: the stored {attr} does not match the digest stored when it "
+                    "was saved: the file was altered after it was saved. Save the result "
+                    "again from its source.")
+        for group, node in draws.children.items():
+            if group in ("observed_data", "constant_data"):
+                continue
+            for name, var in node.data_vars.items():
+                if var.dtype.kind in "biufc":
+                    check_digest(var.values, digests, f"{group}/{name}", path)
 
     def refs(pid: Any) -> Any:
         if pid == ("model",) and model:
@@ -198,13 +220,12 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str) -> Any:
         if pid == ("tree",):
             return draws
         if isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "array":
-            return _stored_array(tree, pid, path)
+            return _stored_array(tree, pid, path, digests)
         raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
-    spec = _decode(meta.get("spec"), path, "model spec", refs)
-    design = _fill_defaults(spec["design"])
+    design, priors = _spec(_decode(meta.get("spec"), path, "model spec", refs), path)
     _check_design(design, path)
-    model.append(Logit.from_design(design, priors=_priors(spec["priors"])))
+    model.append(Logit.from_design(design, priors=_priors(priors)))
     cls = {"MLEResults": MLEResults, "MAPResults": MAPResults,
            "LaplaceResults": LaplaceResults, "PosteriorResults": PosteriorResults}[kind]
     if cls.stores_draws:
@@ -263,8 +284,7 @@ def _load_legacy(tree: Any, meta: Any, version: int, kind: str, path: str) -> An
     from .results.draws import PosteriorResults
     from .results.map import LaplaceResults
 
-    spec = _decode(meta.get("spec"), path, "model spec")
-    design = _fill_defaults(spec["design"])
+    design, priors = _spec(_decode(meta.get("spec"), path, "model spec"), path)
     _check_design(design, path)
     try:
         info = dict(json.loads(meta.get("info", "{}")))
@@ -274,7 +294,7 @@ def _load_legacy(tree: Any, meta: Any, version: int, kind: str, path: str) -> An
     if kind in ("LaplaceResults", "PosteriorResults"):
         _check_draws(tree, design.exog_names, path)
     options = _options(meta, version, _METHODS[kind], tree, info, path)
-    model = Logit.from_design(design, priors=_priors(spec["priors"]))
+    model = Logit.from_design(design, priors=_priors(priors))
     if kind in ("MLEResults", "MAPResults"):
         return model.fit(**options.fit_kwargs())
     if kind == "LaplaceResults":
@@ -328,9 +348,9 @@ def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
     >>> back.params.equals(r.params), back.options.cov_type
     (True, 'HC0')
     """
-    name = os.fspath(path)
-    tree = _read_tree(name)
+    name = path_name(path)
+    tree = read_tree(name)
     meta, version, kind = _check_header(tree, name)
     if version >= 3:
-        return _load_current(tree, meta, kind, name)
+        return _load_current(tree, meta, kind, name, version)
     return _load_legacy(tree, meta, version, kind, name)

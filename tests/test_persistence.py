@@ -282,7 +282,7 @@ def test_load_refuses_files_it_cannot_trust(results, tmp_path):
         "kind mismatch": (rewrite(good, tmp_path / "mis.nc", kind="MLEResults"),
                           "says it holds a MLEResults"),
         "broken spec": (rewrite(good, tmp_path / "spec.nc", spec="bm90IGEgcGlja2xl"),
-                        "stored model spec cannot be read"),
+                        "the file was altered after it was saved"),
     }
     with xr.open_datatree(other) as small:  # draws of a 2-coefficient model
         cases["draws of another model"] = (

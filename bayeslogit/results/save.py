@@ -30,16 +30,21 @@ Earlier versions, which :func:`bayeslogit.load` still reads:
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
 import pickle
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "array_ref"]
+from ..files import atomic_write
+
+__all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "array_ref",
+           "array_digest", "text_digest", "tree_digests"]
 
 #: version of the file layout; readers accept this and every earlier one
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: the result classes a file may hold (the ``kind`` attribute)
 KINDS = ("MLEResults", "MAPResults", "LaplaceResults", "PosteriorResults")
 #: numeric arrays of at least this many values are stored as variables, not in the pickle
@@ -100,6 +105,34 @@ def _dumps(obj: Any, refs: dict[int, Any], arrays: dict[str, Any], trees: list[A
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def array_digest(values: np.ndarray) -> str:
+    """Return ``"C:<sha256>"`` or ``"F:<sha256>"``: the values' digest in memory order.
+
+    The order is the one the array already has (no copy when it is contiguous); the loader
+    computes the digest of the values it read in the same order and compares.
+    """
+    values = np.asarray(values)
+    order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+    data = np.asfortranarray(values) if order == "F" else np.ascontiguousarray(values)
+    return f"{order}:" + hashlib.sha256(memoryview(data).cast("B")).hexdigest()
+
+
+def text_digest(text: str) -> str:
+    """Return the sha256 of a stored attribute's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def tree_digests(groups: dict[str, Any]) -> dict[str, str]:
+    """Return ``{"group/variable": digest}`` of every numeric variable of the groups."""
+    out = {}
+    for group, ds in groups.items():
+        for name, var in ds.data_vars.items():
+            values = var.values
+            if values.dtype.kind in "biufc":
+                out[f"{group}/{name}"] = array_digest(values)
+    return out
+
+
 def _data_groups(design: Any) -> dict[str, Any]:
     """Build the ``observed_data`` and ``constant_data`` groups of the design (no copies)."""
     import xarray as xr
@@ -150,9 +183,18 @@ def save_result(result: Any, path: Any) -> None:
         groups.update({name: node.to_dataset() for name, node in trees[0].children.items()
                        if name not in _DERIVED_GROUPS})
     groups.update(_data_groups(design))
+    digests = tree_digests(groups)
+    # the stored data: digests of the arrays as the model holds them (dtype and order kept)
+    digests["constant_data/X"] = array_digest(design.X)
+    digests["observed_data/y"] = array_digest(design.y)
+    if design.offset is not None:
+        digests["constant_data/offset"] = array_digest(design.offset)
+    digests.update({f"bayeslogit/{name}": array_digest(a) for name, a in arrays.items()})
+    digests.update({"attr:spec": text_digest(spec), "attr:result": text_digest(state)})
     meta = xr.Dataset(
         {name: ([f"{name}_{j}" for j in range(a.ndim)], a) for name, a in arrays.items()},
         attrs={"format_version": FORMAT_VERSION, "kind": kind, "spec": spec,
-               "result": state})
+               "result": state, "digests": json.dumps(digests, sort_keys=True)})
     groups["bayeslogit"] = meta
-    xr.DataTree.from_dict(groups).to_netcdf(path)
+    tree = xr.DataTree.from_dict(groups)
+    atomic_write(path, tree.to_netcdf)
