@@ -207,12 +207,6 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str, version: int) -> A
                     f"{path!r}: the stored {attr} does not match the digest stored when it "
                     "was saved: the file was altered after it was saved. Save the result "
                     "again from its source.")
-        for group, node in draws.children.items():
-            if group in ("observed_data", "constant_data"):
-                continue
-            for name, var in node.data_vars.items():
-                if var.dtype.kind in "biufc":
-                    check_digest(var.values, digests, f"{group}/{name}", path)
 
     def refs(pid: Any) -> Any:
         if pid == ("model",) and model:
@@ -236,6 +230,11 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str, version: int) -> A
                              f"{type(result).__name__}; save the result again.")
     if cls.stores_draws:
         _check_draw_counts(draws, result.options, path)
+    for group, node in draws.children.items() if digests is not None else ():
+        if group not in ("observed_data", "constant_data"):
+            for name, var in node.data_vars.items():
+                if var.dtype.kind in "biufc":
+                    check_digest(var.values, digests, f"{group}/{name}", path)
     return result
 
 

@@ -137,6 +137,26 @@ class _DaskPredictions:
         """Response residuals y - p, as a lazy Dask array."""
         return self.model.design.y - self.predict()
 
+    def save(self, path: Any) -> None:
+        """Not available for a fit on Dask data (the file would have to hold the data).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Ignored.
+
+        Raises
+        ------
+        DistributedDataError
+            Always; the message gives the in-memory remedy and what can be kept instead.
+        """
+        raise DistributedDataError(
+            f"save({path!r}) is not available for a fit on Dask data: a saved file holds the "
+            "data, which live on the cluster. If they fit in memory, compute them and refit, "
+            "then save: bl.Logit(y.compute(), X.compute()).fit().save(path); otherwise keep "
+            "the estimates instead, e.g. result.summary().to_csv('fit.csv') and "
+            "result.cov_params().to_csv('cov.csv').")
+
     def get_margeff(self, *args: Any, **kwargs: Any) -> Any:
         """Not available on Dask data.
 
