@@ -182,3 +182,19 @@ def test_bytes_and_bad_paths(saved, tmp_path):
             bl.load(bad)
     with pytest.raises(IsADirectoryError, match=repr(str(tmp_path))):
         bl.load(tmp_path)
+
+
+def test_fortran_ordered_data_round_trip_and_check(tmp_path):
+    rng = np.random.default_rng(5)
+    X = np.asfortranarray(np.column_stack([np.ones(300), rng.normal(size=(300, 2))]))
+    y = (rng.random(300) < 0.5).astype(float)
+    result = bl.Logit(y, X).fit()
+    path = tmp_path / "f.nc"
+    result.save(path)
+    back = bl.load(path)
+    np.testing.assert_array_equal(back.model.design.X, result.model.design.X)
+    tree = xr.load_datatree(path)
+    tree["constant_data"]["X"][7, 2] = tree["constant_data"]["X"][7, 2] + 1e-9
+    tree.to_netcdf(tmp_path / "edited.nc")
+    with pytest.raises(SavedFileError, match="altered after it was saved"):
+        bl.load(tmp_path / "edited.nc")

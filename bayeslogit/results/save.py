@@ -113,7 +113,8 @@ def array_digest(values: np.ndarray) -> str:
     """
     values = np.asarray(values)
     order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
-    data = np.asfortranarray(values) if order == "F" else np.ascontiguousarray(values)
+    # a Fortran-ordered array's transpose is C-contiguous over the same bytes
+    data = np.asfortranarray(values).T if order == "F" else np.ascontiguousarray(values)
     return f"{order}:" + hashlib.sha256(memoryview(data).cast("B")).hexdigest()
 
 
@@ -183,12 +184,12 @@ def save_result(result: Any, path: Any) -> None:
         groups.update({name: node.to_dataset() for name, node in trees[0].children.items()
                        if name not in _DERIVED_GROUPS})
     groups.update(_data_groups(design))
-    digests = tree_digests(groups)
     # the stored data: digests of the arrays as the model holds them (dtype and order kept)
+    digests = tree_digests({name: ds for name, ds in groups.items()
+                            if name not in ("observed_data", "constant_data")})
     digests["constant_data/X"] = array_digest(design.X)
     digests["observed_data/y"] = array_digest(design.y)
-    if design.offset is not None:
-        digests["constant_data/offset"] = array_digest(design.offset)
+    digests["constant_data/offset"] = array_digest(groups["constant_data"]["offset"].values)
     digests.update({f"bayeslogit/{name}": array_digest(a) for name, a in arrays.items()})
     digests.update({"attr:spec": text_digest(spec), "attr:result": text_digest(state)})
     meta = xr.Dataset(
