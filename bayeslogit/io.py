@@ -1,15 +1,23 @@
 """Loading results saved by ``result.save(path)`` (the layout: :mod:`bayeslogit.results.save`).
 
-The file is read into memory and closed before anything is rebuilt, then checked: that it is
-a netCDF file with a ``bayeslogit`` group, of a format version this package reads, holding a
-known result kind, with draws and data whose shapes match the stored model. Every problem is
-a :class:`~bayeslogit.errors.SavedFileError` naming the file and what is wrong.
+Nothing in the file is trusted. Before any value is read, every variable's declared size is
+checked against what the file stores for it (:mod:`bayeslogit.saved_file`), so a small file
+cannot make ``load`` allocate gigabytes; the file is then read into memory and closed, and
+checked: that it is a netCDF file with a ``bayeslogit`` group, of a format version this
+package reads, holding a known result kind, with draws and data whose shapes match the
+stored model (n x k data, chains x draws as fitted). The pickled ``spec`` and ``result`` are
+read by an unpickler that resolves only the classes saved files hold
+(:mod:`bayeslogit.safe_unpickle`), so loading runs no code from the file, and the objects
+they hold are checked for their types. From format 4 on, every stored array and both
+pickles are compared with the sha256 digests stored at save ("the file was altered after it
+was saved"). Every problem is a :class:`~bayeslogit.errors.SavedFileError` naming the file
+and what is wrong.
 
-Format 3 files are rebuilt exactly from what they store (the estimate, its covariance and the
-engine's reports; the draws). Files of versions 1 and 2 still load: their draw-based results
-are rebuilt around the stored draws, their MLE and MAP results re-estimated from the stored
-data with the stored options. The ``spec`` and ``result`` attributes are pickles: only load
-files you trust.
+Files of format 3 and 4 are rebuilt exactly from what they store (the estimate, its
+covariance and the engine's reports; the draws). Files of versions 1 and 2 still load
+(through the same restricted unpickler): their draw-based results are rebuilt around the
+stored draws, their MLE and MAP results re-estimated from the stored data with the stored
+options.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from .results.options import FitOptions
 from .results.save import FORMAT_VERSION, KINDS, text_digest
 from .safe_unpickle import restricted_loads
 from .saved_file import check_digest, path_name, read_tree
+from .spec.design import Design
+from .spec.prior_base import Prior
 
 if TYPE_CHECKING:
     from .results.draws import PosteriorResults
@@ -63,9 +73,6 @@ def _decode(text: Any, path: Any, what: str, refs: Any = None) -> Any:
 
 def _spec(obj: Any, path: str) -> tuple[Any, Any]:
     """Check the decoded ``spec``: a dict with a Design and priors (a Prior or a dict of them)."""
-    from .spec.design import Design
-    from .spec.prior_base import Prior
-
     design = obj.get("design") if isinstance(obj, dict) else None
     priors = obj.get("priors") if isinstance(obj, dict) else None
     good_priors = priors is None or isinstance(priors, Prior) or (
@@ -310,11 +317,14 @@ def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
     """Load a result written by ``result.save(path)``.
 
     The file is read into memory and closed, so it may be overwritten at once
-    (``r = bl.load(p); r.save(p)``). Unpickling can run code: only load files you trust.
+    (``r = bl.load(p); r.save(p)``). Loading runs no code from the file: the stored state
+    is read through an allow-list of classes. Declared sizes are checked against the file
+    before anything is read, and (format 4 on) every stored array against the digest
+    stored at save.
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, bytes or path-like
         A netCDF file written by ``save()`` (format version 1 to the current one).
 
     Returns
@@ -325,12 +335,17 @@ def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
 
     Raises
     ------
-    FileNotFoundError
-        No file at ``path``.
+    TypeError
+        ``path`` is not a str, bytes or path-like object.
+    FileNotFoundError, IsADirectoryError
+        No file at ``path``, or a folder.
     SavedFileError
-        The file is not netCDF, was not written by ``save()``, has a newer or invalid format
-        version or an unknown result kind, or holds draws or data that do not match its
-        model (a ``ValueError``; the message names the file and the problem).
+        A ``ValueError`` whose message names the file and the problem: not netCDF
+        (incomplete, damaged or of another kind); held open (locked) by a program writing
+        it; not written by ``save()``; a newer or invalid format version or an unknown
+        result kind; declared sizes the file does not hold; stored state naming a class
+        outside the allow-list or of the wrong type; draws or data that do not match the
+        model; contents that differ from the digests stored at save.
 
     References
     ----------

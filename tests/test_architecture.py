@@ -18,12 +18,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bayeslogit"
 # the first matching prefix decides; lower numbers are lower layers
 LAYERS = [
     ("bayeslogit.errors", 0), ("bayeslogit.validation", 0), ("bayeslogit.files", 0), ("bayeslogit.datasets", 0),
+    ("bayeslogit.safe_unpickle", 0),
     ("bayeslogit.logistic", 1), ("bayeslogit.blocks", 1), ("bayeslogit.conditioning", 1),
     ("bayeslogit.spec", 2),
     ("bayeslogit.engines", 3), ("bayeslogit.inference", 3),
     ("bayeslogit.results", 4),
     ("bayeslogit.estimation", 5),
     ("bayeslogit.model", 6), ("bayeslogit.model_data", 6), ("bayeslogit.io", 6),
+    ("bayeslogit.saved_file", 6),
     ("bayeslogit.study", 7), ("bayeslogit.cli", 7), ("bayeslogit.priors", 7),
     ("bayeslogit", 8),  # the package __init__: public names only
 ]

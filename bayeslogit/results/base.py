@@ -15,6 +15,7 @@ and must not be modified in place) and the text report.
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -276,17 +277,29 @@ class LogitResultsBase(EffectsMixin):
             text = self.__dict__["_report_text"] = self._report()
         return text
 
-    def save(self, path: str) -> None:
+    def save(self, path: str | bytes | os.PathLike[str]) -> None:
         """Write the result to a netCDF file; :func:`bayeslogit.load` restores it exactly.
 
         The file holds the data once, the draws of draw-based results (not their pointwise
         log-likelihood) and the result's state: options, estimate, covariance and reports
         (layout: :mod:`bayeslogit.results.save`; README "Saving and sharing results").
 
+        The write cannot destroy the file already at ``path``: the result is written to a
+        temporary file in the same folder, flushed to disk, then renamed over ``path``; on
+        any error or interrupt the old file is left as it was and the temporary file removed.
+
         Parameters
         ----------
-        path : str or path-like
-            The file to write (overwritten if it exists).
+        path : str, bytes or path-like
+            The file to write (replaced if it exists; a symbolic link is followed).
+
+        Raises
+        ------
+        OSError
+            The write failed; the message names the path and the cause in words ("the disk
+            is full", "the file is larger than ... allows (file size limit)").
+        TypeError, IsADirectoryError, ValueError
+            ``path`` is not a path, is a folder, or is not a regular file.
         """
         save_result(self, path)
 

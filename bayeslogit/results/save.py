@@ -1,6 +1,6 @@
 """The saved-file format: a result written to netCDF (``result.save``), read by ``bl.load``.
 
-Layout of format version 3 (HDF5-based netCDF4, one file per result):
+Layout of format version 4 (HDF5-based netCDF4, one file per result, values uncompressed):
 
 ``/observed_data``: ``y`` (dim ``obs``); ``/constant_data``: ``X`` (``obs, coef``) and
     ``offset`` (``obs``; zeros without an offset): the model's data, stored once.
@@ -9,22 +9,31 @@ Layout of format version 3 (HDF5-based netCDF4, one file per result):
     them. The pointwise ``log_likelihood`` group is not stored (chains x draws x n values,
     recomputed from the draws and the data on first use). MLE and MAP results store no
     draws: their ``to_arviz()`` draws are made from the estimate and covariance on demand.
-``/bayeslogit``: attributes ``format_version`` (3), ``kind`` (``MLEResults``,
+``/bayeslogit``: attributes ``format_version`` (4), ``kind`` (``MLEResults``,
     ``MAPResults``, ``LaplaceResults`` or ``PosteriorResults``), ``spec`` (the model: its
-    validated design, formula state and priors) and ``result`` (the result's constructor
+    validated design, formula state and priors), ``result`` (the result's constructor
     arguments: the fit options, the engine's output with its reports, e.g. the MLE's Newton
     record and separation report, the MAP mode, the Laplace approximation's mode, the
-    sampler's ``info``). ``spec`` and ``result`` are pickles, base64-encoded, in which the
-    data arrays are references to the variables above and other numeric arrays of 256
-    values or more are references to variables ``array0``, ``array1``, ... of this group,
-    so nothing is stored twice. Only load files you trust: unpickling can run code.
+    sampler's ``info``) and ``digests``. ``spec`` and ``result`` are pickles, base64-encoded,
+    in which the data arrays are references to the variables above and other numeric arrays
+    of 256 values or more are references to variables ``array0``, ``array1``, ... of this
+    group, so nothing is stored twice. They are read back by an unpickler that resolves
+    only an allow-list of classes (:mod:`bayeslogit.safe_unpickle`): loading runs no code
+    from the file. ``digests`` is a JSON object: ``"group/variable"`` -> ``"C:<sha256>"`` or
+    ``"F:<sha256>"`` (the values' bytes in that memory order) for every numeric variable,
+    and ``"attr:spec"``, ``"attr:result"`` -> the sha256 of those attributes' text.
+
+The file is written by :func:`bayeslogit.files.atomic_write`: to a temporary file beside
+the target, flushed and fsynced, then renamed over it, so a failed or interrupted save
+leaves the previous file as it was.
 
 Earlier versions, which :func:`bayeslogit.load` still reads:
 
 1. attributes ``format_version``, ``kind``, ``spec`` (data included), ``settings`` (the
    keyword arguments of an MLE or MAP fit), ``info``, ``is_draws``; MLE and MAP results were
    re-estimated on load, the draws tree stored whole;
-2. ``settings`` replaced by ``options``: every field of the result's ``FitOptions``.
+2. ``settings`` replaced by ``options``: every field of the result's ``FitOptions``;
+3. the layout above without ``digests``.
 """
 
 from __future__ import annotations
@@ -155,13 +164,20 @@ def save_result(result: Any, path: Any) -> None:
     ----------
     result : MLEResults, MAPResults, LaplaceResults or PosteriorResults
         The result to write.
-    path : str or path-like
-        The file (overwritten if it exists).
+    path : str, bytes or path-like
+        The file, replaced atomically if it exists (a symbolic link is followed).
 
     Raises
     ------
     TypeError
-        ``result`` is not one of the saved kinds.
+        ``result`` is not one of the saved kinds, or ``path`` is not a path.
+    IsADirectoryError, ValueError
+        ``path`` is a folder, or exists and is not a regular file (a FIFO, a device).
+    OSError
+        The write failed (disk full, file size limit, permission, ...): the message names
+        the path and the cause in words; the file already there is unchanged.
+    KeyboardInterrupt
+        Propagated; the file already there is unchanged, the temporary file removed.
     """
     import xarray as xr
 
