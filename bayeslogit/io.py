@@ -23,7 +23,6 @@ options.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import json
 import pickle
@@ -51,9 +50,9 @@ _METHODS = {"MLEResults": "mle", "MAPResults": "map", "LaplaceResults": "laplace
              "PosteriorResults": "posterior"}
 #: version-1 files name the sampler only in ``info["sampler"]``
 _SAMPLER_KEYS = {"importance": "is", "gibbs": "gibbs", "nuts": "nuts"}
-_DECODE_ERRORS = (pickle.UnpicklingError, binascii.Error, EOFError, AttributeError,
-                  ImportError, IndexError, KeyError, TypeError, ValueError, MemoryError,
-                  OverflowError, RecursionError)
+#: a malformed or crafted pickle fails in many ways (constructors of allowed classes given
+#: wrong arguments included); every one is reported as a SavedFileError
+_DECODE_ERRORS = (Exception,)
 
 
 def _decode(text: Any, path: Any, what: str, refs: Any = None) -> Any:

@@ -198,3 +198,23 @@ def test_fortran_ordered_data_round_trip_and_check(tmp_path):
     tree.to_netcdf(tmp_path / "edited.nc")
     with pytest.raises(SavedFileError, match="altered after it was saved"):
         bl.load(tmp_path / "edited.nc")
+
+
+def test_mutated_pickles_are_saved_file_errors(saved, tmp_path):
+    """Random byte changes in the stored state: a SavedFileError every time, never a raw error."""
+    result, _, good = saved
+    tree = xr.load_datatree(good)
+    stream = bytearray(base64.b64decode(tree["bayeslogit"].attrs["result"]))
+    rng = np.random.default_rng(0)
+    for trial in range(25):
+        mutated = bytearray(stream)
+        for at in rng.integers(0, len(mutated), size=3):
+            mutated[at] = int(rng.integers(0, 256))
+        path = as_version_3(good, tmp_path / f"m{trial}.nc",
+                            result=base64.b64encode(bytes(mutated)).decode())
+        try:
+            back = bl.load(path)
+        except SavedFileError as exc:
+            assert repr(path) in str(exc)
+        else:  # a change in a float's bytes can still decode: a result of the same kind
+            assert type(back) is type(result)
