@@ -43,6 +43,7 @@ import hashlib
 import io
 import json
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -200,18 +201,36 @@ def save_result(result: Any, path: Any) -> None:
         groups.update({name: node.to_dataset() for name, node in trees[0].children.items()
                        if name not in _DERIVED_GROUPS})
     groups.update(_data_groups(design))
-    # the stored data: digests of the arrays as the model holds them (dtype and order kept)
+    meta = xr.Dataset(
+        {name: ([f"{name}_{j}" for j in range(a.ndim)], a) for name, a in arrays.items()},
+        attrs={"format_version": FORMAT_VERSION, "kind": kind, "spec": spec,
+               "result": state, "digests": ""})
+    groups["bayeslogit"] = meta
+    tree = xr.DataTree.from_dict(groups)
+    # the digests are computed while the file is written (hashing releases the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        digests = pool.submit(_digests, groups, design, arrays, spec, state)
+
+        def write(tmp: str) -> None:
+            import h5py
+
+            tree.to_netcdf(tmp)
+            with h5py.File(tmp, "r+") as f:
+                f["bayeslogit"].attrs["digests"] = json.dumps(digests.result(),
+                                                              sort_keys=True)
+
+        atomic_write(path, write)
+
+
+def _digests(groups: dict[str, Any], design: Any, arrays: dict[str, Any], spec: str,
+             state: str) -> dict[str, str]:
+    """Return the digests stored in the ``digests`` attribute (module docstring)."""
     digests = tree_digests({name: ds for name, ds in groups.items()
-                            if name not in ("observed_data", "constant_data")})
+                            if name not in ("observed_data", "constant_data", "bayeslogit")})
+    # the stored data: digests of the arrays as the model holds them (dtype and order kept)
     digests["constant_data/X"] = array_digest(design.X)
     digests["observed_data/y"] = array_digest(design.y)
     digests["constant_data/offset"] = array_digest(groups["constant_data"]["offset"].values)
     digests.update({f"bayeslogit/{name}": array_digest(a) for name, a in arrays.items()})
     digests.update({"attr:spec": text_digest(spec), "attr:result": text_digest(state)})
-    meta = xr.Dataset(
-        {name: ([f"{name}_{j}" for j in range(a.ndim)], a) for name, a in arrays.items()},
-        attrs={"format_version": FORMAT_VERSION, "kind": kind, "spec": spec,
-               "result": state, "digests": json.dumps(digests, sort_keys=True)})
-    groups["bayeslogit"] = meta
-    tree = xr.DataTree.from_dict(groups)
-    atomic_write(path, tree.to_netcdf)
+    return digests
