@@ -14,17 +14,18 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import EventLevelError
+from ..spec.formula_safety import UnsafeFormulaError, check_formula
 from ..validation import FitMethod, choices
 from .arguments import (
     CLIError,
     check_options,
-    check_writable,
     column_list,
     one_line,
     parse_event,
     parse_priors,
     read_csv,
 )
+from .outputs import Outputs, check_outputs, discards
 
 __all__ = ["run_fit", "json_payload"]
 
@@ -146,10 +147,13 @@ def run_fit(args: argparse.Namespace) -> int:
 
     check_options(args)
     priors = parse_priors(args.prior)
-    check_writable(args.json, "--json")
-    check_writable(args.save, "--save")
+    check_outputs(args.json, args.save, args.data)
     data = read_csv(args.data)
     report: TextIO = sys.stderr if args.json == "-" else sys.stdout  # stdout: the JSON alone
+    try:
+        check_formula(args.formula, data.columns)
+    except UnsafeFormulaError as exc:
+        raise CLIError(f"--formula: {one_line(exc)}") from exc
     try:
         model = Logit.from_formula(args.formula, data, priors=priors, offset=args.offset,
                                    trials=args.trials, freq_weights=args.weights,
@@ -168,19 +172,26 @@ def run_fit(args: argparse.Namespace) -> int:
     if model.n_dropped:
         print(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}.", file=report)
     print(result, file=report)
-    if args.json:
-        text = json.dumps(json_payload(args, model, result), indent=2, allow_nan=False)
-        if args.json == "-":
-            print(text)
-        else:
-            try:
-                with open(args.json, "w") as fh:
-                    fh.write(text + "\n")
-            except OSError as exc:
-                raise CLIError(f"--json {args.json}: {exc.strerror or exc}") from exc
-    if args.save:
-        try:
-            result.save(args.save)
-        except OSError as exc:
-            raise CLIError(f"--save {args.save}: {exc.strerror or exc}") from exc
+    _write_outputs(args, model, result)
     return 0
+
+
+def _write_outputs(args: argparse.Namespace, model: Any, result: Any) -> None:
+    """Write ``--save`` and ``--json`` after the fit: all complete, or none (old files kept)."""
+    text = None
+    if args.json:
+        text = json.dumps(json_payload(args, model, result), indent=2, allow_nan=False) + "\n"
+    if text is not None and (args.json == "-" or discards(args.json)):
+        if args.json == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        text = None  # /dev/null: nothing to write
+    with Outputs() as outputs:
+        if args.save:
+            outputs.stage("--save", args.save, result.save)
+        if text is not None:
+            def write_json(tmp: str, text: str = text) -> None:
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            outputs.stage("--json", args.json, write_json)
+        outputs.commit()
