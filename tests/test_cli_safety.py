@@ -214,7 +214,7 @@ def test_a_formula_that_would_run_code_is_refused(folder, capsys, term):
     marker = folder / "MARKER"
     assert main(["fit", "data.csv", "--formula", "y ~ " + term.format(m=marker)]) == 2
     line = one_error(capsys)
-    assert line.startswith("bayeslogit: error: --formula:") and "not" in line
+    assert line.startswith("bayeslogit: error: --formula: The formula term") and "may use only" in line
     assert not marker.exists()
 
 
@@ -225,16 +225,16 @@ def test_huge_constants_are_refused_before_evaluation():
 
 
 def test_ordinary_formulas_still_work_and_match_statsmodels(folder, frame, capsys):
-    data = frame.assign(x3=np.exp(frame.x2)).rename(columns={"x1": "odd name"})
+    x3 = np.exp(np.random.default_rng(3).normal(size=len(frame)))
+    data = frame.assign(x3=x3).rename(columns={"x1": "odd name"})
     data.to_csv("odd.csv", index=False)
-    formula = ("y ~ `odd name` + np.log(x3) + I(x2**2) + C(g, contr.treatment('b')) "
-               "+ center(x2) + log(x3)")
+    formula = "y ~ `odd name` + log(x3) + I(x2**2) + C(g, contr.treatment('b')) + center(x2)"
     assert main(["fit", "odd.csv", "--formula", formula, "--json", "-"]) == 0
     got = pd.Series(json.loads(capsys.readouterr().out)["estimates"])
     ref = bl.Logit.from_formula(formula, data).fit()  # the Python API evaluates in full
     pd.testing.assert_series_equal(got, ref.params, check_names=False, rtol=1e-10)
-    sm = smf.logit("y ~ x1 + np.log(x3) + I(x2**2) + C(g, Treatment('b'))",
-                   frame.assign(x3=np.exp(frame.x2))).fit(disp=0)
+    sm = smf.logit("y ~ x1 + np.log(x3) + I(x2**2) + C(g, Treatment('b')) + x2",
+                   frame.assign(x3=x3)).fit(disp=0)
     assert np.isclose(got["I(x2 ** 2)"], sm.params["I(x2 ** 2)"], rtol=1e-6)
 
 

@@ -56,6 +56,11 @@ def _check_one(flag: str, path: str, data: str) -> None:
                        "or a terminal escape); give a plain name, e.g. --save fit.nc")
     if flag == "--json" and discards(path):
         return
+    limit = _name_max(os.path.dirname(os.path.abspath(path)) or ".")
+    if any(len(part.encode(errors="surrogateescape")) > limit
+           for part in os.path.abspath(path).split(os.sep)):
+        raise CLIError(f"{flag} {shown[:60]}...: a name in the path is longer than the "
+                       f"{limit} bytes the file system allows; give a shorter name")
     if data != "-" and os.path.exists(path) and same_file(path, data):
         alias = "" if os.path.abspath(path) == os.path.abspath(data) else \
             f" {printable(data, False)} (the same file under another name)"
@@ -63,7 +68,6 @@ def _check_one(flag: str, path: str, data: str) -> None:
                        "file")
     real = os.path.realpath(path)
     folder = os.path.dirname(real)
-    name = os.path.basename(real)
     try:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
@@ -83,9 +87,6 @@ def _check_one(flag: str, path: str, data: str) -> None:
                        f"{extra}")
     if not os.path.isdir(folder):
         raise CLIError(f"{flag} {shown}: the folder {folder} does not exist; create it first")
-    if len(name.encode(errors="surrogateescape")) > _name_max(folder):
-        raise CLIError(f"{flag} {shown[:60]}...: the file name is longer than the "
-                       f"{_name_max(folder)} bytes the file system allows; give a shorter name")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise CLIError(f"{flag} {shown}: the folder {folder} is not writable; choose a "
                        "writable location")
