@@ -287,3 +287,15 @@ def test_a_column_really_named_like_a_pandas_rename_is_kept(folder, frame, capsy
     got = json.loads(capsys.readouterr().out)["estimates"]
     ref = smf.logit(FORMULA, frame).fit(disp=0)
     assert np.isclose(got["x1.1"], ref.params["x2"], rtol=1e-6)
+
+
+def test_json_to_stdout_waits_for_the_saved_file(folder, capsys, monkeypatch):
+    def broken_save(self, path):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(LogitResultsBase, "save", broken_save)
+    assert main(["fit", "data.csv", "--formula", FORMULA, "--save", "fit.nc",
+                 "--json", "-"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "permission denied" in out.err
+    assert sorted(os.listdir(folder)) == ["data.csv"]

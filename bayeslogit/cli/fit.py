@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import EventLevelError
+from ..results.report import printable
 from ..spec.formula_safety import UnsafeFormulaError, check_formula
 from ..validation import FitMethod, choices
 from .arguments import (
@@ -170,7 +171,8 @@ def run_fit(args: argparse.Namespace) -> int:
     except ValueError as exc:  # the package's errors (separation, rank, priors) are ValueErrors
         raise CLIError(_as_options(one_line(exc))) from exc
     if model.n_dropped:
-        print(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}.", file=report)
+        print(printable(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}."),
+              file=report)
     print(result, file=report)
     _write_outputs(args, model, result)
     return 0
@@ -181,17 +183,15 @@ def _write_outputs(args: argparse.Namespace, model: Any, result: Any) -> None:
     text = None
     if args.json:
         text = json.dumps(json_payload(args, model, result), indent=2, allow_nan=False) + "\n"
-    if text is not None and (args.json == "-" or discards(args.json)):
-        if args.json == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        text = None  # /dev/null: nothing to write
     with Outputs() as outputs:
         if args.save:
             outputs.stage("--save", args.save, result.save)
-        if text is not None:
+        if text is not None and args.json != "-" and not discards(args.json):
             def write_json(tmp: str, text: str = text) -> None:
                 with open(tmp, "w", encoding="utf-8") as fh:
                     fh.write(text)
             outputs.stage("--json", args.json, write_json)
         outputs.commit()
+    if text is not None and args.json == "-":  # standard output: once the files are in place
+        sys.stdout.write(text)
+        sys.stdout.flush()
