@@ -299,3 +299,23 @@ def test_json_to_stdout_waits_for_the_saved_file(folder, capsys, monkeypatch):
     out = capsys.readouterr()
     assert out.out == "" and "permission denied" in out.err
     assert sorted(os.listdir(folder)) == ["data.csv"]
+
+
+def test_a_run_cut_short_by_ctrl_c_is_not_written_even_if_a_library_swallowed_it(
+        folder, capsys, monkeypatch):
+    fit = bl.Logit.fit
+
+    def swallowing_fit(self, *args, **kwargs):  # like a sampler returning its partial trace
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(bl.Logit, "fit", swallowing_fit)
+    assert main(["fit", "data.csv", "--formula", FORMULA, "--save", "fit.nc",
+                 "--json", "fit.json"]) == 130
+    assert capsys.readouterr().err.strip() == "bayeslogit: interrupted"
+    assert sorted(os.listdir(folder)) == ["data.csv"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -26,7 +26,7 @@ from .arguments import (
     parse_priors,
     read_csv,
 )
-from .outputs import Outputs, check_outputs, discards
+from .outputs import Outputs, check_outputs, discards, raise_if_interrupted, watch_interrupts
 
 __all__ = ["run_fit", "json_payload"]
 
@@ -144,6 +144,11 @@ def run_fit(args: argparse.Namespace) -> int:
     CLIError
         Any problem with the options, the paths, the data, the formula or the model.
     """
+    with watch_interrupts():  # Ctrl-C at any point: no output, even if a library caught it
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..model import Logit
 
     check_options(args)
@@ -168,6 +173,7 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CLIError(text) from exc
     try:
         result = _fit(model, args)
+        raise_if_interrupted()  # a sampler that caught Ctrl-C and returned part of a run
     except ValueError as exc:  # the package's errors (separation, rank, priors) are ValueErrors
         raise CLIError(_as_options(one_line(exc))) from exc
     if model.n_dropped:

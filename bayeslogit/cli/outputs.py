@@ -26,7 +26,40 @@ from ..files import TEMP_PREFIX, describe_os_error, same_file
 from ..results.report import printable
 from .arguments import CLIError
 
-__all__ = ["check_outputs", "Outputs", "discards"]
+__all__ = ["check_outputs", "Outputs", "discards", "watch_interrupts", "raise_if_interrupted"]
+
+_INTERRUPTED = threading.Event()
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    _INTERRUPTED.set()
+    signal.default_int_handler(signum, frame)
+
+
+@contextlib.contextmanager
+def watch_interrupts() -> Iterator[None]:
+    """Remember a Ctrl-C even when a library catches its ``KeyboardInterrupt`` and returns.
+
+    Within the block, SIGINT raises ``KeyboardInterrupt`` as usual and is also recorded, so
+    that :func:`raise_if_interrupted` refuses to write the outputs of a run that a library
+    cut short and returned as if complete. Only in the main thread; elsewhere a no-op.
+    """
+    _INTERRUPTED.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED.clear()
+
+
+def raise_if_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed since :func:`watch_interrupts`."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 
 
 def discards(path: str) -> bool:
@@ -207,6 +240,7 @@ class Outputs:
             A rename failed (the message names what was written and what was not).
         """
         done: list[str] = []
+        raise_if_interrupted()
         with _sigint_deferred():
             for flag, target, tmp in list(self._staged):
                 try:
