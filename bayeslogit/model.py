@@ -169,6 +169,11 @@ class Logit(NewDataMixin, Estimable):
         formula : str
             ``"y ~ x1 + C(g)"``; the intercept is named ``Intercept``. A term
             ``offset(expr)`` (R's spelling) is an offset, read again from new data at predict.
+            Formula terms are Python expressions that formulaic evaluates with Python's
+            builtins: a formula is code, so never pass one from an untrusted source
+            unchecked; :func:`bayeslogit.spec.formula_safety.check_formula` refuses any
+            term beyond columns, numpy's element-wise functions and formulaic's transforms
+            (what the ``bayeslogit`` command does).
         data : DataFrame
             Raw columns; string, category, bool and nullable dtypes are accepted.
         priors, check_rank

@@ -98,9 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="chains (default 4)")
     demo.add_argument("--seed", type=whole_number("seed", 0, MAX_SEED), default=1986,
                       help="random seed (default 1986)")
-    fit = sub.add_parser("fit", parents=[common], help="fit a CSV file with a formula")
+    fit = sub.add_parser(
+        "fit", parents=[common], help="fit a CSV file with a formula",
+        description="Fit a logistic regression to a CSV file. The formula's terms are Python "
+                    "expressions evaluated by formulaic; this command evaluates them with no "
+                    "builtins and no imports: only the data's columns, numbers, numpy's "
+                    "element-wise functions (np.log, np.where, ...) and formulaic's transforms "
+                    "(C, I, center, scale, bs, poly, lag, Q, ...). Any other name, attribute or "
+                    "syntax is refused before anything is evaluated.")
     fit.add_argument("data", help="CSV file with a header row ('-': read standard input)")
-    fit.add_argument("--formula", required=True, help='e.g. "y ~ x1 + C(g)"')
+    fit.add_argument("--formula", required=True,
+                     help='e.g. "y ~ x1 + np.log(x2) + C(g)"; quote odd column names in '
+                          "backticks, e.g. `my column`; formula terms are evaluated as Python "
+                          "expressions without builtins or imports (see above)")
     fit.add_argument("--method", default="mle", choices=METHODS,
                      help="mle (default; no prior), map, laplace, or a sampler: nuts, gibbs, "
                           "is, auto")

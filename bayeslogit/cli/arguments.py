@@ -8,6 +8,7 @@ exit code 2.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -16,11 +17,12 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from ..results.report import printable
 from ..spec.priors import FAMILIES, Prior, prior_family
 from ..validation import FitMethod, SamplerName, choices
 
 __all__ = ["CLIError", "Parser", "whole_number", "parse_prior", "parse_priors", "parse_event",
-           "check_options", "check_writable", "read_csv", "one_line", "column_list",
+           "check_options", "read_csv", "one_line", "column_list",
            "families_usage", "METHODS", "MAX_SEED"]
 
 METHODS = (*choices(FitMethod), *(s for s in choices(SamplerName) if s != "auto"), "auto")
@@ -207,7 +209,7 @@ def parse_event(text: str | None) -> Any:
 
 
 def check_options(args: argparse.Namespace) -> None:
-    """Refuse options the method does not use and outputs that clash; fill in defaults.
+    """Refuse options the method does not use; fill in defaults.
 
     Parameters
     ----------
@@ -217,8 +219,7 @@ def check_options(args: argparse.Namespace) -> None:
     Raises
     ------
     CLIError
-        E.g. ``--prior`` with ``--method mle``, ``--tune`` with ``--method is``, ``--json``
-        naming the input file or the ``--save`` file.
+        E.g. ``--prior`` with ``--method mle``, ``--tune`` with ``--method is``.
     """
     for name, methods in USED_BY.items():
         if getattr(args, name) is not None and args.method not in methods:
@@ -230,49 +231,6 @@ def check_options(args: argparse.Namespace) -> None:
     for name, value in DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    given = {flag: path for flag, path in (("--json", args.json), ("--save", args.save))
-             if path not in (None, "-")}
-    for flag, path in given.items():
-        if args.data != "-" and os.path.abspath(path) == os.path.abspath(args.data):
-            raise CLIError(f"{flag} {path} would overwrite the input data; choose another file")
-    if len({os.path.abspath(p) for p in given.values()}) < len(given):
-        raise CLIError(f"--json and --save both name {args.json}; give two files")
-
-
-def check_writable(path: str | None, flag: str) -> None:
-    """Refuse an output path that cannot be written, before the (possibly long) fit.
-
-    Parameters
-    ----------
-    path : str or None
-        The path given (``"-"``: standard output, for ``--json`` only).
-    flag : str
-        The option, ``"--json"`` or ``"--save"``.
-
-    Raises
-    ------
-    CLIError
-        A directory, a missing folder, no write permission, or ``--save -``.
-    """
-    if path is None or (path == "-" and flag == "--json"):
-        return
-    if path == "-":
-        raise CLIError(f"{flag} -: a saved fit is a binary netCDF file and cannot go to "
-                       "standard output; give a file name, e.g. --save fit.nc")
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise CLIError(f"{flag} {path}: is a directory; give a file name")
-    if not os.path.isdir(folder):
-        raise CLIError(f"{flag} {path}: no such directory {folder}; create it first")
-    existed = os.path.exists(path)
-    try:  # opening for append creates nothing new in an existing file and proves access
-        with open(path, "a"):
-            pass
-    except OSError as exc:
-        raise CLIError(f"{flag} {path}: {exc.strerror or exc}; choose a writable location") \
-            from exc
-    if not existed:
-        os.remove(path)
 
 
 def read_csv(path: str) -> pd.DataFrame:
@@ -297,7 +255,9 @@ def read_csv(path: str) -> pd.DataFrame:
     if path != "-" and os.path.isdir(path):
         raise CLIError(f"{path} is a directory; give a CSV file")
     try:
-        data = pd.read_csv(sys.stdin if path == "-" else path)
+        source: Any = io.StringIO(sys.stdin.read()) if path == "-" else path
+        data = pd.read_csv(source)
+        header = _header(source)
     except FileNotFoundError:
         raise CLIError(f"no such file: {path}") from None
     except pd.errors.EmptyDataError as exc:
@@ -306,10 +266,39 @@ def read_csv(path: str) -> pd.DataFrame:
         raise CLIError(f"{path} is not UTF-8 text; save it as a UTF-8 CSV") from exc
     except (OSError, ValueError) as exc:  # pandas' ParserError is a ValueError
         raise CLIError(f"cannot read {path} as CSV: {one_line(exc)}") from exc
+    twice = [name for name in dict.fromkeys(header) if header.count(name) > 1]
+    if twice:
+        name = twice[0]
+        where = [i + 1 for i, h in enumerate(header) if h == name]
+        raise CLIError(f"{path}: the header names the column {name!r} {len(where)} times "
+                       f"(columns {', '.join(map(str, where))}); a formula could read only one "
+                       f"of them; rename the others in the file, e.g. to {name + '_2'!r}")
     if data.empty:
         raise CLIError(f"{path} has a header ({column_list(data)}) but no data rows; nothing "
                        "to fit")
     return data
+
+
+def _header(source: Any) -> list[str]:
+    """Read the header row as written (pandas renames a repeated name ``x`` to ``x.1``)."""
+    import csv
+
+    if isinstance(source, io.StringIO):
+        source.seek(0)
+        rows = csv.reader(source)
+    else:
+        fh = open(source, newline="", encoding="utf-8-sig", errors="replace")  # noqa: SIM115
+        rows = csv.reader(fh)
+    try:
+        for row in rows:
+            if any(cell.strip() for cell in row):
+                return [cell.lstrip("\ufeff") for cell in row]
+        return []
+    except csv.Error:
+        return []
+    finally:
+        if not isinstance(source, io.StringIO):
+            fh.close()
 
 
 def column_list(data: pd.DataFrame) -> str:
@@ -322,6 +311,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def one_line(exc: BaseException | Warning | str) -> str:
-    """Return the text of an exception or warning on one line, without terminal colours."""
+    """Return the text of an exception or warning on one line, control characters escaped."""
     text = _ANSI.sub("", str(exc))  # formulaic colours its syntax errors
-    return " ".join(text.split()) or type(exc).__name__
+    return printable(" ".join(text.split()), newlines=False) or type(exc).__name__

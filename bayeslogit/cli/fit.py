@@ -14,17 +14,19 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import EventLevelError
+from ..results.report import printable
+from ..spec.formula_safety import UnsafeFormulaError, check_formula
 from ..validation import FitMethod, choices
 from .arguments import (
     CLIError,
     check_options,
-    check_writable,
     column_list,
     one_line,
     parse_event,
     parse_priors,
     read_csv,
 )
+from .outputs import Outputs, check_outputs, discards, raise_if_interrupted, watch_interrupts
 
 __all__ = ["run_fit", "json_payload"]
 
@@ -142,14 +144,22 @@ def run_fit(args: argparse.Namespace) -> int:
     CLIError
         Any problem with the options, the paths, the data, the formula or the model.
     """
+    with watch_interrupts():  # Ctrl-C at any point: no output, even if a library caught it
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..model import Logit
 
     check_options(args)
     priors = parse_priors(args.prior)
-    check_writable(args.json, "--json")
-    check_writable(args.save, "--save")
+    check_outputs(args.json, args.save, args.data)
     data = read_csv(args.data)
     report: TextIO = sys.stderr if args.json == "-" else sys.stdout  # stdout: the JSON alone
+    try:
+        check_formula(args.formula, data.columns)
+    except UnsafeFormulaError as exc:
+        raise CLIError(f"--formula: {one_line(exc)}") from exc
     try:
         model = Logit.from_formula(args.formula, data, priors=priors, offset=args.offset,
                                    trials=args.trials, freq_weights=args.weights,
@@ -163,24 +173,31 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CLIError(text) from exc
     try:
         result = _fit(model, args)
+        raise_if_interrupted()  # a sampler that caught Ctrl-C and returned part of a run
     except ValueError as exc:  # the package's errors (separation, rank, priors) are ValueErrors
         raise CLIError(_as_options(one_line(exc))) from exc
     if model.n_dropped:
-        print(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}.", file=report)
+        print(printable(f"{args.data}: {model.design.drop_note} Rows used: {model.nobs}."),
+              file=report)
     print(result, file=report)
-    if args.json:
-        text = json.dumps(json_payload(args, model, result), indent=2, allow_nan=False)
-        if args.json == "-":
-            print(text)
-        else:
-            try:
-                with open(args.json, "w") as fh:
-                    fh.write(text + "\n")
-            except OSError as exc:
-                raise CLIError(f"--json {args.json}: {exc.strerror or exc}") from exc
-    if args.save:
-        try:
-            result.save(args.save)
-        except OSError as exc:
-            raise CLIError(f"--save {args.save}: {exc.strerror or exc}") from exc
+    _write_outputs(args, model, result)
     return 0
+
+
+def _write_outputs(args: argparse.Namespace, model: Any, result: Any) -> None:
+    """Write ``--save`` and ``--json`` after the fit: all complete, or none (old files kept)."""
+    text = None
+    if args.json:
+        text = json.dumps(json_payload(args, model, result), indent=2, allow_nan=False) + "\n"
+    with Outputs() as outputs:
+        if args.save:
+            outputs.stage("--save", args.save, result.save)
+        if text is not None and args.json != "-" and not discards(args.json):
+            def write_json(tmp: str, text: str = text) -> None:
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            outputs.stage("--json", args.json, write_json)
+        outputs.commit()
+    if text is not None and args.json == "-":  # standard output: once the files are in place
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["mle_report", "mode_report", "draws_report", "model_report", "html_report",
-           "exceeds"]
+           "exceeds", "printable"]
 
 _WIDTH = 78
 
@@ -54,6 +55,39 @@ def exceeds(value: float, threshold: float, digits: int = 3) -> str:
     return f"{text} > {threshold:g}"
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
+                      r"\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, newlines: bool = True) -> str:
+    r"""Escape control characters visibly: ``"a\x1b[31m"`` prints as ``a\x1b[31m``.
+
+    Column names and levels reach the report as they are in the data; a terminal escape
+    sequence, a carriage return or a bidirectional override in them would recolour, hide
+    or reorder the printed report. Tabs, carriage returns, other C0/C1 controls and
+    invisible format characters are written as ``\xNN`` / ``\uNNNN``.
+
+    Parameters
+    ----------
+    text : str
+        The text to print.
+    newlines : bool, default True
+        Keep line breaks (a report); False escapes them too (a name on one line).
+
+    Returns
+    -------
+    str
+        ``text`` with no control character but (if ``newlines``) ``"\n"``.
+    """
+    text = _CONTROL.sub(_visible, str(text))
+    return text if newlines else text.replace("\n", "\\x0a")
+
+
 def html_report(text: str) -> str:
     """Wrap a plain-text report for a notebook: monospaced, never wrapped or cut."""
     import html
@@ -63,12 +97,13 @@ def html_report(text: str) -> str:
 
 
 def _coef_table(table: pd.DataFrame, columns: list[tuple[str, str]]) -> list[str]:
-    name_w = max(12, max(len(str(i)) for i in table.index) + 1)
+    names = [printable(str(i), newlines=False) for i in table.index]
+    name_w = max(12, max(len(n) for n in names) + 1)
     header = " " * name_w + "".join(f"{label:>11}" for _, label in columns)
     lines = [header, "-" * max(_WIDTH, len(header))]
-    for name, row in table.iterrows():
+    for name, (_, row) in zip(names, table.iterrows(), strict=True):
         cells = "".join(" " + _cell(col, float(row[col])) for col, _ in columns)
-        lines.append(f"{str(name):<{name_w}}{cells}")
+        lines.append(f"{name:<{name_w}}{cells}")
     return lines
 
 
@@ -129,7 +164,7 @@ def mle_report(r: Any) -> str:
     for note in r.notes():
         out += _wrap(note, "Note: ")
     out += _data_notes(m)
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def _prior_lines(prior_set: Any) -> list[str]:
@@ -160,7 +195,7 @@ def mode_report(r: Any) -> str:
         out += _wrap("Laplace priors: exact zeros are possible at the mode; their standard "
                      "errors are NaN (statsmodels' L1 convention).", "Note: ")
     out += _data_notes(m)
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def draws_report(r: Any) -> str:
@@ -203,7 +238,7 @@ def draws_report(r: Any) -> str:
     for f in flags:
         out += _wrap(f)
     out += _data_notes(m)
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def model_report(m: Any) -> str:
@@ -219,11 +254,12 @@ def model_report(m: Any) -> str:
     try:
         ps = m.prior_set
     except (TypeError, ValueError) as exc:  # priors that cannot be resolved on these data
-        return "\n".join(out + _wrap(f"the priors cannot be resolved: {exc}", "Priors: "))
+        return printable("\n".join(out + _wrap(f"the priors cannot be resolved: {exc}",
+                                                 "Priors: ")))
     out += _prior_lines(ps)
     if ps.centred:
         out += _wrap("the intercept prior applies to the centred intercept (log-odds at the "
                      "predictor means).", "Note: ")
     out += _data_notes(m)
     out += _wrap("fit() for the MLE or MAP, sample() for the posterior.", "Next: ")
-    return "\n".join(out)
+    return printable("\n".join(out))
