@@ -64,7 +64,7 @@ def test_threads_sharing_one_compiled_sampler_match_serial_runs(family):
         out: dict[str, np.ndarray] = {}
         barrier = threading.Barrier(len(models))
 
-        def run(name: str) -> None:
+        def run(name: str, out=out, barrier=barrier) -> None:
             barrier.wait(10)
             out[name] = models[name].sample(random_seed=seeds[name], **KW).draws
 
