@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["build_pymc_model", "NutsSampler", "sample_prior_predictive",
+__all__ = ["build_pymc_model", "NutsSampler", "sample_prior_predictive", "interrupt_deferred",
            "prior_data", "PYMC_PRIORS", "PYMC_JOINT"]
 
 #: nutpie sample-stat name -> ArviZ / PyMC name
@@ -129,6 +129,13 @@ class NutsSampler:
     values stay in effect for later calls. The centring vector belongs to the prior set: new
     ``X`` without a new ``prior_set`` keeps the old centring, i.e. the same prior. New ``X``
     with a different number of rows and no ``offset`` gets a zero offset.
+
+    Thread-safe: the new values are swapped in under a lock, and each run samples an
+    immutable copy of the compiled model bound to its own data and priors (nutpie's
+    ``with_data`` copies), so runs overlapping in threads do not see each other's values.
+    Ctrl-C raises ``KeyboardInterrupt`` (nutpie's sampler is cancelled, its draws
+    discarded); while the model is built, compiled or given new values, the interrupt is
+    held back until that is done (:func:`interrupt_deferred`).
 
     Attributes
     ----------
