@@ -260,9 +260,10 @@ class Logit(NewDataMixin, Estimable):
 
         The new model shares this one's compiled samplers, so a NUTS model compiled for one
         prior setting is reused for the others (new prior values are swapped into it, a new
-        prior family recompiles). Each ``sample()`` call hands its own model's priors to the
-        shared sampler before drawing, so models may be sampled in any order; do not sample
-        models of one family from several threads at once.
+        prior family recompiles). Each ``sample()`` call binds its own model's priors and
+        data to a copy of the compiled model for that run only, so models may be sampled in
+        any order and from several threads at once: each gets its own posterior, the same
+        bits as when sampled alone.
 
         Parameters
         ----------

@@ -8,8 +8,12 @@ draws forward from the PyMC model. The model builders are re-exported here.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +37,7 @@ if TYPE_CHECKING:
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["build_pymc_model", "NutsSampler", "sample_prior_predictive",
+__all__ = ["build_pymc_model", "NutsSampler", "sample_prior_predictive", "interrupt_deferred",
            "prior_data", "PYMC_PRIORS", "PYMC_JOINT"]
 
 #: nutpie sample-stat name -> ArviZ / PyMC name
@@ -56,6 +60,56 @@ def _check_weights(weights: Any, n: int) -> FloatArray | None:
     return w
 
 
+@contextmanager
+def interrupt_deferred(what: str = "the NUTS model is compiled") -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) while the block runs and raise it when the block ends.
+
+    An interrupt in the middle of importing pymc, pytensor, numba or nutpie, or of compiling
+    the model, can leave those modules half-initialised, so that every later NUTS call in
+    the process fails or hangs. In the main thread, with Python's default SIGINT handler in
+    place, a signal arriving inside the block is recorded (and a line on standard error says
+    so) and ``KeyboardInterrupt`` is raised as soon as the block has finished. Elsewhere
+    (other threads, a handler of the caller's own) the block runs unchanged.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    received: list[int] = []
+
+    def record(signum: int, frame: Any) -> None:
+        if not received:
+            print(f"\nInterrupted: stopping as soon as {what} (a few seconds).",
+                  file=sys.stderr, flush=True)
+        received.append(signum)
+
+    signal.signal(signal.SIGINT, record)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _run_nutpie(nutpie: Any, compiled: Any, **kwargs: Any) -> Any:
+    """Run nutpie's sampler in the background and wait for it; an interrupt stops it.
+
+    ``nutpie.sample`` catches ``KeyboardInterrupt`` and returns the draws taken so far (NaN
+    for the rest). Here the wait is ours: on any exception, Ctrl-C included, the sampler is
+    cancelled (its threads stopped, its draws discarded) and the exception propagates.
+    """
+    background = nutpie.sample(compiled, blocking=False, **kwargs)
+    try:
+        return background.wait()
+    except BaseException:
+        try:
+            background.cancel()
+        except Exception:  # noqa: BLE001 - already finished; the first error matters
+            pass
+        raise
+
+
 def _seed(random_seed: Any) -> int:
     """Return nutpie's seed (an unsigned 64-bit integer) for any accepted random_seed."""
     random_seed = check_seed(random_seed)
@@ -76,6 +130,13 @@ class NutsSampler:
     ``X`` without a new ``prior_set`` keeps the old centring, i.e. the same prior. New ``X``
     with a different number of rows and no ``offset`` gets a zero offset.
 
+    Thread-safe: the new values are swapped in under a lock, and each run samples an
+    immutable copy of the compiled model bound to its own data and priors (nutpie's
+    ``with_data`` copies), so runs overlapping in threads do not see each other's values.
+    Ctrl-C raises ``KeyboardInterrupt`` (nutpie's sampler is cancelled, its draws
+    discarded); while the model is built, compiled or given new values, the interrupt is
+    held back until that is done (:func:`interrupt_deferred`).
+
     Attributes
     ----------
     n_compilations : int
@@ -94,11 +155,14 @@ class NutsSampler:
         self._weights = _check_weights(weights, len(self._y))
         self._prior_set = prior_set
         self._structure = graph_structure(prior_set, self._y, self._weights)
-        self._model = build_model(self._X, self._y, self._offset, self._names, prior_set,
-                                  endog_name, weights=self._weights)
+        with interrupt_deferred("pymc is imported"):
+            self._model = build_model(self._X, self._y, self._offset, self._names, prior_set,
+                                      endog_name, weights=self._weights)
         self._compiled: Any = None
         self.n_compilations = 0
         self.source: Any = None
+        # held while the data are swapped in and the compiled model is taken for a run
+        self._lock = threading.RLock()
 
     def model(self) -> pm.Model:
         """Return the built ``pm.Model``, with the data and prior values of the latest call."""
@@ -151,12 +215,25 @@ class NutsSampler:
             self._compiled = self._compiled.with_data(
                 **{k: v for k, v in updates.items() if k in known})
 
+    def _compile(self, progressbar: bool, nutpie: Any) -> float:
+        """Compile the model (inside the caller's lock); return the wall seconds."""
+        if progressbar:
+            print("Compiling the NUTS model (once per model; later fits with new data or "
+                  "prior values reuse it)...", end=" ", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        self._compiled = nutpie.compile_pymc_model(self._model)
+        compile_time = time.perf_counter() - t0
+        self.n_compilations += 1
+        if progressbar:
+            print(f"done in {compile_time:.1f} s.", file=sys.stderr, flush=True)
+        return compile_time
+
     def sample(self, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
                random_seed: Any = None, progressbar: bool = False,
                target_accept: float | None = None, prior_set: PriorSet | None = None,
                X: FloatArray | None = None, y: FloatArray | None = None,
                offset: FloatArray | None = None, weights: FloatArray | str | None = None,
-               **sampler_kwargs: Any) -> Draws:
+               source: Any = None, **sampler_kwargs: Any) -> Draws:
         """Run nutpie's NUTS; warm-up draws are discarded.
 
         Parameters
@@ -175,6 +252,10 @@ class NutsSampler:
         weights : ndarray, shape (n,), or "none", optional
             New binomial weights (trials x frequency weights, ``y`` then the proportion);
             ``"none"`` returns to 0/1 rows; None keeps the current ones.
+        source : object, optional
+            What ``X``, ``y``, ``offset`` and ``weights`` came from (e.g. a design): when it
+            is the :attr:`source` of the data already loaded, they are not loaded again;
+            afterwards it is the :attr:`source`.
         **sampler_kwargs
             Passed to ``nutpie.sample`` (e.g. ``cores``, ``maxdepth``, ``adaptation``).
             ``cores`` defaults to ``min(chains, os.cpu_count())``.
@@ -188,8 +269,6 @@ class NutsSampler:
             ("nuts (nutpie)"), ``sampling_time`` and ``compile_time`` (wall seconds; zero
             when the compiled model was reused) and ``tune``.
         """
-        import nutpie
-
         draws = check_count("draws", draws, 1, example=1000)
         tune = check_count("tune", tune, 0, example=1000)
         chains = check_count("chains", chains, 1, example=4)
@@ -197,26 +276,30 @@ class NutsSampler:
         if target_accept is not None:
             sampler_kwargs["target_accept"] = check_probability("target_accept", target_accept,
                                                                 0.9)
-        if any(v is not None for v in (prior_set, X, y, offset, weights)):
-            self._update(prior_set, X, y, offset, weights)
-        compile_time = 0.0
-        if self._compiled is None:
-            if progressbar:
-                print("Compiling the NUTS model (once per model; later fits with new data or "
-                      "prior values reuse it)...", end=" ", file=sys.stderr, flush=True)
-            t0 = time.perf_counter()
-            self._compiled = nutpie.compile_pymc_model(self._model)
-            compile_time = time.perf_counter() - t0
-            self.n_compilations += 1
-            if progressbar:
-                print(f"done in {compile_time:.1f} s.", file=sys.stderr, flush=True)
+        # one thread at a time binds data and priors (the run then uses its own copy);
+        # Ctrl-C waits until the model is consistent again (and compiled, on a first call)
+        with self._lock, interrupt_deferred():
+            if source is not None and source is self.source:
+                X = y = offset = weights = None  # these data are loaded already
+            if any(v is not None for v in (prior_set, X, y, offset, weights)):
+                self.source = None  # unknown until the update has succeeded
+                self._update(prior_set, X, y, offset, weights)
+            if source is not None:
+                self.source = source
+            import nutpie
+
+            compile_time = 0.0
+            if self._compiled is None:
+                compile_time = self._compile(progressbar, nutpie)
+            # an immutable compiled model bound to this call's data and priors: a later
+            # call's with_data makes a new one and leaves this run's alone
+            compiled = self._compiled
         cores = sampler_kwargs.pop("cores", None) or min(int(chains), os.cpu_count() or 1)
         t0 = time.perf_counter()
         try:
-            trace = nutpie.sample(self._compiled, draws=draws, tune=tune,
-                                  chains=chains, cores=int(cores),
-                                  seed=seed, save_warmup=False,
-                                  progress_bar=bool(progressbar), **sampler_kwargs)
+            trace = _run_nutpie(nutpie, compiled, draws=draws, tune=tune, chains=chains,
+                                cores=int(cores), seed=seed, save_warmup=False,
+                                progress_bar=bool(progressbar), **sampler_kwargs)
         except AttributeError as err:  # nutpie's message for an unknown keyword
             if "Unknown settings attribute" not in str(err):
                 raise

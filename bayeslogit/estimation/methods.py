@@ -228,6 +228,10 @@ class Estimable(ModelSpec):
             posterior); a collinear design under improper priors.
         UnsupportedPriorError
             ``sampler="gibbs"`` with a prior it cannot update (e.g. Jeffreys).
+        KeyboardInterrupt
+            Ctrl-C: NUTS stops its chains and returns nothing (no partial draws); during a
+            first NUTS call the interrupt takes effect once pymc is imported and the model
+            compiled, so that later calls work.
 
         Warns
         -----

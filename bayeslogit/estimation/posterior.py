@@ -18,6 +18,7 @@ Samplers
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, MutableMapping
@@ -48,6 +49,9 @@ QUASI_NOTE = ("Fractional response without trials: the posterior uses the Bernou
 #: n = 10000 (``benchmarks/crossover.py``, k = 10; see README)
 GIBBS_MAX_NOBS = 5000
 
+#: guards the creation of a model family's compiled NUTS sampler
+_CACHE_LOCK = threading.Lock()
+
 
 def _with_target_accept(kwargs: Mapping[str, Any],
                         target_accept: float | None) -> dict[str, Any]:
@@ -62,24 +66,22 @@ def _nuts(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: 
     check_sampler_kwargs("nuts", _with_target_accept(kw, target_accept))
     d = model.design
     cache: MutableMapping[str, Any] = {} if compiled is None else compiled
-    sampler = cache.get("nuts")
-    if sampler is None:
-        sampler = NutsSampler(d.X, d.y, d.offset, d.exog_names, model.prior_set,
-                              endog_name=d.endog_name, weights=d.weights)
-        sampler.source = d
-        cache["nuts"] = sampler
+    with _CACHE_LOCK:  # two threads starting at once build one sampler, not two
+        sampler = cache.get("nuts")
+        if sampler is None:
+            sampler = NutsSampler(d.X, d.y, d.offset, d.exog_names, model.prior_set,
+                                  endog_name=d.endog_name, weights=d.weights)
+            sampler.source = d
+            cache["nuts"] = sampler
     # the cache is shared by models with other priors (with_priors) and other rows
-    # (with_data): always pass this model's priors, and its data when they are not loaded
-    data: dict[str, Any] = {}
-    if sampler.source is not d:
-        data = {"X": d.X, "y": d.y,
-                "offset": np.zeros(d.nobs) if d.offset is None else d.offset,
-                "weights": "none" if d.weights is None else d.weights}
-    out = sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                         progressbar=progressbar, target_accept=target_accept,
-                         prior_set=model.prior_set, **data, **kw)
-    sampler.source = d
-    return out
+    # (with_data): always pass this model's priors and data; the sampler loads the data
+    # unless they are the ones it holds (the same design), and binds them to this call only
+    return sampler.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                          progressbar=progressbar, target_accept=target_accept,
+                          prior_set=model.prior_set, X=d.X, y=d.y,
+                          offset=np.zeros(d.nobs) if d.offset is None else d.offset,
+                          weights="none" if d.weights is None else d.weights, source=d,
+                          **kw)
 
 
 def _gibbs(model: ModelSpec, *, draws: int, tune: int, chains: int, random_seed: Any,
