@@ -23,7 +23,10 @@ from .spec.dask_frame import design_from_dask_frame
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy
+from .validation import MissingPolicy, boolean, validate_args
+
+#: the checks of the constructors' flags (data arguments are checked where they are read)
+_FLAGS = {"check_rank": boolean(), "persist": boolean()}
 
 __all__ = ["Logit"]
 
@@ -119,6 +122,7 @@ class Logit(NewDataMixin, Estimable):
     [-2.079, 0.594]
     """
 
+    @validate_args(_FLAGS)
     def __init__(
         self,
         endog: Any,
@@ -148,6 +152,7 @@ class Logit(NewDataMixin, Estimable):
         super().__init__(design, priors, check_rank)
 
     @classmethod
+    @validate_args(_FLAGS)
     def from_formula(
         cls,
         formula: str,
@@ -231,6 +236,7 @@ class Logit(NewDataMixin, Estimable):
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
     @classmethod
+    @validate_args({"check_rank": boolean()})
     def from_design(cls, design: Design, priors: PriorsArg = None,
                     check_rank: bool = False) -> Logit:
         """Build the model for an already validated :class:`~bayeslogit.spec.design.Design`.

@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from .spec.dask_frame import design_from_dask_frame
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy
+from .validation import MissingPolicy, boolean, validate_args
 
 __all__ = ["NewDataMixin"]
 
@@ -20,6 +20,7 @@ class NewDataMixin:
     """``with_data`` and ``from_parquet`` of :class:`bayeslogit.Logit`."""
 
     @classmethod
+    @validate_args({"check_rank": boolean(), "categorize": boolean(), "persist": boolean()})
     def from_parquet(
         cls,
         path: Any,
@@ -76,6 +77,7 @@ class NewDataMixin:
                                         event=event, persist=persist)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
+    @validate_args({"rescale_priors": boolean()})
     def with_data(self, data: Any, endog: Any = None, *, offset: Any = None,
                   missing: MissingPolicy | None = None, trials: Any = None,
                   freq_weights: Any = None, rescale_priors: bool = True) -> Self:

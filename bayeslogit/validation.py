@@ -10,17 +10,23 @@ option is refused with the same message: ``method='xyz' not understood; use one 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal, get_args
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from .errors import UnknownArgumentError
+from .errors import InvalidArgumentError, UnknownArgumentError
 
 FloatArray = NDArray[np.float64]
 
 __all__ = ["check_arrays", "check_count", "check_seed", "check_probability", "check_keywords",
+           "check_bool", "check_number", "check_names", "check_array_like", "validate_args",
+           "Check", "boolean", "count", "number", "probability", "seed", "option",
+           "array_like", "optional",
            "SeedLike", "check_choice", "choices", "FitMethod",
            "ResultMethod", "SamplerName", "PredictKind", "DrawPredictKind", "CovType",
            "COV_TYPE_ALIASES", "MissingPolicy", "MargeffAt", "MargeffMethod", "CIKind",
@@ -288,3 +294,219 @@ def check_keywords(given: Iterable[str], valid: Iterable[str], *, call: str,
     if unknown:
         raise UnknownArgumentError(f"{call} does not take {unknown}; its keywords are "
                                    f"{sorted(valid)}{hint}.")
+
+
+def check_bool(name: str, value: Any, *, call: str | None = None) -> bool:
+    """Return ``value`` as a bool, or raise the one message for a bad flag.
+
+    Only ``True``/``False`` (and numpy booleans) are flags: ``"no"``, ``1`` or ``None`` are
+    refused, since a string such as ``"no"`` would otherwise count as true.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``"{name} must be True or False, not 'no'; e.g. {name}=False."``
+
+    Examples
+    --------
+    >>> check_bool("check_rank", np.bool_(True))
+    True
+    >>> check_bool("check_rank", "yes")
+    Traceback (most recent call last):
+    ...
+    bayeslogit.errors.InvalidArgumentError: check_rank must be True or False, not 'yes'; e.g. check_rank=True.
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    guess = value.strip().lower() in ("yes", "true", "1", "on") if isinstance(value, str) \
+        else bool(value) if isinstance(value, int | float) and value in (0, 1) else True
+    example = f"{name}={guess}"
+    example = f"{call}(..., {example})" if call else example
+    raise InvalidArgumentError(f"{name} must be True or False, not {_shown(value)}; e.g. {example}.")
+
+
+def check_number(name: str, value: Any, *, low: float | None = None,
+                 high: float | None = None, low_open: bool = False,
+                 example: float | None = None) -> float:
+    """Return ``value`` as a finite float in a range, or raise the one message for it.
+
+    Python and numpy numbers are accepted; booleans, None, strings, NaN and infinities not.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Not a number (``"tol must be a number, not '1e-8'; e.g. tol=1e-08."``).
+    ValueError
+        Outside the range, NaN or infinite.
+    """
+    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_)
+    remedy = "" if example is None else f"; e.g. {name}={example!r}"
+    if not number:
+        raise InvalidArgumentError(f"{name} must be a number, not {_shown(value)}{remedy}.")
+    v = float(value)
+    ok = bool(np.isfinite(v))
+    if ok and low is not None:
+        ok = v > low if low_open else v >= low
+    if ok and high is not None:
+        ok = v <= high
+    if not ok:
+        bounds = ([f"{'>' if low_open else '>='} {low:g}"] if low is not None else []) + (
+            [f"<= {high:g}"] if high is not None else [])
+        shown = f" {' and '.join(bounds)}" if bounds else ""
+        raise ValueError(f"{name} must be a finite number{shown}, got {value!r}{remedy}.")
+    return v
+
+
+def check_names(name: str, value: Any, *, allow_empty: bool = False,
+                example: str = "x1") -> list[str]:
+    """Return a column name or a list of names as a list, or raise the one message.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Not a string nor a list/tuple of strings (``variables=5``).
+    ValueError
+        An empty list when ``allow_empty`` is False.
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple | np.ndarray | pd.Index) and all(
+            isinstance(v, str) for v in value):
+        if not len(value) and not allow_empty:
+            raise ValueError(f"{name} is empty; name at least one, e.g. {name}={example!r}, "
+                             f"or leave {name}=None for all.")
+        return list(value)
+    raise InvalidArgumentError(f"{name} must be a name or a list of names, not {_shown(value)}; e.g. "
+                    f"{name}={example!r} or {name}=[{example!r}].")
+
+
+#: containers that are never a column of numbers: refused by :func:`check_array_like`
+_NOT_ARRAYS = (str, bytes, bytearray, dict, set, frozenset, Mapping)
+
+
+def check_array_like(name: str, value: Any, *, remedy: str = "") -> Any:
+    """Refuse what is never an array of numbers: a string, bytes, a dict, a set, an iterator.
+
+    Lists, tuples, numpy and pandas objects, scalars and None pass unchanged (their shape and
+    values are checked where they are used). A ragged list (rows of different lengths) is
+    refused here too, naming the row lengths.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``"offset must be an array-like of numbers, not a dict ..."``.
+    ValueError
+        A ragged nested list.
+    """
+    fix = remedy or f"pass a list, numpy array or pandas Series as {name}"
+    if isinstance(value, _NOT_ARRAYS) or (
+            isinstance(value, Iterable) and iter(value) is value):  # generators, iterators
+        kind = type(value).__name__
+        raise InvalidArgumentError(f"{name} must be an array-like of numbers, not a {kind} "
+                        f"({_shown(value)}); {fix}.")
+    if isinstance(value, list | tuple) and value and any(
+            isinstance(v, list | tuple | np.ndarray) for v in value):
+        lengths = {len(v) if isinstance(v, list | tuple | np.ndarray) and np.ndim(v) else 0
+                   for v in value}
+        if len(lengths) > 1:
+            raise ValueError(f"{name} is a ragged list: its rows have different lengths "
+                             f"{sorted(lengths)}; every row needs the same number of values "
+                             f"({fix}).")
+    return value
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value, shortened for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- the declarative form: a table of checks per public entry point ------------------------
+#: a check of one argument: ``check(name, value)`` returns the (normalised) value or raises
+Check = Callable[[str, Any], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def boolean(call: str | None = None) -> Check:
+    """A flag: ``True`` or ``False`` only (:func:`check_bool`)."""
+    return lambda name, value: check_bool(name, value, call=call)
+
+
+def count(low: int, example: int, high: int | None = None) -> Check:
+    """A whole number in ``[low, high]`` (:func:`check_count`)."""
+    return lambda name, value: check_count(name, value, low, high=high, example=example)
+
+
+def number(example: float, low: float | None = None, high: float | None = None, *,
+           low_open: bool = False) -> Check:
+    """A finite real number in a range (:func:`check_number`)."""
+    return lambda name, value: check_number(name, value, low=low, high=high,
+                                            low_open=low_open, example=example)
+
+
+def probability(example: float) -> Check:
+    """A number strictly between 0 and 1 (:func:`check_probability`)."""
+    return lambda name, value: check_probability(name, value, example)
+
+
+def seed() -> Check:
+    """A random seed (:func:`check_seed`)."""
+    return lambda name, value: check_seed(value, name)
+
+
+def option(alias: Any, call: str | None = None, *, fold_case: bool = False) -> Check:
+    """One of the values of a ``Literal`` alias (:func:`check_choice`)."""
+    return lambda name, value: check_choice(name, value, alias, call=call,
+                                            fold_case=fold_case)
+
+
+def array_like() -> Check:
+    """Anything but a string, bytes, a dict, a set or an iterator (:func:`check_array_like`)."""
+    return check_array_like
+
+
+def optional(check: Check) -> Check:
+    """``None``, or what ``check`` accepts."""
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def validate_args(table: Mapping[str, Check]) -> Callable[[F], F]:
+    """Check a function's arguments against a table before it runs (the one boundary check).
+
+    In the manner of scikit-learn's ``_parameter_constraints``: ``table`` maps argument
+    names to checks (:func:`boolean`, :func:`count`, :func:`number`, :func:`option`, ...);
+    each argument given is passed through its check, which returns the normalised value or
+    raises the house message (argument, value, remedy). Arguments not in the table, and
+    arguments left at their defaults, are passed on unchanged.
+
+    Examples
+    --------
+    >>> @validate_args({"flag": boolean()})
+    ... def f(flag=True):
+    ...     return flag
+    >>> f(flag="no")
+    Traceback (most recent call last):
+    ...
+    bayeslogit.errors.InvalidArgumentError: flag must be True or False, not 'no'; e.g. flag=False.
+    """
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+        unknown = set(table) - set(signature.parameters)
+        if unknown:
+            raise AssertionError(f"{fn.__qualname__} has no arguments {sorted(unknown)}")
+
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                return fn(*args, **kwargs)  # Python's own message for a bad call
+            for name, value in bound.arguments.items():
+                if name in table:
+                    bound.arguments[name] = table[name](name, value)
+            return fn(*bound.args, **bound.kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate

@@ -20,7 +20,7 @@ from ..errors import (
     MissingDataError,
     UnsupportedDtypeError,
 )
-from ..validation import MissingPolicy, check_choice, choices
+from ..validation import MissingPolicy, check_array_like, check_choice, choices
 
 __all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
@@ -264,6 +264,9 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
     """
     if offset is None:
         return None
+    check_array_like(what, offset, remedy=f"pass one number per row as a list, numpy array "
+                     f"or pandas Series, e.g. {what.split(' ')[0]}=np.asarray(values, "
+                     "dtype=float)")
     if isinstance(offset, pd.DataFrame):
         if offset.shape[1] != 1:
             raise ValueError(f"{what} must be one column; got a DataFrame with columns "

@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..errors import UnsupportedDtypeError
+from ..validation import check_array_like
 from .columns import (
     check_unique_columns,
     datetime_error,
@@ -73,6 +74,8 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
             return exog.to_numpy(dtype=float, na_value=np.nan, copy=True), names, True
         frame, named = exog, True
     else:
+        check_array_like("exog", exog, remedy="pass a 2-D numpy array, a list of equal-length "
+                         "rows or a pandas DataFrame")
         values = np.asarray(exog)
         if values.ndim == 1:
             values = values[:, None]
