@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..spec.design import Design
 from ..spec.model_spec import ModelSpec, PriorsArg
-from ..validation import FitMethod, SamplerName, check_choice
+from ..validation import FitMethod, SamplerName, check_choice, validate_args
+from .arguments import SAMPLE_ARGUMENTS
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -182,6 +183,7 @@ class Estimable(ModelSpec):
             self._ensure_rank()  # the MAP solver checks the columns whose priors are flat
         return methods[key](self, **kwargs)
 
+    @validate_args(SAMPLE_ARGUMENTS)
     def sample(self, draws: int = 1000, tune: int = 1000, chains: int = 4,
                sampler: SamplerName = "auto", random_seed: Any = None, progressbar: bool = True,
                **kwargs: Any) -> PosteriorResults:
