@@ -33,6 +33,12 @@ __all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings", "check_start"]
 _MAX_GAIN = 1e-6
 
 
+def _mean_weight(weights: np.ndarray | None) -> float:
+    """The mean row weight (at least 1): the log-likelihood, and so the gain one more Newton
+    step may promise, scale with it, while the MLE does not (constant weights leave it)."""
+    return 1.0 if weights is None or not len(weights) else max(1.0, float(np.mean(weights)))
+
+
 def _inverse(info: np.ndarray) -> np.ndarray:
     inv, _ = scaled_inverse(info)
     return np.full_like(info, np.nan) if inv is None else inv
@@ -213,7 +219,8 @@ def fit_mle(
             + ("" if finite else " and the log-likelihood is not finite")
             + f". Raise maxiter (e.g. fit(maxiter={max(2 * maxiter, 100)})) or start "
             "closer: fit(start_params=...).", ConvergenceWarning, stacklevel=3)
-    elif finite and (gain := 0.5 * float(res.score @ info_inv @ res.score)) > _MAX_GAIN:
+    elif finite and (gain := 0.5 * float(res.score @ info_inv @ res.score)) > _MAX_GAIN * (
+            _mean_weight(d.weights)):
         # the step rule was met, but the score is not zero: a huge ridge_factor or tol
         warnings.warn(
             f"The stopping rule was met after {res.iterations} iterations, but one more Newton "

@@ -28,7 +28,7 @@ from .columns import (
     outcome_to_float,
     pick_event,
 )
-from .counts import check_counts, counts_to_float
+from .counts import check_counts, counts_to_float, whole_numbers
 from .design import Design, check_finite, find_intercept
 from .formula_frame import column_uses, match_numeric_columns, prepare_frame
 
@@ -99,7 +99,7 @@ def _two_column_counts(lhs: Any, formula: str) -> tuple[np.ndarray, np.ndarray, 
     s = lhs.iloc[:, 0].to_numpy(dtype=float)
     f = lhs.iloc[:, 1].to_numpy(dtype=float)
     name = f"{lhs.columns[0]} + {lhs.columns[1]}"
-    bad = (f < 0) | (np.abs(f - np.round(f)) > 1e-9 * np.maximum(1.0, np.abs(f)))
+    bad = (f < 0) | ~whole_numbers(f)
     if bad.any():
         raise ValueError(f"The failures column {str(lhs.columns[1])!r} of {formula!r} must hold "
                          f"non-negative whole numbers; found {f[bad][:5].tolist()}.")
