@@ -23,7 +23,7 @@ from .spec.dask_frame import design_from_dask_frame
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy, boolean, validate_args
+from .validation import MissingPolicy, boolean, check_args
 
 #: the checks of the constructors' flags (data arguments are checked where they are read)
 _FLAGS = {"check_rank": boolean(), "persist": boolean()}
@@ -122,7 +122,6 @@ class Logit(NewDataMixin, Estimable):
     [-2.079, 0.594]
     """
 
-    @validate_args(_FLAGS)
     def __init__(
         self,
         endog: Any,
@@ -138,6 +137,8 @@ class Logit(NewDataMixin, Estimable):
         persist: bool = True,
         _design: Design | None = None,
     ) -> None:
+        check_rank, persist = check_args(_FLAGS, check_rank=check_rank,
+                                         persist=persist).values()
         if _design is not None:
             design = _design
         elif is_dask(exog) or is_dask(endog):
@@ -152,7 +153,6 @@ class Logit(NewDataMixin, Estimable):
         super().__init__(design, priors, check_rank)
 
     @classmethod
-    @validate_args(_FLAGS)
     def from_formula(
         cls,
         formula: str,
@@ -225,6 +225,7 @@ class Logit(NewDataMixin, Estimable):
         >>> model.exog_names
         ['Intercept', 'x']
         """
+        check_args(_FLAGS, check_rank=check_rank, persist=persist)
         if is_dask(data):
             design = design_from_dask_frame(formula, data, offset=offset, missing=missing,
                                             event=event, persist=persist, trials=trials,
@@ -236,7 +237,6 @@ class Logit(NewDataMixin, Estimable):
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
     @classmethod
-    @validate_args({"check_rank": boolean()})
     def from_design(cls, design: Design, priors: PriorsArg = None,
                     check_rank: bool = False) -> Logit:
         """Build the model for an already validated :class:`~bayeslogit.spec.design.Design`.

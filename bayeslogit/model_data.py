@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from .spec.dask_frame import design_from_dask_frame
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy, boolean, validate_args
+from .validation import MissingPolicy, check_bool
 
 __all__ = ["NewDataMixin"]
 
@@ -20,7 +20,6 @@ class NewDataMixin:
     """``with_data`` and ``from_parquet`` of :class:`bayeslogit.Logit`."""
 
     @classmethod
-    @validate_args({"check_rank": boolean(), "categorize": boolean(), "persist": boolean()})
     def from_parquet(
         cls,
         path: Any,
@@ -68,6 +67,10 @@ class NewDataMixin:
         """
         import dask.dataframe as dd
 
+        for flag, value in (("check_rank", check_rank), ("categorize", categorize),
+                            ("persist", persist)):
+            check_bool(flag, value, call="bl.Logit.from_parquet")
+
         from .spec.dask_frame import categorize_used
 
         df = dd.read_parquet(path, columns=columns, **read_kwargs)
@@ -77,7 +80,6 @@ class NewDataMixin:
                                         event=event, persist=persist)
         return cls(None, None, priors=priors, check_rank=check_rank, _design=design)
 
-    @validate_args({"rescale_priors": boolean()})
     def with_data(self, data: Any, endog: Any = None, *, offset: Any = None,
                   missing: MissingPolicy | None = None, trials: Any = None,
                   freq_weights: Any = None, rescale_priors: bool = True) -> Self:
@@ -165,6 +167,7 @@ class NewDataMixin:
         """
         from .spec.redesign import design_with_data
 
+        rescale_priors = check_bool("rescale_priors", rescale_priors, call="model.with_data")
         design = design_with_data(self.design, data, endog, offset, missing, trials,
                                   freq_weights)
         priors: PriorsArg = self.priors

@@ -10,10 +10,8 @@ option is refused with the same message: ``method='xyz' not understood; use one 
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -24,7 +22,7 @@ from .errors import InvalidArgumentError, UnknownArgumentError
 FloatArray = NDArray[np.float64]
 
 __all__ = ["check_arrays", "check_count", "check_seed", "check_probability", "check_keywords",
-           "check_bool", "check_number", "check_names", "check_array_like", "validate_args",
+           "check_bool", "check_number", "check_names", "check_array_like", "check_args",
            "Check", "boolean", "count", "number", "probability", "seed", "option",
            "array_like", "optional",
            "SeedLike", "check_choice", "choices", "FitMethod",
@@ -311,10 +309,10 @@ def check_bool(name: str, value: Any, *, call: str | None = None) -> bool:
     --------
     >>> check_bool("check_rank", np.bool_(True))
     True
-    >>> check_bool("check_rank", "yes")
+    >>> check_bool("check_rank", "yes")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bayeslogit.errors.InvalidArgumentError: check_rank must be True or False, not 'yes'; e.g. check_rank=True.
+    bayeslogit.errors.InvalidArgumentError: check_rank must be True or False, not 'yes'; ...
     """
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -322,7 +320,8 @@ def check_bool(name: str, value: Any, *, call: str | None = None) -> bool:
         else bool(value) if isinstance(value, int | float) and value in (0, 1) else True
     example = f"{name}={guess}"
     example = f"{call}(..., {example})" if call else example
-    raise InvalidArgumentError(f"{name} must be True or False, not {_shown(value)}; e.g. {example}.")
+    raise InvalidArgumentError(f"{name} must be True or False, not {_shown(value)}; e.g. "
+                               f"{example}.")
 
 
 def check_number(name: str, value: Any, *, low: float | None = None,
@@ -377,8 +376,9 @@ def check_names(name: str, value: Any, *, allow_empty: bool = False,
             raise ValueError(f"{name} is empty; name at least one, e.g. {name}={example!r}, "
                              f"or leave {name}=None for all.")
         return list(value)
-    raise InvalidArgumentError(f"{name} must be a name or a list of names, not {_shown(value)}; e.g. "
-                    f"{name}={example!r} or {name}=[{example!r}].")
+    raise InvalidArgumentError(f"{name} must be a name or a list of names, not "
+                               f"{_shown(value)}; e.g. {name}={example!r} or "
+                               f"{name}=[{example!r}].")
 
 
 #: containers that are never a column of numbers: refused by :func:`check_array_like`
@@ -425,88 +425,73 @@ def _shown(value: Any, limit: int = 60) -> str:
 # -- the declarative form: a table of checks per public entry point ------------------------
 #: a check of one argument: ``check(name, value)`` returns the (normalised) value or raises
 Check = Callable[[str, Any], Any]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def boolean(call: str | None = None) -> Check:
-    """A flag: ``True`` or ``False`` only (:func:`check_bool`)."""
+    """Check a flag: ``True`` or ``False`` only (:func:`check_bool`)."""
     return lambda name, value: check_bool(name, value, call=call)
 
 
 def count(low: int, example: int, high: int | None = None) -> Check:
-    """A whole number in ``[low, high]`` (:func:`check_count`)."""
+    """Check a whole number in ``[low, high]`` (:func:`check_count`)."""
     return lambda name, value: check_count(name, value, low, high=high, example=example)
 
 
 def number(example: float, low: float | None = None, high: float | None = None, *,
            low_open: bool = False) -> Check:
-    """A finite real number in a range (:func:`check_number`)."""
+    """Check a finite real number in a range (:func:`check_number`)."""
     return lambda name, value: check_number(name, value, low=low, high=high,
                                             low_open=low_open, example=example)
 
 
 def probability(example: float) -> Check:
-    """A number strictly between 0 and 1 (:func:`check_probability`)."""
+    """Check a number strictly between 0 and 1 (:func:`check_probability`)."""
     return lambda name, value: check_probability(name, value, example)
 
 
 def seed() -> Check:
-    """A random seed (:func:`check_seed`)."""
+    """Check a random seed (:func:`check_seed`)."""
     return lambda name, value: check_seed(value, name)
 
 
 def option(alias: Any, call: str | None = None, *, fold_case: bool = False) -> Check:
-    """One of the values of a ``Literal`` alias (:func:`check_choice`)."""
+    """Check one of the values of a ``Literal`` alias (:func:`check_choice`)."""
     return lambda name, value: check_choice(name, value, alias, call=call,
                                             fold_case=fold_case)
 
 
 def array_like() -> Check:
-    """Anything but a string, bytes, a dict, a set or an iterator (:func:`check_array_like`)."""
+    """Check for anything but a string, bytes, a dict, a set or an iterator."""
     return check_array_like
 
 
 def optional(check: Check) -> Check:
-    """``None``, or what ``check`` accepts."""
+    """Accept ``None``, or what ``check`` accepts."""
     return lambda name, value: None if value is None else check(name, value)
 
 
-def validate_args(table: Mapping[str, Check]) -> Callable[[F], F]:
-    """Check a function's arguments against a table before it runs (the one boundary check).
+def check_args(table: Mapping[str, Check], **values: Any) -> dict[str, Any]:
+    """Check arguments against a table of checks (the one boundary check of an entry point).
 
     In the manner of scikit-learn's ``_parameter_constraints``: ``table`` maps argument
     names to checks (:func:`boolean`, :func:`count`, :func:`number`, :func:`option`, ...);
-    each argument given is passed through its check, which returns the normalised value or
-    raises the house message (argument, value, remedy). Arguments not in the table, and
-    arguments left at their defaults, are passed on unchanged.
+    each value given is passed through its check, which returns the normalised value or
+    raises the house message (argument, value, remedy). Called first thing in the entry
+    point (not as a decorator, so that warnings keep pointing at the caller's line).
+
+    Returns
+    -------
+    dict
+        The normalised values, by name.
 
     Examples
     --------
-    >>> @validate_args({"flag": boolean()})
-    ... def f(flag=True):
-    ...     return flag
-    >>> f(flag="no")
+    >>> TABLE = {"flag": boolean(), "draws": count(1, 1000)}
+    >>> check_args(TABLE, flag=np.True_, draws=1e3)
+    {'flag': True, 'draws': 1000}
+    >>> check_args(TABLE, flag="no")
     Traceback (most recent call last):
     ...
     bayeslogit.errors.InvalidArgumentError: flag must be True or False, not 'no'; e.g. flag=False.
     """
-    def decorate(fn: F) -> F:
-        signature = inspect.signature(fn)
-        unknown = set(table) - set(signature.parameters)
-        if unknown:
-            raise AssertionError(f"{fn.__qualname__} has no arguments {sorted(unknown)}")
-
-        @functools.wraps(fn)
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError:
-                return fn(*args, **kwargs)  # Python's own message for a bad call
-            for name, value in bound.arguments.items():
-                if name in table:
-                    bound.arguments[name] = table[name](name, value)
-            return fn(*bound.args, **bound.kwargs)
-
-        return checked  # type: ignore[return-value]
-
-    return decorate
+    return {name: table[name](name, value) for name, value in values.items()}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..spec.design import Design
 from ..spec.model_spec import ModelSpec, PriorsArg
-from ..validation import FitMethod, SamplerName, check_choice, validate_args
+from ..validation import FitMethod, SamplerName, check_args, check_choice
 from .arguments import SAMPLE_ARGUMENTS
 
 if TYPE_CHECKING:
@@ -183,7 +183,6 @@ class Estimable(ModelSpec):
             self._ensure_rank()  # the MAP solver checks the columns whose priors are flat
         return methods[key](self, **kwargs)
 
-    @validate_args(SAMPLE_ARGUMENTS)
     def sample(self, draws: int = 1000, tune: int = 1000, chains: int = 4,
                sampler: SamplerName = "auto", random_seed: Any = None, progressbar: bool = True,
                **kwargs: Any) -> PosteriorResults:
@@ -262,6 +261,8 @@ class Estimable(ModelSpec):
         """
         from .posterior import sample
 
+        check_args(SAMPLE_ARGUMENTS, draws=draws, tune=tune, chains=chains, sampler=sampler,
+                   random_seed=random_seed, progressbar=progressbar)
         if self.prior_set.flat_index.size:  # improper priors (Jeffreys: all flat) need rank
             self._ensure_rank()
         return sample(self, draws=draws, tune=tune, chains=chains, sampler=sampler,

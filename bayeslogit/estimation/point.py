@@ -34,8 +34,11 @@ _MAX_GAIN = 1e-6
 
 
 def _mean_weight(weights: np.ndarray | None) -> float:
-    """The mean row weight (at least 1): the log-likelihood, and so the gain one more Newton
-    step may promise, scale with it, while the MLE does not (constant weights leave it)."""
+    """Return the mean row weight (at least 1).
+
+    The log-likelihood, and so the gain one more Newton step may promise, scale with it,
+    while the MLE does not (constant weights leave it unchanged).
+    """
     return 1.0 if weights is None or not len(weights) else max(1.0, float(np.mean(weights)))
 
 

@@ -22,7 +22,7 @@ from ..errors import (
 )
 from ..validation import MissingPolicy, check_array_like, check_choice, choices
 
-__all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
+__all__ = ["unmask", "MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
            "offset_to_float",
            "check_missing_policy", "apply_missing_policy", "drop_reason",
@@ -46,6 +46,27 @@ def format_labels(labels: pd.Index, mask: np.ndarray, limit: int = 5) -> str:
     return repr(shown)[:-1] + (", ...]" if picked.size > limit else "]")
 
 
+def unmask(value: Any) -> Any:
+    """Return a numpy masked array with its masked entries as missing values (NaN or None).
+
+    Masked entries are missing data: the missing-value policy then drops or refuses them,
+    as NaN. Other input is returned unchanged.
+    """
+    if not np.ma.isMaskedArray(value):
+        return value
+    mask = np.ma.getmaskarray(value)
+    data = np.ma.getdata(value)
+    if not mask.any():
+        return data
+    if data.dtype.kind in "biuf":
+        out = data.astype(float)
+        out[mask] = np.nan
+        return out
+    out = data.astype(object)
+    out[mask] = None
+    return out
+
+
 def check_missing_policy(missing: Any) -> None:
     """Refuse a ``missing`` policy other than "none", "drop" or "raise" (ValueError)."""
     check_choice("missing", missing, MissingPolicy)
@@ -59,6 +80,18 @@ def check_unique_columns(frame: pd.DataFrame, what: str) -> None:
             f"{what} has duplicate column names {dup}; each column needs its own name. "
             f"Rename them, e.g. {what}.columns = [...], or drop the copies with "
             f"{what}.loc[:, ~{what}.columns.duplicated()]."
+        )
+    printed = pd.Index([str(c) for c in frame.columns])
+    alike = [[c for c in frame.columns if str(c) == p]
+             for p in printed[printed.duplicated()].unique()]
+    if alike:
+        fix = {c: f"{c}_{type(c).__name__}" for c in alike[0][1:]}
+        raise ColumnMismatchError(
+            f"{what} has columns whose names print alike: "
+            f"{'; '.join(' and '.join(repr(c) for c in group) for group in alike)} (labels "
+            "of different types). Names are matched as text here, so they would be one "
+            f"column; rename them, e.g. {what} = {what}.rename(columns={fix!r}), or make "
+            f"every label a string: {what}.columns = {what}.columns.map(str) after renaming."
         )
 
 
@@ -155,7 +188,7 @@ def outcome_to_float(values: Any, name: str, event: Any, remedy: str,
     EventLevelError
         A non-numeric response without ``event``, or an ``event`` that is not a value.
     """
-    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(unmask(values)))
     kind = datetime_kind(s.dtype)
     if kind is not None:
         known = s.dropna()
@@ -264,6 +297,7 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
     """
     if offset is None:
         return None
+    offset = unmask(offset)
     check_array_like(what, offset, remedy=f"pass one number per row as a list, numpy array "
                      f"or pandas Series, e.g. {what.split(' ')[0]}=np.asarray(values, "
                      "dtype=float)")

@@ -25,7 +25,8 @@ from scipy.special import gammaln, xlogy
 from ..errors import DataWarning
 from .columns import format_labels, offset_to_float
 
-__all__ = ["whole_numbers", "counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs",
+__all__ = ["whole_numbers",
+           "counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs",
            "saturated_loglike", "binomial_deviance_residuals", "confusion_counts",
            "expanded_rows"]
 

@@ -30,6 +30,7 @@ from .columns import (
     format_labels,
     offset_to_float,
     outcome_to_float,
+    unmask,
 )
 from .counts import binomial_constant, check_counts, counts_to_float
 from .exog import exog_to_float, find_intercept
@@ -290,7 +291,7 @@ def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str =
         trials = align_to_index(trials, target, "trials", "exog")
         freq_weights = align_to_index(freq_weights, target, "freq_weights", "exog")
     X, names, named = exog_to_float(exog)
-    values = endog if isinstance(endog, pd.Series) else np.asarray(endog)
+    values = endog if isinstance(endog, pd.Series) else np.asarray(unmask(endog))
     if not isinstance(values, pd.Series):
         values = np.squeeze(values) if values.ndim == 2 and 1 in values.shape else values
         if values.ndim != 1:

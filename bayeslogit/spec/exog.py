@@ -17,6 +17,7 @@ from .columns import (
     describe_values,
     format_labels,
     series_to_float,
+    unmask,
 )
 
 FloatArray = NDArray[np.float64]
@@ -51,7 +52,7 @@ def _numpy_names(X: np.ndarray) -> tuple[str, ...]:
     return tuple(names)
 
 
-def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
+def exog_to_float(exog: Any, what: str = "exog") -> tuple[np.ndarray, tuple[str, ...], bool]:
     """Float design (NaN where missing), column names, and whether names came from pandas.
 
     Raises
@@ -61,6 +62,7 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
     ColumnMismatchError
         Duplicate column names.
     """
+    exog = unmask(exog)
     if exog is None:
         raise ValueError("exog is None: pass a design matrix (add a constant column yourself, "
                          "or use Logit.from_formula which adds 'Intercept').")
@@ -74,13 +76,15 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
             return exog.to_numpy(dtype=float, na_value=np.nan, copy=True), names, True
         frame, named = exog, True
     else:
-        check_array_like("exog", exog, remedy="pass a 2-D numpy array, a list of equal-length "
+        check_array_like(what, exog, remedy="pass a 2-D numpy array, a list of equal-length "
                          "rows or a pandas DataFrame")
         values = np.asarray(exog)
         if values.ndim == 1:
             values = values[:, None]
         if values.ndim != 2:
-            raise ValueError(f"exog must be 2-dimensional, got shape {values.shape}.")
+            shown = f" ({exog!r:.40})" if values.ndim == 0 else ""
+            raise ValueError(f"{what} must be 2-dimensional (rows x columns), got shape "
+                             f"{values.shape}{shown}; pass a 2-D array or a DataFrame.")
         if values.dtype == bool or np.issubdtype(values.dtype, np.number):
             X = np.array(values, dtype=float, order="C")
             return X, _numpy_names(X), False

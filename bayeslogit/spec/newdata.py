@@ -130,7 +130,7 @@ def encode_array_data(design: Design, data: Any) -> FloatArray:
             not data.columns.has_duplicates
             and {str(c) for c in data.columns} == set(design.exog_names))):
         data = _select_named_columns(design, data)
-    X, _, _ = exog_to_float(data)
+    X, _, _ = exog_to_float(data, "data (the new exog)")
     if X.shape[1] != len(design.exog_names):
         one_d = np.ndim(data) == 1 if not isinstance(data, pd.DataFrame) else False
         hint = (" A 1-D array is one row only when its length is the number of columns; pass "

@@ -21,10 +21,10 @@ from ..spec.priors import FAMILIES, Normal, Prior
 from ..validation import (
     PlotUnits,
     SensitivityMethod,
-    check_choice,
-    check_keywords,
     check_array_like,
     check_bool,
+    check_choice,
+    check_keywords,
     check_names,
     check_number,
     check_probability,
