@@ -372,7 +372,7 @@ def prior_sensitivity(
         coefs = check_names("coefs", coefs, example=model.exog_names[-1])
         unknown = [c for c in coefs if c not in model.exog_names]
         if unknown:
-            raise ValueError(f"coefs: unknown coefficient(s) {unknown}; valid: "
+            raise ValueError(f"Unknown coefficient(s) {unknown} in coefs; valid: "
                              f"{model.exog_names}, e.g. coefs={model.exog_names[-1:]!r}.")
     iterator = runs.items()
     if progressbar:
