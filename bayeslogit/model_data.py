@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from .spec.dask_frame import design_from_dask_frame
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy, check_bool
+from .validation import MissingPolicy, check_bool, check_choice
 
 __all__ = ["NewDataMixin"]
 
@@ -168,6 +168,8 @@ class NewDataMixin:
         from .spec.redesign import design_with_data
 
         rescale_priors = check_bool("rescale_priors", rescale_priors, call="model.with_data")
+        if missing is not None:
+            missing = check_choice("missing", missing, MissingPolicy, call="model.with_data")
         design = design_with_data(self.design, data, endog, offset, missing, trials,
                                   freq_weights)
         priors: PriorsArg = self.priors

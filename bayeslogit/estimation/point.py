@@ -6,6 +6,7 @@ These functions are what ``Logit.fit(method=...)`` calls.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,14 @@ from ..logistic import expit
 from ..results.options import FitOptions
 from ..spec.columns import align_groups
 from ..spec.dask_data import DaskDesign
-from ..validation import check_array_like, check_bool, check_count, check_seed
+from ..validation import (
+    CovType,
+    check_array_like,
+    check_bool,
+    check_choice,
+    check_count,
+    check_seed,
+)
 
 if TYPE_CHECKING:
     from ..results.map import LaplaceResults, MAPResults
@@ -184,6 +192,11 @@ def fit_mle(
 
     maxiter = check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)["maxiter"]
     check_separation = check_bool("check_separation", check_separation, call="model.fit")
+    if not isinstance(cov_type, str):
+        check_choice("cov_type", cov_type, CovType, call="model.fit")
+    if cov_kwds is not None and not isinstance(cov_kwds, Mapping):
+        raise InvalidArgumentError(f"cov_kwds must be a dict, not {cov_kwds!r:.60}; e.g. "
+                                   "model.fit(cov_type='cluster', cov_kwds={'groups': g}).")
     start = check_start(start_params, model.exog_names)
     if isinstance(model.design, DaskDesign):
         from . import distributed

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataWarning, UnsupportedPriorError
-from ..validation import check_count
+from ..validation import check_bool, check_count, check_number
 from .datatree import count_terms, log_likelihood_group, observed_outcomes
 from .pointwise import DEFAULT_MAX_ELEMENTS, blocked_loo, fits, power_scaling_tree
 from .predictive import prior_draws, simulate_outcomes
@@ -164,6 +164,10 @@ class DrawsArviz:
            evaluation using leave-one-out cross-validation and WAIC." Statistics and
            Computing 27(5), 1413-1432.
         """
+        if pointwise is not None:
+            pointwise = check_bool("pointwise", pointwise, call="result.loo")
+        if reff is not None:
+            reff = check_number("reff", reff, low=0.0, low_open=True, example=1.0)
         if kwargs:
             import arviz_stats as az
 

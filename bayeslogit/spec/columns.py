@@ -9,6 +9,7 @@ a message naming the column and the offending values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -17,12 +18,14 @@ import pandas as pd
 from ..errors import (
     ColumnMismatchError,
     EventLevelError,
+    InvalidArgumentError,
     MissingDataError,
     UnsupportedDtypeError,
 )
 from ..validation import MissingPolicy, check_array_like, check_choice, choices
 
-__all__ = ["unmask", "MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
+__all__ = ["unmask", "frame_from_dict", "MISSING_POLICIES", "MissingPolicy", "describe_values",
+           "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
            "offset_to_float",
            "check_missing_policy", "apply_missing_policy", "drop_reason",
@@ -65,6 +68,29 @@ def unmask(value: Any) -> Any:
     out = data.astype(object)
     out[mask] = None
     return out
+
+
+def frame_from_dict(data: Any, what: str = "data") -> Any:
+    """Return a dict of columns as a DataFrame (a dict of single values: one row).
+
+    Anything else is returned unchanged.
+
+    Raises
+    ------
+    ColumnMismatchError
+        Columns of different lengths (naming ``what``).
+    """
+    if not isinstance(data, Mapping):
+        return data
+    if data and all(np.ndim(v) == 0 for v in data.values()):
+        return pd.DataFrame({c: [v] for c, v in data.items()})
+    try:
+        return pd.DataFrame(dict(data))
+    except (TypeError, ValueError) as exc:
+        raise ColumnMismatchError(
+            f"{what} as a dict must map column names to columns of one length (or to single "
+            f"values, for one row); pandas says: {exc}. E.g. {what}={{'x1': [0.5, 1.0], "
+            "'g': ['a', 'b']}.") from None
 
 
 def check_missing_policy(missing: Any) -> None:
@@ -188,6 +214,11 @@ def outcome_to_float(values: Any, name: str, event: Any, remedy: str,
     EventLevelError
         A non-numeric response without ``event``, or an ``event`` that is not a value.
     """
+    if event is not None and (np.ndim(event) != 0 or isinstance(event, dict | set)):
+        raise InvalidArgumentError(
+            f"event must be one value of the response (the level coded 1), not "
+            f"{event!r:.60}; e.g. event='yes'. To code several levels 1, recode first: "
+            "y = y.isin(['a', 'b']).")
     s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(unmask(values)))
     kind = datetime_kind(s.dtype)
     if kind is not None:

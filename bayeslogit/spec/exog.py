@@ -64,7 +64,7 @@ def exog_to_float(exog: Any, what: str = "exog") -> tuple[np.ndarray, tuple[str,
     """
     exog = unmask(exog)
     if exog is None:
-        raise ValueError("exog is None: pass a design matrix (add a constant column yourself, "
+        raise ValueError(f"{what} is None: pass a design matrix (add a constant column yourself, "
                          "or use Logit.from_formula which adds 'Intercept').")
     if isinstance(exog, pd.Series):
         exog = exog.to_frame()

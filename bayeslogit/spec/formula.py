@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError, EventLevelError, UnseenLevelError
+from ..errors import ColumnMismatchError, EventLevelError, InvalidArgumentError, UnseenLevelError
 from .columns import (
     align_to_index,
     apply_missing_policy,
@@ -24,6 +24,7 @@ from .columns import (
     check_unique_columns,
     describe_values,
     event_literal,
+    frame_from_dict,
     offset_to_float,
     outcome_to_float,
     pick_event,
@@ -195,11 +196,11 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     if "~" not in formula:
         raise ValueError(f"formula {formula!r} has no '~'; write it as 'y ~ x1 + x2'.")
     check_missing_policy(missing)
+    data = frame_from_dict(data)
     if not isinstance(data, pd.DataFrame):
-        try:
-            data = pd.DataFrame(data)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"data must be a DataFrame (or a dict of columns): {exc}") from None
+        raise InvalidArgumentError(
+            f"data must be a DataFrame (or a dict of columns), not a {type(data).__name__}; "
+            f"e.g. bl.Logit.from_formula({formula!r}, data=pd.DataFrame(...)).")
     check_unique_columns(data, "data")
     n, labels = len(data), data.index
     if n == 0:

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..errors import ColumnMismatchError
-from .columns import check_unique_columns
+from .columns import check_unique_columns, frame_from_dict
 from .design import Design, exog_to_float
 from .formula import encode_formula_data
 
@@ -124,8 +124,7 @@ def encode_array_data(design: Design, data: Any) -> FloatArray:
         A DataFrame lacks some of the model's columns or has unexpected ones, or the number
         of columns differs.
     """
-    if isinstance(data, dict):
-        data = pd.DataFrame(data)
+    data = frame_from_dict(data)
     if isinstance(data, pd.DataFrame) and (design.exog_named or (
             not data.columns.has_duplicates
             and {str(c) for c in data.columns} == set(design.exog_names))):
