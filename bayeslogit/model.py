@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .checks import boolean, check_args
 from .errors import DistributedDataError
 from .estimation.methods import Estimable
 from .model_data import NewDataMixin
@@ -23,7 +24,7 @@ from .spec.dask_frame import design_from_dask_frame
 from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy, boolean, check_args
+from .validation import MissingPolicy
 
 #: the checks of the constructors' flags (data arguments are checked where they are read)
 _FLAGS = {"check_rank": boolean(), "persist": boolean()}

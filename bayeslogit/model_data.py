@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from .checks import check_bool
 from .spec.dask_frame import design_from_dask_frame
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy, check_bool, check_choice
+from .validation import MissingPolicy, check_choice
 
 __all__ = ["NewDataMixin"]
 

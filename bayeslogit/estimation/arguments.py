@@ -15,18 +15,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..checks import boolean, count, option, seed
 from ..errors import UnknownArgumentError
-from ..validation import (
-    SamplerName,
-    boolean,
-    check_choice,
-    check_count,
-    check_keywords,
-    check_probability,
-    count,
-    option,
-    seed,
-)
+from ..validation import SamplerName, check_choice, check_count, check_keywords, check_probability
 
 __all__ = ["SAMPLE_ARGUMENTS", "COMMON_SAMPLE_KEYWORDS", "SAMPLER_KEYWORDS", "NutsAdaptation",
            "check_sampler_kwargs", "auto_candidates", "check_fit_kwargs"]

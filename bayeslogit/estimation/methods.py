@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ..checks import check_args
 from ..spec.design import Design
 from ..spec.model_spec import ModelSpec, PriorsArg
-from ..validation import FitMethod, SamplerName, check_args, check_choice
+from ..validation import FitMethod, SamplerName, check_choice
 from .arguments import SAMPLE_ARGUMENTS
 
 if TYPE_CHECKING:

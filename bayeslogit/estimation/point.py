@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_array_like, check_bool
 from ..conditioning import collinearity, collinearity_message, scaled_inverse
 from ..engines.newton import newton_mle
 from ..errors import ConvergenceWarning, InvalidArgumentError, PerfectSeparationWarning
@@ -20,14 +21,7 @@ from ..logistic import expit
 from ..results.options import FitOptions
 from ..spec.columns import align_groups
 from ..spec.dask_data import DaskDesign
-from ..validation import (
-    CovType,
-    check_array_like,
-    check_bool,
-    check_choice,
-    check_count,
-    check_seed,
-)
+from ..validation import CovType, check_choice, check_count, check_seed
 
 if TYPE_CHECKING:
     from ..results.map import LaplaceResults, MAPResults

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_names
 from ..errors import ColumnMismatchError, InvalidArgumentError
-from ..validation import check_names
 from .effects import EffectTerm
 from .effects_data import Encoder, Variable, set_column
 

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..checks import check_bool, check_number
 from ..errors import DataWarning, UnsupportedPriorError
-from ..validation import check_bool, check_count, check_number
+from ..validation import check_count
 from .datatree import count_terms, log_likelihood_group, observed_outcomes
 from .pointwise import DEFAULT_MAX_ELEMENTS, blocked_loo, fits, power_scaling_tree
 from .predictive import prior_draws, simulate_outcomes

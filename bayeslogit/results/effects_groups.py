@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_names
 from ..errors import ColumnMismatchError, InvalidArgumentError
 from ..inference.effects_data import datagrid_frame
 from ..spec.design import Design
-from ..validation import check_names
 
 __all__ = ["By", "group_codes", "datagrid"]
 

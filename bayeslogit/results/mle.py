@@ -17,15 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import check_array_like, check_bool
 from ..spec import counts as count_stats
-from ..validation import (
-    MargeffAt,
-    MargeffMethod,
-    check_array_like,
-    check_bool,
-    check_choice,
-    check_probability,
-)
+from ..validation import MargeffAt, MargeffMethod, check_choice, check_probability
 from .mode import ModeResults
 from .options import FitOptions
 from .residuals import ResidualsMixin

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_number
 from ..logistic import expit
 from ..spec import counts as count_stats
-from ..validation import check_number
 
 __all__ = ["ResidualsMixin"]
 

@@ -9,12 +9,12 @@ a message naming the column and the offending values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ..checks import check_array_like
 from ..errors import (
     ColumnMismatchError,
     EventLevelError,
@@ -22,9 +22,10 @@ from ..errors import (
     MissingDataError,
     UnsupportedDtypeError,
 )
-from ..validation import MissingPolicy, check_array_like, check_choice, choices
+from ..validation import MissingPolicy, check_choice, choices
+from .containers import unmask
 
-__all__ = ["unmask", "frame_from_dict", "MISSING_POLICIES", "MissingPolicy", "describe_values",
+__all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values",
            "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
            "offset_to_float",
@@ -47,50 +48,6 @@ def format_labels(labels: pd.Index, mask: np.ndarray, limit: int = 5) -> str:
     picked = labels[np.asarray(mask, dtype=bool)]
     shown = [v.item() if hasattr(v, "item") else v for v in picked[:limit]]
     return repr(shown)[:-1] + (", ...]" if picked.size > limit else "]")
-
-
-def unmask(value: Any) -> Any:
-    """Return a numpy masked array with its masked entries as missing values (NaN or None).
-
-    Masked entries are missing data: the missing-value policy then drops or refuses them,
-    as NaN. Other input is returned unchanged.
-    """
-    if not np.ma.isMaskedArray(value):
-        return value
-    mask = np.ma.getmaskarray(value)
-    data = np.ma.getdata(value)
-    if not mask.any():
-        return data
-    if data.dtype.kind in "biuf":
-        out = data.astype(float)
-        out[mask] = np.nan
-        return out
-    out = data.astype(object)
-    out[mask] = None
-    return out
-
-
-def frame_from_dict(data: Any, what: str = "data") -> Any:
-    """Return a dict of columns as a DataFrame (a dict of single values: one row).
-
-    Anything else is returned unchanged.
-
-    Raises
-    ------
-    ColumnMismatchError
-        Columns of different lengths (naming ``what``).
-    """
-    if not isinstance(data, Mapping):
-        return data
-    if data and all(np.ndim(v) == 0 for v in data.values()):
-        return pd.DataFrame({c: [v] for c, v in data.items()})
-    try:
-        return pd.DataFrame(dict(data))
-    except (TypeError, ValueError) as exc:
-        raise ColumnMismatchError(
-            f"{what} as a dict must map column names to columns of one length (or to single "
-            f"values, for one row); pandas says: {exc}. E.g. {what}={{'x1': [0.5, 1.0], "
-            "'g': ['a', 'b']}.") from None
 
 
 def check_missing_policy(missing: Any) -> None:

@@ -30,8 +30,8 @@ from .columns import (
     format_labels,
     offset_to_float,
     outcome_to_float,
-    unmask,
 )
+from .containers import unmask
 from .counts import binomial_constant, check_counts, counts_to_float
 from .exog import exog_to_float, find_intercept
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from ..checks import check_array_like
 from ..errors import UnsupportedDtypeError
-from ..validation import check_array_like
 from .columns import (
     check_unique_columns,
     datetime_error,
@@ -17,8 +17,8 @@ from .columns import (
     describe_values,
     format_labels,
     series_to_float,
-    unmask,
 )
+from .containers import unmask
 
 FloatArray = NDArray[np.float64]
 

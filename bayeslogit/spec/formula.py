@@ -24,11 +24,11 @@ from .columns import (
     check_unique_columns,
     describe_values,
     event_literal,
-    frame_from_dict,
     offset_to_float,
     outcome_to_float,
     pick_event,
 )
+from .containers import frame_from_dict
 from .counts import check_counts, counts_to_float, whole_numbers
 from .design import Design, check_finite, find_intercept
 from .formula_frame import column_uses, match_numeric_columns, prepare_frame

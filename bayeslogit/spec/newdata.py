@@ -16,7 +16,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..errors import ColumnMismatchError
-from .columns import check_unique_columns, frame_from_dict
+from .columns import check_unique_columns
+from .containers import frame_from_dict
 from .design import Design, exog_to_float
 from .formula import encode_formula_data
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ColumnMismatchError, MissingDataError, UnseenLevelError
-from .columns import align_to_index, check_unique_columns, frame_from_dict, offset_to_float
+from .columns import align_to_index, check_unique_columns, offset_to_float
+from .containers import frame_from_dict
 from .design import Design, design_from_arrays
 from .formula import FORMULA_CONTEXT, design_from_formula
 from .newdata import encode_array_data, encode_new_data

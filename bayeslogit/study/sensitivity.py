@@ -15,18 +15,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_array_like, check_bool, check_names, check_number
 from ..errors import InvalidArgumentError
 from ..estimation.methods import Estimable
 from ..spec.priors import FAMILIES, Normal, Prior
 from ..validation import (
     PlotUnits,
     SensitivityMethod,
-    check_array_like,
-    check_bool,
     check_choice,
     check_keywords,
-    check_names,
-    check_number,
     check_probability,
     check_seed,
 )
