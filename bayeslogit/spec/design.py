@@ -232,8 +232,11 @@ def _nulls_and_infs(y: np.ndarray, X: np.ndarray, off: np.ndarray | None,
                     ) -> dict[str, np.ndarray]:
     """Missing-value masks per source, after refusing infinite values."""
     extra = {k: v for k, v in (extra or {}).items() if v is not None}
-    if np.isfinite(X.sum()) and np.isfinite(y.sum()) and (off is None or np.isfinite(off.sum())) \
-            and all(np.isfinite(v.sum()) for v in extra.values()):
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum: check in full
+        quick = np.isfinite(X.sum()) and np.isfinite(y.sum()) and (
+            off is None or np.isfinite(off.sum())) and all(
+            np.isfinite(v.sum()) for v in extra.values())
+    if quick:
         return {}  # sums of finite values are finite unless they overflow: then check in full
     inf_cols = np.flatnonzero(np.isinf(X).any(axis=0))
     check_finite({f"endog {endog_name!r}": y,
