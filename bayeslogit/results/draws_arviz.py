@@ -33,7 +33,7 @@ _SWITCH = (True, False, "auto")
 
 
 def _check_switch(name: str, value: Any) -> bool | str:
-    if isinstance(value, bool | np.bool_) or value == "auto":
+    if isinstance(value, bool | np.bool_) or (isinstance(value, str) and value == "auto"):
         return value if isinstance(value, str) else bool(value)
     raise ValueError(f"{name}={value!r} is not one of {list(_SWITCH)}; e.g. "
                      f"to_arviz({name}=True) includes the group at any size.")

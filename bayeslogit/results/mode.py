@@ -253,7 +253,10 @@ class ModeResults(LogitResultsBase):
         from .datatree import posterior_tree
         from .pointwise import fits
 
-        if not (isinstance(log_likelihood, bool) or log_likelihood == "auto"):
+        if isinstance(log_likelihood, np.bool_):
+            log_likelihood = bool(log_likelihood)
+        if not (isinstance(log_likelihood, bool) or (isinstance(log_likelihood, str)
+                                                      and log_likelihood == "auto")):
             raise ValueError(f"log_likelihood={log_likelihood!r} is not True, False or "
                              "'auto'; e.g. to_arviz(log_likelihood=True).")
         max_elements = check_count("max_elements", max_elements, 0, example=20_000_000)
