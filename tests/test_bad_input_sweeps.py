@@ -357,3 +357,32 @@ def test_unpickled_dask_model_without_cluster_says_so(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("REFUSED"), out.stdout + out.stderr[-2000:]
     assert "not connected" in out.stdout and "Client(" in out.stdout
+
+
+@pytest.mark.parametrize("bad", ["1", None, [1.0], {"a": 1}, True, b"1"])
+@pytest.mark.parametrize(("family", "arg"), [(bl.Normal, "sigma"), (bl.Normal, "mu"),
+                                             (bl.Laplace, "b"), (bl.StudentT, "nu")])
+def test_prior_parameters_are_numbers(family, arg, bad):
+    _refused(lambda: family(**{arg: bad}), [arg])
+
+
+def test_prior_parameters_accept_numpy_scalars():
+    assert bl.Normal(np.float32(0.5), np.array(2.0)).sigma == 2.0
+    assert bl.StudentT(np.int64(3)).nu == 3.0
+
+
+@pytest.mark.parametrize("bad", [5, None, True, np.zeros((2, 2)), []])
+def test_plot_arguments_are_names(fits, bad):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _refused(lambda: bl.plot_predictions(fits[3], condition=bad), ["condition"])
+    if bad is not None:
+        _refused(lambda: fits[4].plot_trace(coefs=bad), ["coefs"])
+
+
+def test_to_arviz_switches(fits):
+    _refused(lambda: fits[4].to_arviz(log_likelihood=np.zeros(3)), ["log_likelihood"])
+    _refused(lambda: fits[1].to_arviz(log_likelihood=np.zeros(3)), ["log_likelihood"])
+    assert "log_likelihood" in fits[1].to_arviz(log_likelihood=np.True_, draws=10).children
