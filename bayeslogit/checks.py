@@ -33,7 +33,7 @@ def check_bool(name: str, value: Any, *, call: str | None = None) -> bool:
     Raises
     ------
     InvalidArgumentError
-        ``"{name} must be True or False, not 'no'; e.g. {name}=False."``
+        ``"{name} must be True or False, got 'no'; e.g. {name}=False."``
 
     Examples
     --------
@@ -42,7 +42,7 @@ def check_bool(name: str, value: Any, *, call: str | None = None) -> bool:
     >>> check_bool("check_rank", "yes")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    bayeslogit.errors.InvalidArgumentError: check_rank must be True or False, not 'yes'; ...
+    bayeslogit.errors.InvalidArgumentError: check_rank must be True or False, got 'yes'; ...
     """
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -50,7 +50,7 @@ def check_bool(name: str, value: Any, *, call: str | None = None) -> bool:
         else bool(value) if isinstance(value, int | float) and value in (0, 1) else True
     example = f"{name}={guess}"
     example = f"{call}(..., {example})" if call else example
-    raise InvalidArgumentError(f"{name} must be True or False, not {_shown(value)}; e.g. "
+    raise InvalidArgumentError(f"{name} must be True or False, got {_shown(value)}; e.g. "
                                f"{example}.")
 
 
@@ -222,6 +222,6 @@ def check_args(table: Mapping[str, Check], **values: Any) -> dict[str, Any]:
     >>> check_args(TABLE, flag="no")
     Traceback (most recent call last):
     ...
-    bayeslogit.errors.InvalidArgumentError: flag must be True or False, not 'no'; e.g. flag=False.
+    bayeslogit.errors.InvalidArgumentError: flag must be True or False, got 'no'; e.g. flag=False.
     """
     return {name: table[name](name, value) for name, value in values.items()}

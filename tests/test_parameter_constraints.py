@@ -40,7 +40,7 @@ def test_flags_refuse_everything_else(bad):
     with pytest.raises(InvalidArgumentError) as info:
         check_bool("progressbar", bad, call="model.sample")
     msg = str(info.value)
-    assert msg.startswith("progressbar must be True or False, not ")
+    assert msg.startswith("progressbar must be True or False, got ")
     assert repr(bad)[:20] in msg
     # the remedy is code that runs: model.sample(..., progressbar=True/False)
     assert "model.sample(..., progressbar=" in msg
