@@ -16,6 +16,7 @@ __all__ = [
     "SamplingWarning",
     "RankDeficiencyError",
     "UnknownArgumentError",
+    "InvalidArgumentError",
     "ColumnScaleError",
     "MissingDataError",
     "UnseenLevelError",
@@ -54,6 +55,14 @@ class UnknownArgumentError(TypeError, ValueError):
 
     A ``TypeError`` as Python's own for an unexpected keyword, and a ``ValueError`` as every
     other refusal of bad input; the message lists the keywords that are accepted.
+    """
+
+
+class InvalidArgumentError(TypeError, ValueError):
+    """An argument of the wrong type (``check_rank="yes"``, ``variables=5``, ``offset={}``).
+
+    Both a ``TypeError`` and a ``ValueError``, as :class:`UnknownArgumentError`; the message
+    names the argument, the value given and a value that works.
     """
 
 

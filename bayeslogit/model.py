@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .checks import boolean, check_args
 from .errors import DistributedDataError
 from .estimation.methods import Estimable
 from .model_data import NewDataMixin
@@ -24,6 +25,9 @@ from .spec.design import Design, design_from_arrays
 from .spec.formula import design_from_formula
 from .spec.model_spec import PriorsArg
 from .validation import MissingPolicy
+
+#: the checks of the constructors' flags (data arguments are checked where they are read)
+_FLAGS = {"check_rank": boolean(), "persist": boolean()}
 
 __all__ = ["Logit"]
 
@@ -134,6 +138,8 @@ class Logit(NewDataMixin, Estimable):
         persist: bool = True,
         _design: Design | None = None,
     ) -> None:
+        check_rank, persist = check_args(_FLAGS, check_rank=check_rank,
+                                         persist=persist).values()
         if _design is not None:
             design = _design
         elif is_dask(exog) or is_dask(endog):
@@ -225,6 +231,7 @@ class Logit(NewDataMixin, Estimable):
         >>> model.exog_names
         ['Intercept', 'x']
         """
+        check_args(_FLAGS, check_rank=check_rank, persist=persist)
         if is_dask(data):
             design = design_from_dask_frame(formula, data, offset=offset, missing=missing,
                                             event=event, persist=persist, trials=trials,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from .checks import check_bool
 from .spec.dask_frame import design_from_dask_frame
 from .spec.model_spec import PriorsArg
-from .validation import MissingPolicy
+from .validation import MissingPolicy, check_choice
 
 __all__ = ["NewDataMixin"]
 
@@ -66,6 +67,10 @@ class NewDataMixin:
             Categorical columns without known categories when ``categorize=False``.
         """
         import dask.dataframe as dd
+
+        for flag, value in (("check_rank", check_rank), ("categorize", categorize),
+                            ("persist", persist)):
+            check_bool(flag, value, call="bl.Logit.from_parquet")
 
         from .spec.dask_frame import categorize_used
 
@@ -163,6 +168,9 @@ class NewDataMixin:
         """
         from .spec.redesign import design_with_data
 
+        rescale_priors = check_bool("rescale_priors", rescale_priors, call="model.with_data")
+        if missing is not None:
+            missing = check_choice("missing", missing, MissingPolicy, call="model.with_data")
         design = design_with_data(self.design, data, endog, offset, missing, trials,
                                   freq_weights)
         priors: PriorsArg = self.priors

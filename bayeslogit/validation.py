@@ -21,6 +21,7 @@ from .errors import UnknownArgumentError
 FloatArray = NDArray[np.float64]
 
 __all__ = ["check_arrays", "check_count", "check_seed", "check_probability", "check_keywords",
+
            "SeedLike", "check_choice", "choices", "FitMethod",
            "ResultMethod", "SamplerName", "PredictKind", "DrawPredictKind", "CovType",
            "COV_TYPE_ALIASES", "MissingPolicy", "MargeffAt", "MargeffMethod", "CIKind",

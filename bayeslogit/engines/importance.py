@@ -97,7 +97,15 @@ def _psis(log_ratio: FloatArray) -> tuple[FloatArray, float]:
     finite = np.isfinite(log_ratio)
     lw = np.full(log_ratio.shape, -np.inf)
     # arviz_stats' psislw takes log-likelihood-like values and smooths exp(-value)
-    smoothed, khat = array_stats.psislw(-log_ratio[finite], r_eff=1.0)
+    try:
+        smoothed, khat = array_stats.psislw(-log_ratio[finite], r_eff=1.0)
+    except ValueError as exc:  # e.g. "All tail values are the same": no usable weights
+        raise ValueError(
+            f"Importance sampling failed: the weights of the proposals are degenerate "
+            f"({exc}; {int(finite.sum())} of {finite.size} finite), so the proposal does not "
+            "cover the posterior (a posterior far narrower than its normal approximation, "
+            "e.g. under huge frequency weights). Use an MCMC sampler: "
+            "model.sample(sampler='nuts') or sampler='gibbs'.") from None
     lw[finite] = smoothed
     return lw, float(khat)
 

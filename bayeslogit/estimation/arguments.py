@@ -15,14 +15,22 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..checks import boolean, count, option, seed
 from ..errors import UnknownArgumentError
-from ..validation import check_choice, check_count, check_keywords, check_probability
+from ..validation import SamplerName, check_choice, check_count, check_keywords, check_probability
 
-__all__ = ["COMMON_SAMPLE_KEYWORDS", "SAMPLER_KEYWORDS", "NutsAdaptation",
+__all__ = ["SAMPLE_ARGUMENTS", "COMMON_SAMPLE_KEYWORDS", "SAMPLER_KEYWORDS", "NutsAdaptation",
            "check_sampler_kwargs", "auto_candidates", "check_fit_kwargs"]
 
 #: keywords of ``sample()`` every sampler takes (``tune`` is unused by importance sampling)
 COMMON_SAMPLE_KEYWORDS = ("draws", "tune", "chains", "sampler", "random_seed", "progressbar")
+
+#: the checks of ``model.sample()``'s own arguments (the samplers' keywords: below)
+SAMPLE_ARGUMENTS = {
+    "draws": count(1, 1000), "tune": count(0, 1000), "chains": count(1, 4),
+    "sampler": option(SamplerName, "model.sample", fold_case=True), "random_seed": seed(),
+    "progressbar": boolean("model.sample"),
+}
 
 #: ``sample(sampler="nuts", adaptation=...)``: nutpie's mass-matrix adaptation
 NutsAdaptation = Literal["diag", "draw_diag", "low_rank", "flow"]

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ..checks import check_args
 from ..spec.design import Design
 from ..spec.model_spec import ModelSpec, PriorsArg
 from ..validation import FitMethod, SamplerName, check_choice
+from .arguments import SAMPLE_ARGUMENTS
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -264,6 +266,8 @@ class Estimable(ModelSpec):
         """
         from .posterior import sample
 
+        check_args(SAMPLE_ARGUMENTS, draws=draws, tune=tune, chains=chains, sampler=sampler,
+                   random_seed=random_seed, progressbar=progressbar)
         if self.prior_set.flat_index.size:  # improper priors (Jeffreys: all flat) need rank
             self._ensure_rank()
         return sample(self, draws=draws, tune=tune, chains=chains, sampler=sampler,

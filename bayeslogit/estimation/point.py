@@ -6,30 +6,42 @@ These functions are what ``Logit.fit(method=...)`` calls.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
+from ..checks import check_array_like, check_bool
 from ..conditioning import collinearity, collinearity_message, scaled_inverse
 from ..engines.newton import newton_mle
-from ..errors import ConvergenceWarning, PerfectSeparationWarning
+from ..errors import ConvergenceWarning, InvalidArgumentError, PerfectSeparationWarning
 from ..logistic import expit
 from ..results.options import FitOptions
 from ..spec.columns import align_groups
 from ..spec.dask_data import DaskDesign
-from ..validation import check_count, check_seed
+from ..validation import CovType, check_choice, check_count, check_seed
 
 if TYPE_CHECKING:
     from ..results.map import LaplaceResults, MAPResults
     from ..results.mle import MLEResults
     from ..spec.model_spec import ModelSpec
 
-__all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings"]
+__all__ = ["fit_mle", "fit_map", "fit_laplace", "check_settings", "check_start"]
 
 #: largest log-likelihood gain one more Newton step may promise at a converged MLE; at a
 #: real optimum it is ~1e-16 or less, so this only catches a stopping rule met too early
 _MAX_GAIN = 1e-6
+
+
+def _mean_weight(weights: np.ndarray | None) -> float:
+    """Return the mean row weight (at least 1).
+
+    The log-likelihood, and so the gain one more Newton step may promise, scale with it,
+    while the MLE does not (constant weights leave it unchanged).
+    """
+    return 1.0 if weights is None or not len(weights) else max(1.0, float(np.mean(weights)))
 
 
 def _inverse(info: np.ndarray) -> np.ndarray:
@@ -72,6 +84,37 @@ def check_settings(**settings: Any) -> dict[str, Any]:
             low, example = _COUNTS[name]
             out[name] = check_count(name, value, low, example=example)
     return out
+
+
+def check_start(start_params: Any, names: Any) -> np.ndarray | None:
+    """Return ``start_params`` as k finite floats in the order of ``names``, or None.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Not an array of numbers (a string, a dict, ...).
+    ValueError
+        The wrong number of values, or values that are not finite.
+    """
+    if start_params is None:
+        return None
+    names = list(names)
+    example = f"start_params=np.zeros({len(names)})"
+    check_array_like("start_params", start_params, remedy=f"e.g. {example}")
+    if isinstance(start_params, pd.Series) and set(start_params.index) == set(names):
+        start_params = start_params.reindex(names)
+    try:
+        start = np.asarray(start_params, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"start_params must be {len(names)} numbers (one per coefficient {names}), got "
+            f"{start_params!r}; e.g. {example}.") from None
+    if start.shape[0] != len(names):
+        raise ValueError(f"start_params has {start.shape[0]} values; the model has "
+                         f"{len(names)} coefficients {names}; e.g. {example}.")
+    if not np.all(np.isfinite(start)):
+        raise ValueError(f"start_params must be finite, got {start.tolist()}; e.g. {example}.")
+    return start
 
 
 #: lowest value and an example of each count setting
@@ -142,20 +185,19 @@ def fit_mle(
     from ..results.mle import MLEResults
 
     maxiter = check_settings(maxiter=maxiter, tol=tol, ridge_factor=ridge_factor)["maxiter"]
+    check_separation = check_bool("check_separation", check_separation, call="model.fit")
+    if not isinstance(cov_type, str):
+        check_choice("cov_type", cov_type, CovType, call="model.fit")
+    if cov_kwds is not None and not isinstance(cov_kwds, Mapping):
+        raise InvalidArgumentError(f"cov_kwds must be a dict, not {cov_kwds!r:.60}; e.g. "
+                                   "model.fit(cov_type='cluster', cov_kwds={'groups': g}).")
+    start = check_start(start_params, model.exog_names)
     if isinstance(model.design, DaskDesign):
         from . import distributed
 
         return distributed.fit_mle(model, cov_type, cov_kwds, maxiter, tol, ridge_factor,
                                    start_params, check_separation)
     d = model.design
-    start = None
-    if start_params is not None:
-        start = np.asarray(start_params, dtype=float).ravel()
-        if start.shape[0] != len(d.exog_names):
-            raise ValueError(f"start_params has {start.shape[0]} values; the model has "
-                             f"{len(d.exog_names)} coefficients {list(d.exog_names)}.")
-        if not np.all(np.isfinite(start)):
-            raise ValueError(f"start_params must be finite, got {start.tolist()}.")
     res = newton_mle(d.X, d.y, d.offset, start=start, maxiter=maxiter, tol=tol,
                      ridge=ridge_factor, weights=d.weights)
     eta = res.eta  # the engine's, offset included
@@ -187,7 +229,8 @@ def fit_mle(
             + ("" if finite else " and the log-likelihood is not finite")
             + f". Raise maxiter (e.g. fit(maxiter={max(2 * maxiter, 100)})) or start "
             "closer: fit(start_params=...).", ConvergenceWarning, stacklevel=3)
-    elif finite and (gain := 0.5 * float(res.score @ info_inv @ res.score)) > _MAX_GAIN:
+    elif finite and (gain := 0.5 * float(res.score @ info_inv @ res.score)) > _MAX_GAIN * (
+            _mean_weight(d.weights)):
         # the step rule was met, but the score is not zero: a huge ridge_factor or tol
         warnings.warn(
             f"The stopping rule was met after {res.iterations} iterations, but one more Newton "
@@ -228,12 +271,12 @@ def fit_map(model: ModelSpec, maxiter: int = 100, tol: float = 1e-8,
     from ..results.map import MAPResults
 
     maxiter = check_settings(maxiter=maxiter, tol=tol)["maxiter"]
+    start = check_start(start_params, model.exog_names)
     if isinstance(model.design, DaskDesign):
         from . import distributed
 
         return distributed.fit_map(model, maxiter, tol, start_params)
     d = model.design
-    start = None if start_params is None else np.asarray(start_params, dtype=float).ravel()
     ps = model.prior_set
     res = solve_map(d.X, d.y, d.offset, ps, start=start, tol=tol, maxiter=maxiter,
                     weights=d.weights)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError, DistributedDataError
+from ..errors import ColumnMismatchError, DistributedDataError, UnseenLevelError
 from ..spec.dask_data import DaskDesign, is_dask
 from ..spec.design import Design
 from ..spec.newdata import encode_new_data
@@ -229,6 +229,38 @@ def _typical(col: pd.Series, wts: np.ndarray | None) -> Any:
     return float(np.average(col.to_numpy(dtype=float)[keep], weights=wts[keep]))
 
 
+def _check_grid_values(design: Design, frame: pd.DataFrame,
+                       axes: Mapping[str, list]) -> None:
+    """Refuse datagrid values a variable never takes: unseen levels, text for numbers."""
+    levels = _categorical_columns(design)
+    for name, vals in axes.items():
+        if not vals:
+            raise ValueError(f"datagrid: {name}=[] gives no rows; pass at least one value, "
+                             f"e.g. bl.datagrid(result, {name}=...).")
+        col = frame[name]
+        if name in levels or isinstance(col.dtype, pd.CategoricalDtype) or (
+                _is_text_like(col) and not pd.api.types.is_bool_dtype(col)):
+            known = levels.get(name) or (list(col.cat.categories) if isinstance(
+                col.dtype, pd.CategoricalDtype) else list(pd.unique(col.dropna())))
+            unseen = [v for v in vals if v not in known]
+            if unseen:
+                raise UnseenLevelError(
+                    f"datagrid: {name}={unseen!r} not level(s) seen in training; the levels "
+                    f"of {name!r} are {known!r}, e.g. bl.datagrid(result, "
+                    f"{name}={known[:2]!r}).")
+        elif pd.api.types.is_bool_dtype(col):
+            bad = [v for v in vals if not isinstance(v, bool | np.bool_)]
+            if bad:
+                raise ValueError(f"datagrid: {name} is True/False in training, got {bad!r}; "
+                                 f"e.g. bl.datagrid(result, {name}=[False, True]).")
+        else:
+            bad = [v for v in vals if isinstance(v, bool | np.bool_) or not isinstance(
+                v, int | float | np.integer | np.floating) or not np.isfinite(v)]
+            if bad:
+                raise ValueError(f"datagrid: {name} is numeric, got {bad!r}; pass finite "
+                                 f"numbers, e.g. bl.datagrid(result, {name}=[0, 1]).")
+
+
 def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
     """Every combination of ``values``; the other variables at their mean or mode.
 
@@ -254,6 +286,7 @@ def datagrid_frame(design: Design, values: Mapping[str, Any]) -> pd.DataFrame:
             f"{frame.columns[0]}=[...]).")
     axes = {k: list(np.atleast_1d(np.asarray(v, dtype=object))) if np.ndim(v) else [v]
             for k, v in values.items()}
+    _check_grid_values(design, frame, axes)
     rows = list(itertools.product(*axes.values())) if axes else [()]
     grid = pd.DataFrame(rows, columns=list(axes))
     out = {}

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError
+from ..checks import check_names
+from ..errors import ColumnMismatchError, InvalidArgumentError
 from .effects import EffectTerm
 from .effects_data import Encoder, Variable, set_column
 
@@ -42,17 +43,22 @@ def select_variables(known: Mapping[str, Variable], variables: Any,
     ColumnMismatchError
         A name that is not a variable of the model.
     """
+    first = next(iter(known), "x")
     if variables is None:
         chosen: dict[str, Any] = {name: None for name in known}
-    elif isinstance(variables, str):
-        chosen = {variables: None}
     elif isinstance(variables, Mapping):
+        if not variables:
+            raise ValueError(f"variables={{}} names no variable; pass variables=None for all, "
+                             f"e.g. {call}(variables={first!r}).")
+        bad = [k for k in variables if not isinstance(k, str)]
+        if bad:
+            raise InvalidArgumentError(f"variables: the keys must be variable names, got "
+                                       f"{bad!r}; e.g. {call}(variables={{{first!r}: 1}}).")
         chosen = dict(variables)
     else:
-        chosen = {name: None for name in variables}
+        chosen = dict.fromkeys(check_names("variables", variables, example=first))
     unknown = [k for k in chosen if k not in known]
     if unknown:
-        first = next(iter(known), "x")
         raise ColumnMismatchError(
             f"variables={unknown!r} not variable(s) of the model; its variables are "
             f"{list(known)}, e.g. {call}(variables={[first]!r}).")

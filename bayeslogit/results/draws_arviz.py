@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..checks import check_bool, check_number
 from ..errors import DataWarning, UnsupportedPriorError
 from ..validation import check_count
 from .datatree import count_terms, log_likelihood_group, observed_outcomes
@@ -32,7 +33,7 @@ _SWITCH = (True, False, "auto")
 
 
 def _check_switch(name: str, value: Any) -> bool | str:
-    if isinstance(value, bool | np.bool_) or value == "auto":
+    if isinstance(value, bool | np.bool_) or (isinstance(value, str) and value == "auto"):
         return value if isinstance(value, str) else bool(value)
     raise ValueError(f"{name}={value!r} is not one of {list(_SWITCH)}; e.g. "
                      f"to_arviz({name}=True) includes the group at any size.")
@@ -164,6 +165,10 @@ class DrawsArviz:
            evaluation using leave-one-out cross-validation and WAIC." Statistics and
            Computing 27(5), 1413-1432.
         """
+        if pointwise is not None:
+            pointwise = check_bool("pointwise", pointwise, call="result.loo")
+        if reff is not None:
+            reff = check_number("reff", reff, low=0.0, low_open=True, example=1.0)
         if kwargs:
             import arviz_stats as az
 

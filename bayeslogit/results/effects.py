@@ -61,8 +61,9 @@ class EffectsMixin:
             frame = model_frame(design)
         else:
             refuse_dask(newdata)
-            if isinstance(newdata, dict):
-                newdata = pd.DataFrame(newdata)
+            if isinstance(newdata, dict):  # columns; a dict of scalars is one row
+                newdata = pd.DataFrame([newdata] if all(
+                    np.ndim(v) == 0 for v in newdata.values()) else newdata)
             if not isinstance(newdata, pd.DataFrame):
                 if design.model_spec is not None:
                     raise ColumnMismatchError(

@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError
+from ..checks import check_names
+from ..errors import ColumnMismatchError, InvalidArgumentError
 from ..inference.effects_data import datagrid_frame
+from ..spec.design import Design
 
 __all__ = ["By", "group_codes", "datagrid"]
 
@@ -36,14 +38,18 @@ def group_codes(frame: pd.DataFrame, by: By) -> tuple[np.ndarray | None, int,
     ColumnMismatchError
         A ``by`` column that ``frame`` lacks.
     """
-    if by is None or by is False:
+    if by is None or by is False or by is np.False_:
         return None, 0, None
-    if by is True:
+    if by is True or by is np.True_:
         return np.zeros(len(frame), dtype=np.intp), 1, pd.DataFrame(index=range(1))
-    cols = [by] if isinstance(by, str) else list(by)
-    if not cols:
+    if isinstance(by, list | tuple) and not by:
         raise ValueError(f"by={by!r} names no column; pass by=True for the overall "
                          "average or by=['g'] for groups.")
+    try:
+        cols = check_names("by", by, example="g")
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{exc} by=True averages over all rows, by=False/None "
+                                   "gives one row per row.") from None
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ColumnMismatchError(
@@ -94,5 +100,9 @@ def datagrid(result: Any, **values: Any) -> pd.DataFrame:
     >>> bl.datagrid(r, x1=[0, 7])["x1"].tolist()
     [0.0, 7.0]
     """
-    design = getattr(result, "model", result).design
+    design = getattr(getattr(result, "model", result), "design", None)
+    if not isinstance(design, Design):
+        raise InvalidArgumentError(
+            f"datagrid needs a fitted result or a bl.Logit model as its first argument, not "
+            f"a {type(result).__name__} ({result!r:.60}); e.g. bl.datagrid(result, x1=[0, 1]).")
     return datagrid_frame(design, values)

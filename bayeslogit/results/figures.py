@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..checks import check_names
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -49,8 +51,7 @@ def select_coefs(names: Sequence[str], coefs: Sequence[str] | None) -> list[str]
     """
     if coefs is None:
         return list(names)
-    if isinstance(coefs, str):
-        coefs = [coefs]
+    coefs = check_names("coefs", coefs, example=list(names)[-1])
     unknown = [c for c in coefs if c not in names]
     if unknown:
         raise ValueError(f"Unknown coefficient(s) {unknown}; the coefficients are "

@@ -9,6 +9,7 @@ are available with an offset.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import check_array_like, check_bool
 from ..spec import counts as count_stats
-from ..validation import MargeffAt, MargeffMethod, check_probability
+from ..validation import MargeffAt, MargeffMethod, check_choice, check_probability
 from .mode import ModeResults
 from .options import FitOptions
 from .residuals import ResidualsMixin
@@ -336,6 +338,14 @@ class MLEResults(ResidualsMixin, ModeResults):
         from ..inference.effects_margeff import through_formula
         from ..inference.margins import marginal_effects
 
+        at = check_choice("at", at, MargeffAt, call="result.get_margeff", fold_case=True)
+        method = check_choice("method", method, MargeffMethod, call="result.get_margeff",
+                              fold_case=True)
+        dummy, count, columnwise = (check_bool(k, v, call="result.get_margeff") for k, v in (
+            ("dummy", dummy), ("count", count), ("columnwise", columnwise)))
+        if atexog is not None and not isinstance(atexog, Mapping):
+            check_array_like("atexog", atexog, remedy="pass a dict of column index to value, "
+                             "e.g. atexog={1: 0.5}, or an array of one row of exog")
         d = self.model.design
         X, off = count_stats.expanded_rows(d) if at != "all" and atexog is None else (d.X, d.offset)
         me = marginal_effects(self._params, self._cov, X, off, tuple(self._names),

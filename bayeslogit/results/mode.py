@@ -18,7 +18,7 @@ from scipy import stats
 from ..conditioning import covariance_root
 from ..errors import DataWarning
 from ..logistic import expit, log1pexp
-from ..validation import PredictKind, check_count, check_probability
+from ..validation import PredictKind, check_count, check_probability, check_seed
 from .base import SUMMARY_COLUMNS, LogitResultsBase
 from .options import FitOptions
 from .pointwise import DEFAULT_MAX_ELEMENTS
@@ -253,10 +253,16 @@ class ModeResults(LogitResultsBase):
         from .datatree import posterior_tree
         from .pointwise import fits
 
-        if not (isinstance(log_likelihood, bool) or log_likelihood == "auto"):
+        if isinstance(log_likelihood, np.bool_):
+            log_likelihood = bool(log_likelihood)
+        if not (isinstance(log_likelihood, bool) or (isinstance(log_likelihood, str)
+                                                      and log_likelihood == "auto")):
             raise ValueError(f"log_likelihood={log_likelihood!r} is not True, False or "
                              "'auto'; e.g. to_arviz(log_likelihood=True).")
         max_elements = check_count("max_elements", max_elements, 0, example=20_000_000)
+        draws = check_count("draws", draws, 1, example=1000)
+        chains = check_count("chains", chains, 1, example=4)
+        random_seed = check_seed(random_seed)
         d = self.model.design
         store = log_likelihood is True or (log_likelihood == "auto" and fits(
             (chains, draws, 0), d.nobs, max_elements))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_number
 from ..logistic import expit
 from ..spec import counts as count_stats
 
@@ -89,4 +90,5 @@ class ResidualsMixin:
         ndarray, shape (2, 2)
             Counts; ``table[i, j]`` is the number observed ``i`` and predicted ``j``.
         """
+        threshold = check_number("threshold", threshold, low=0.0, high=1.0, example=0.5)
         return count_stats.confusion_counts(self.model.design, self._p() > threshold)

@@ -14,15 +14,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..checks import check_array_like
 from ..errors import (
     ColumnMismatchError,
     EventLevelError,
+    InvalidArgumentError,
     MissingDataError,
     UnsupportedDtypeError,
 )
 from ..validation import MissingPolicy, check_choice, choices
+from .containers import unmask
 
-__all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values", "format_labels",
+__all__ = ["MISSING_POLICIES", "MissingPolicy", "describe_values",
+           "format_labels",
            "align_groups", "series_to_float", "outcome_to_float", "align_to_index",
            "offset_to_float",
            "check_missing_policy", "apply_missing_policy", "drop_reason",
@@ -59,6 +63,18 @@ def check_unique_columns(frame: pd.DataFrame, what: str) -> None:
             f"{what} has duplicate column names {dup}; each column needs its own name. "
             f"Rename them, e.g. {what}.columns = [...], or drop the copies with "
             f"{what}.loc[:, ~{what}.columns.duplicated()]."
+        )
+    printed = pd.Index([str(c) for c in frame.columns])
+    alike = [[c for c in frame.columns if str(c) == p]
+             for p in printed[printed.duplicated()].unique()]
+    if alike:
+        fix = {c: f"{c}_{type(c).__name__}" for c in alike[0][1:]}
+        raise ColumnMismatchError(
+            f"{what} has columns whose names print alike: "
+            f"{'; '.join(' and '.join(repr(c) for c in group) for group in alike)} (labels "
+            "of different types). Names are matched as text here, so they would be one "
+            f"column; rename them, e.g. {what} = {what}.rename(columns={fix!r}), or make "
+            f"every label a string: {what}.columns = {what}.columns.map(str) after renaming."
         )
 
 
@@ -155,7 +171,12 @@ def outcome_to_float(values: Any, name: str, event: Any, remedy: str,
     EventLevelError
         A non-numeric response without ``event``, or an ``event`` that is not a value.
     """
-    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    if event is not None and (np.ndim(event) != 0 or isinstance(event, dict | set)):
+        raise InvalidArgumentError(
+            f"event must be one value of the response (the level coded 1), not "
+            f"{event!r:.60}; e.g. event='yes'. To code several levels 1, recode first: "
+            "y = y.isin(['a', 'b']).")
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(unmask(values)))
     kind = datetime_kind(s.dtype)
     if kind is not None:
         known = s.dropna()
@@ -264,6 +285,10 @@ def offset_to_float(offset: Any, n: int, what: str = "offset") -> np.ndarray | N
     """
     if offset is None:
         return None
+    offset = unmask(offset)
+    check_array_like(what, offset, remedy=f"pass one number per row as a list, numpy array "
+                     f"or pandas Series, e.g. {what.split(' ')[0]}=np.asarray(values, "
+                     "dtype=float)")
     if isinstance(offset, pd.DataFrame):
         if offset.shape[1] != 1:
             raise ValueError(f"{what} must be one column; got a DataFrame with columns "

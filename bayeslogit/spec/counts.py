@@ -25,7 +25,8 @@ from scipy.special import gammaln, xlogy
 from ..errors import DataWarning
 from .columns import format_labels, offset_to_float
 
-__all__ = ["counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs",
+__all__ = ["whole_numbers",
+           "counts_to_float", "check_counts", "binomial_constant", "binomial_constants_obs",
            "saturated_loglike", "binomial_deviance_residuals", "confusion_counts",
            "expanded_rows"]
 
@@ -42,8 +43,21 @@ def counts_to_float(value: Any, n: int, what: str) -> np.ndarray | None:
     return offset_to_float(value, n, what)
 
 
-def _integer(a: np.ndarray) -> np.ndarray:
-    return np.abs(a - np.round(a)) <= 1e-9 * np.maximum(1.0, np.abs(a))
+#: largest distance from a whole number still taken as rounding noise (below it, relative
+#: noise of 1e-9); a fraction of 0.25 or more is never noise, so ``1e15 + 0.5`` (a float
+#: that holds the .5 exactly) is not a whole number however large the count
+_MAX_NOISE = 0.2
+
+
+def whole_numbers(a: np.ndarray) -> np.ndarray:
+    """Tell, per element, whether ``a`` holds a whole number (up to rounding noise).
+
+    Noise is 1e-9 relative (counts computed as proportion x trials), at most 0.2 in absolute
+    terms, so a half is noticed at every magnitude where a float can hold one (below 2**52;
+    beyond 2**53 every float is whole).
+    """
+    return np.abs(a - np.round(a)) <= np.minimum(1e-9 * np.maximum(1.0, np.abs(a)),
+                                                 _MAX_NOISE)
 
 
 def _keep_positive(what: str, source: str | None, formula: bool) -> str:
@@ -52,6 +66,17 @@ def _keep_positive(what: str, source: str | None, formula: bool) -> str:
         return f"data = data[{source} > 0]"
     rows = "data[keep]" if formula else "exog[keep], endog[keep]"
     return f"keep = np.asarray({what}) > 0, then pass {rows} and {what}={what}[keep]"
+
+
+def _check_total(values: np.ndarray, what: str) -> None:
+    """Refuse counts whose total is beyond the largest float (every sum would be infinite)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(values))
+    if not np.isfinite(total):
+        raise ValueError(
+            f"The total of {what} overflows a float (largest {np.max(values):.3g}); the "
+            "likelihood cannot be computed. Divide them by a common factor (constant "
+            "frequency weights do not change the estimates).")
 
 
 def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndarray | None,
@@ -80,7 +105,7 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
     sources = sources or {}
     formula = call.startswith("bl.Logit.from_formula")
     if freq_weights is not None:
-        bad = ~_integer(freq_weights)
+        bad = ~whole_numbers(freq_weights)
         if bad.any():
             raise ValueError(
                 f"freq_weights must be whole numbers (each row stands for w identical rows); "
@@ -93,9 +118,10 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
                 f"{freq_weights[bad][:5].tolist()}. Drop those rows first: "
                 f"{_keep_positive('freq_weights', sources.get('freq_weights'), formula)}.")
         freq_weights = np.round(freq_weights)
+        _check_total(freq_weights, "freq_weights")
     if trials is None:
         return y, None, freq_weights
-    bad = ~_integer(trials) | (trials < 0)
+    bad = ~whole_numbers(trials) | (trials < 0)
     if bad.any():
         raise ValueError(
             f"trials must be non-negative whole numbers; rows {format_labels(labels, bad)} "
@@ -106,7 +132,7 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
             f"trials is 0 in rows {format_labels(labels, bad)}: a row without trials carries "
             f"no information. Drop those rows first: "
             f"{_keep_positive('trials', sources.get('trials'), formula)}.")
-    bad = ~_integer(y) | (y < 0)
+    bad = ~whole_numbers(y) | (y < 0)
     if bad.any():
         hint = (" It looks like proportions: pass the success counts, e.g. "
                 f"{endog_name} = round(proportion * trials)."
@@ -123,6 +149,8 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None, freq_weights: np.ndar
             "trials the response is the number of successes out of trials. If the response "
             "counts failures, pass trials - failures.")
     trials, y = np.round(trials), np.round(y)
+    _check_total(trials if freq_weights is None else trials * freq_weights,
+                 "trials" if freq_weights is None else "trials x freq_weights")
     many = trials > 1
     if many.any() and np.all((y == 0) | (y == 1)) and y.size > 1:
         warnings.warn(

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..conditioning import check_magnitudes
-from ..errors import MissingDataError, RankDeficiencyError
+from ..errors import DistributedDataError, MissingDataError, RankDeficiencyError
 from .design import Design
 
 FloatArray = NDArray[np.float64]
@@ -68,6 +68,13 @@ class DaskDesign(Design):
     count_constant: float = 0.0
     count_saturated: float | None = None
     weight_total: float | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; persisted blocks are then checked for their cluster before each use."""
+        state = dict(state)
+        if state.get("persisted") and state.get("blocks"):
+            state["blocks"] = ClusterBlocks(state["blocks"])
+        object.__setattr__(self, "__dict__", state)
 
     @property
     def total_weight(self) -> float:  # type: ignore[override]
@@ -114,6 +121,50 @@ class DaskDesign(Design):
             return self.col_mean[None, :]
         half = self.col_sd / np.sqrt(2.0)
         return np.vstack([self.col_mean + half, self.col_mean - half])
+
+
+class ClusterBlocks(tuple):
+    """Row blocks persisted on a cluster, as unpickled: each use first checks the cluster.
+
+    A model pickled with its persisted blocks holds only their keys; in a process without a
+    ``distributed`` client connected to that cluster the blocks cannot be read, and using
+    them raises :class:`~bayeslogit.errors.DistributedDataError` saying so, with a remedy.
+    """
+
+    __slots__ = ()
+
+    def __iter__(self) -> Any:
+        self.check_connected()
+        return super().__iter__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self.check_connected()
+        return super().__getitem__(index)
+
+    def __reduce__(self) -> Any:
+        return (tuple, (tuple(super().__iter__()),))
+
+    def check_connected(self) -> None:
+        """Raise unless a ``distributed`` client can reach the blocks' cluster."""
+        try:
+            from distributed import futures_of
+        except ImportError:  # pragma: no cover - blocks persisted without distributed
+            return
+        for block in super().__iter__():
+            for future in futures_of(block):
+                client = future.client  # the default client of this process, if any
+                if client is None or getattr(client, "status", "running") != "running":
+                    raise DistributedDataError(
+                        "The data blocks of this model live on a Dask cluster that is not "
+                        "connected: the model was pickled with its data persisted on the "
+                        "workers, and this process has no distributed Client for that "
+                        "cluster. The stored numbers (params, bse, summary) are available; "
+                        "to refit or predict on the training data, connect first "
+                        "(from distributed import Client; Client('tcp://scheduler:8786')) "
+                        "while that cluster still holds the data, or build the model again "
+                        "from its source data (bl.Logit(y, X) with Dask arrays, or "
+                        "bl.Logit.from_parquet(...)).")
+                return  # one block answers for all: they share the client
 
 
 def _scaled_gram(gram: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -31,6 +31,7 @@ from .columns import (
     offset_to_float,
     outcome_to_float,
 )
+from .containers import unmask
 from .counts import binomial_constant, check_counts, counts_to_float
 from .exog import exog_to_float, find_intercept
 
@@ -231,8 +232,11 @@ def _nulls_and_infs(y: np.ndarray, X: np.ndarray, off: np.ndarray | None,
                     ) -> dict[str, np.ndarray]:
     """Missing-value masks per source, after refusing infinite values."""
     extra = {k: v for k, v in (extra or {}).items() if v is not None}
-    if np.isfinite(X.sum()) and np.isfinite(y.sum()) and (off is None or np.isfinite(off.sum())) \
-            and all(np.isfinite(v.sum()) for v in extra.values()):
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum: check in full
+        quick = np.isfinite(X.sum()) and np.isfinite(y.sum()) and (
+            off is None or np.isfinite(off.sum())) and all(
+            np.isfinite(v.sum()) for v in extra.values())
+    if quick:
         return {}  # sums of finite values are finite unless they overflow: then check in full
     inf_cols = np.flatnonzero(np.isinf(X).any(axis=0))
     check_finite({f"endog {endog_name!r}": y,
@@ -290,7 +294,7 @@ def design_from_arrays(endog: Any, exog: Any, offset: Any = None, missing: str =
         trials = align_to_index(trials, target, "trials", "exog")
         freq_weights = align_to_index(freq_weights, target, "freq_weights", "exog")
     X, names, named = exog_to_float(exog)
-    values = endog if isinstance(endog, pd.Series) else np.asarray(endog)
+    values = endog if isinstance(endog, pd.Series) else np.asarray(unmask(endog))
     if not isinstance(values, pd.Series):
         values = np.squeeze(values) if values.ndim == 2 and 1 in values.shape else values
         if values.ndim != 1:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from ..checks import check_array_like
 from ..errors import UnsupportedDtypeError
 from .columns import (
     check_unique_columns,
@@ -17,6 +18,7 @@ from .columns import (
     format_labels,
     series_to_float,
 )
+from .containers import unmask
 
 FloatArray = NDArray[np.float64]
 
@@ -50,7 +52,7 @@ def _numpy_names(X: np.ndarray) -> tuple[str, ...]:
     return tuple(names)
 
 
-def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
+def exog_to_float(exog: Any, what: str = "exog") -> tuple[np.ndarray, tuple[str, ...], bool]:
     """Float design (NaN where missing), column names, and whether names came from pandas.
 
     Raises
@@ -60,8 +62,9 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
     ColumnMismatchError
         Duplicate column names.
     """
+    exog = unmask(exog)
     if exog is None:
-        raise ValueError("exog is None: pass a design matrix (add a constant column yourself, "
+        raise ValueError(f"{what} is None: pass a design matrix (add a constant column yourself, "
                          "or use Logit.from_formula which adds 'Intercept').")
     if isinstance(exog, pd.Series):
         exog = exog.to_frame()
@@ -73,11 +76,15 @@ def exog_to_float(exog: Any) -> tuple[np.ndarray, tuple[str, ...], bool]:
             return exog.to_numpy(dtype=float, na_value=np.nan, copy=True), names, True
         frame, named = exog, True
     else:
+        check_array_like(what, exog, remedy="pass a 2-D numpy array, a list of equal-length "
+                         "rows or a pandas DataFrame")
         values = np.asarray(exog)
         if values.ndim == 1:
             values = values[:, None]
         if values.ndim != 2:
-            raise ValueError(f"exog must be 2-dimensional, got shape {values.shape}.")
+            shown = f" ({exog!r:.40})" if values.ndim == 0 else ""
+            raise ValueError(f"{what} must be 2-dimensional (rows x columns), got shape "
+                             f"{values.shape}{shown}; pass a 2-D array or a DataFrame.")
         if values.dtype == bool or np.issubdtype(values.dtype, np.number):
             X = np.array(values, dtype=float, order="C")
             return X, _numpy_names(X), False

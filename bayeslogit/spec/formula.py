@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnMismatchError, EventLevelError, UnseenLevelError
+from ..errors import ColumnMismatchError, EventLevelError, InvalidArgumentError, UnseenLevelError
 from .columns import (
     align_to_index,
     apply_missing_policy,
@@ -28,7 +28,8 @@ from .columns import (
     outcome_to_float,
     pick_event,
 )
-from .counts import check_counts, counts_to_float
+from .containers import frame_from_dict
+from .counts import check_counts, counts_to_float, whole_numbers
 from .design import Design, check_finite, find_intercept
 from .formula_frame import column_uses, match_numeric_columns, prepare_frame
 
@@ -99,7 +100,7 @@ def _two_column_counts(lhs: Any, formula: str) -> tuple[np.ndarray, np.ndarray, 
     s = lhs.iloc[:, 0].to_numpy(dtype=float)
     f = lhs.iloc[:, 1].to_numpy(dtype=float)
     name = f"{lhs.columns[0]} + {lhs.columns[1]}"
-    bad = (f < 0) | (np.abs(f - np.round(f)) > 1e-9 * np.maximum(1.0, np.abs(f)))
+    bad = (f < 0) | ~whole_numbers(f)
     if bad.any():
         raise ValueError(f"The failures column {str(lhs.columns[1])!r} of {formula!r} must hold "
                          f"non-negative whole numbers; found {f[bad][:5].tolist()}.")
@@ -195,11 +196,11 @@ def design_from_formula(formula: str, data: Any, offset: Any = None, missing: st
     if "~" not in formula:
         raise ValueError(f"formula {formula!r} has no '~'; write it as 'y ~ x1 + x2'.")
     check_missing_policy(missing)
+    data = frame_from_dict(data)
     if not isinstance(data, pd.DataFrame):
-        try:
-            data = pd.DataFrame(data)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"data must be a DataFrame (or a dict of columns): {exc}") from None
+        raise InvalidArgumentError(
+            f"data must be a DataFrame (or a dict of columns), not a {type(data).__name__}; "
+            f"e.g. bl.Logit.from_formula({formula!r}, data=pd.DataFrame(...)).")
     check_unique_columns(data, "data")
     n, labels = len(data), data.index
     if n == 0:

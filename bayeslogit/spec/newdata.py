@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from ..errors import ColumnMismatchError
 from .columns import check_unique_columns
+from .containers import frame_from_dict
 from .design import Design, exog_to_float
 from .formula import encode_formula_data
 
@@ -124,13 +125,12 @@ def encode_array_data(design: Design, data: Any) -> FloatArray:
         A DataFrame lacks some of the model's columns or has unexpected ones, or the number
         of columns differs.
     """
-    if isinstance(data, dict):
-        data = pd.DataFrame(data)
+    data = frame_from_dict(data)
     if isinstance(data, pd.DataFrame) and (design.exog_named or (
             not data.columns.has_duplicates
             and {str(c) for c in data.columns} == set(design.exog_names))):
         data = _select_named_columns(design, data)
-    X, _, _ = exog_to_float(data)
+    X, _, _ = exog_to_float(data, "data (the new exog)")
     if X.shape[1] != len(design.exog_names):
         one_d = np.ndim(data) == 1 if not isinstance(data, pd.DataFrame) else False
         hint = (" A 1-D array is one row only when its length is the number of columns; pass "

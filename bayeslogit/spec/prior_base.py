@@ -7,10 +7,12 @@ their registry are in :mod:`bayeslogit.spec.priors`.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ..errors import InvalidArgumentError
 
 FloatArray = NDArray[np.float64]
 
@@ -23,9 +25,18 @@ __all__ = ["Prior", "ScaleMixture", "MixtureKind", "SCALE_RANGE", "check_positiv
 SCALE_RANGE = (1e-100, 1e100)
 
 
+def _as_number(name: str, value: Any, what: str) -> float:
+    """``value`` as a float, or InvalidArgumentError naming the prior and the parameter."""
+    kind = np.asarray(value).dtype.kind if not isinstance(value, str | bytes) else "U"
+    if np.ndim(value) == 0 and kind in "iuf":  # numbers, numpy scalars, 0-d arrays; no bools
+        return float(value)
+    raise InvalidArgumentError(f"{name}: {what} must be a number, not {value!r:.60}; e.g. "
+                               f"{name.split('(')[0]}({what}=1.0).")
+
+
 def check_positive(name: str, value: float, what: str) -> float:
     """``value`` as a float in :data:`SCALE_RANGE`, or ValueError naming ``name`` and ``what``."""
-    value = float(value)
+    value = _as_number(name, value, what)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name}: {what} must be a positive finite number, got {value!r}.")
     low, high = SCALE_RANGE
@@ -44,7 +55,7 @@ def check_positive(name: str, value: float, what: str) -> float:
 
 def check_finite(name: str, value: float, what: str) -> float:
     """``value`` as a float of magnitude at most 1e100, or ValueError naming it."""
-    value = float(value)
+    value = _as_number(name, value, what)
     if not np.isfinite(value):
         raise ValueError(f"{name}: {what} must be finite, got {value!r}.")
     if abs(value) > SCALE_RANGE[1]:

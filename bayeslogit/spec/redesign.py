@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import ColumnMismatchError, MissingDataError, UnseenLevelError
 from .columns import align_to_index, check_unique_columns, offset_to_float
+from .containers import frame_from_dict
 from .design import Design, design_from_arrays
 from .formula import FORMULA_CONTEXT, design_from_formula
 from .newdata import encode_array_data, encode_new_data
@@ -82,8 +83,7 @@ def _formula_design(design: Design, data: Any, endog: Any, offset: Any,
     if endog is not None:
         raise ValueError(f"A formula model reads its response from the data "
                          f"({design.formula!r}); drop endog= and include the response column.")
-    if isinstance(data, dict):
-        data = pd.DataFrame(data)
+    data = frame_from_dict(data)
     if not isinstance(data, pd.DataFrame):
         raise ColumnMismatchError(f"A formula model takes new data as a DataFrame of raw "
                                   f"columns (those in {design.formula!r}); got "

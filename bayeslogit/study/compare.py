@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidArgumentError
 from ..results.base import SUMMARY_COLUMNS, LogitResultsBase
 from ..validation import CompareScale, check_choice, check_probability
 
@@ -45,10 +46,15 @@ class ComparisonTable(pd.DataFrame):
 
 def _check_fits(fits: Mapping[str, LogitResultsBase]) -> None:
     if not isinstance(fits, Mapping) or not fits:
-        raise TypeError("Pass a non-empty dict of results, e.g. {'MLE': r1, 'Posterior': r2}.")
+        got = "an empty dict" if isinstance(fits, Mapping) else \
+            f"a {type(fits).__name__} ({fits!r:.40})"
+        raise InvalidArgumentError(f"fits must be a non-empty dict of label to result, not "
+                                   f"{got}; e.g. bl.compare({{'MLE': r1, 'Posterior': r2}}).")
     for name, r in fits.items():
         if not isinstance(r, LogitResultsBase):
-            raise TypeError(f"{name!r} is a {type(r).__name__}, not a bayeslogit result.")
+            hint = " (a model: fit it first, e.g. model.fit())" if hasattr(r, "fit") else ""
+            raise InvalidArgumentError(f"fits[{name!r}] is a {type(r).__name__}, not a "
+                                       f"bayeslogit result{hint}.")
 
 
 def compare(fits: Mapping[str, LogitResultsBase], ci_prob: float = 0.95,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_names
 from ..inference.effects_data import model_frame, model_variables
 from ..results.base import LogitResultsBase
 from ..results.effects_groups import datagrid
@@ -40,7 +41,7 @@ def _fits(result_or_dict: Any) -> dict[str, LogitResultsBase]:
 
 def _condition_values(result: LogitResultsBase, condition: Any,
                       points: int) -> dict[str, list]:
-    cond = [condition] if isinstance(condition, str) else list(condition)
+    cond = check_names("condition", condition, example="x1")
     if not 1 <= len(cond) <= 2:
         raise ValueError(f"condition={condition!r}: give one or two variables, e.g. "
                          "condition=['x1', 'g'] (x axis, then groups).")

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_array_like, check_bool, check_names, check_number
+from ..errors import InvalidArgumentError
+from ..estimation.methods import Estimable
 from ..spec.priors import FAMILIES, Normal, Prior
 from ..validation import (
     PlotUnits,
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
     from ..model import Logit
 
-__all__ = ["prior_sensitivity", "SensitivityResult"]
+__all__ = ["prior_sensitivity", "SensitivityResult", "check_model"]
 
 #: how each refit method summarises the posterior, for titles and bands
 _METHOD_LABEL = {"map": "posterior mode (MAP), Wald intervals",
@@ -203,15 +206,47 @@ def _settings_from_scales(model: Logit, prior: Any, scales: Sequence[float]):
                         f"mapping a scale to a prior; got {prior!r}.")
     ps = model.prior_set
     out: dict[Any, Any] = {}
-    for s in scales:
-        s = float(s)
-        if not s > 0:
-            raise ValueError(f"Prior scales must be positive, got {s}.")
+    for s in _check_scales(scales):
         setting = {name: make(s) for j, name in enumerate(ps.names) if j != ps.intercept_index}
         if ps.intercept_index is not None:
             setting[ps.names[ps.intercept_index]] = ps.priors[ps.intercept_index]
         out[s] = setting
     return out, _family_label(make(1.0))
+
+
+def _check_scales(scales: Any) -> list[float]:
+    """Return ``scales`` as a non-empty list of positive finite floats, or raise naming it."""
+    example = "scales=[0.5, 1, 2.5]"
+    if np.ndim(scales) == 0 and not isinstance(scales, Mapping | set):
+        number = isinstance(scales, int | float | np.integer | np.floating) and not isinstance(
+            scales, bool | np.bool_)
+        hint = f"scales=[{scales!r}]" if number else example
+        raise InvalidArgumentError(f"scales must be a list of prior scales, not "
+                                   f"{scales!r:.60}; e.g. {hint}.")
+    check_array_like("scales", scales, remedy=f"e.g. {example}")
+    values = list(np.ravel(np.asarray(scales, dtype=object)))
+    if not values:
+        raise ValueError(f"scales is empty: nothing to sweep; e.g. {example}, or leave "
+                         "scales=None for 10 scales from 0.05 to 20.")
+    out = []
+    for v in values:
+        try:
+            out.append(check_number("scales", v, low=0.0, low_open=True))
+        except ValueError as exc:  # InvalidArgumentError included
+            raise type(exc)(f"scales must be positive finite numbers, got {v!r} in "
+                            f"{scales!r:.60}; e.g. {example}.") from None
+    return out
+
+
+def check_model(model: Any, call: str) -> None:
+    """Refuse anything but a model (a result passed for its model, most often), naming it."""
+    if isinstance(model, Estimable):
+        return
+    hint = (f"; a result's model is result.model, e.g. {call}(result.model, ...)"
+            if isinstance(getattr(model, "model", None), Estimable) else
+            f"; build one first, e.g. model = bl.Logit(y, X), then {call}(model, ...)")
+    raise InvalidArgumentError(f"model must be a bl.Logit model, not a {type(model).__name__} "
+                               f"({model!r:.40}){hint}.")
 
 
 def _family_label(example: Prior) -> str:
@@ -303,7 +338,9 @@ def prior_sensitivity(
     >>> study.table.shape
     (6, 6)
     """
+    check_model(model, "bl.prior_sensitivity")
     method = check_choice("method", method, SensitivityMethod, call="bl.prior_sensitivity")
+    progressbar = check_bool("progressbar", progressbar, call="bl.prior_sensitivity")
     ci_prob = check_probability("ci_prob", ci_prob)
     random_seed = check_seed(random_seed)
     if method != "sample":
@@ -317,13 +354,23 @@ def prior_sensitivity(
         runs, family = _settings_from_scales(model, prior, scales)
         key = "scale"
     else:
+        if isinstance(settings, str | bytes) or not isinstance(settings, Mapping | Sequence):
+            raise InvalidArgumentError(
+                f"settings must be a dict of label to priors (or a list of priors), not "
+                f"{settings!r:.60}; e.g. settings={{'weak': bl.Normal(0, 10), "
+                "'strong': bl.Normal(0, 1)}.")
         runs = dict(settings) if isinstance(settings, Mapping) else {
             f"setting {i}": s for i, s in enumerate(settings)}
+        if not runs:
+            raise ValueError("settings is empty: nothing to compare; e.g. settings="
+                             "{'weak': bl.Normal(0, 10), 'strong': bl.Normal(0, 1)}.")
         key, family = "setting", ""
     if coefs is not None:
+        coefs = check_names("coefs", coefs, example=model.exog_names[-1])
         unknown = [c for c in coefs if c not in model.exog_names]
         if unknown:
-            raise ValueError(f"Unknown coefficient(s) {unknown}; valid: {model.exog_names}.")
+            raise ValueError(f"Unknown coefficient(s) {unknown} in coefs; valid: "
+                             f"{model.exog_names}, e.g. coefs={model.exog_names[-1:]!r}.")
     iterator = runs.items()
     if progressbar:
         from tqdm.auto import tqdm
