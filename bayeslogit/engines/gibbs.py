@@ -46,7 +46,9 @@ Binomial counts and frequency weights
 -------------------------------------
 With binomial weights :math:`m_i` (trials times frequency weights) and successes
 :math:`s_i = m_i y_i`, :math:`\kappa_i = s_i - m_i/2` and :math:`\omega_i \sim
-\mathrm{PG}(m_i, \psi_i)`: exact, O(rows) (:mod:`bayeslogit.engines.pg`).
+\mathrm{PG}(m_i, \psi_i)`: exact, O(rows) (:mod:`bayeslogit.engines.pg`). Weights above
+:data:`~bayeslogit.engines.pg.PG_MAX_SHAPE` per row have no exact draw at a bounded cost
+and are refused (use NUTS).
 """
 
 from __future__ import annotations
@@ -244,13 +246,6 @@ def gibbs_sample(
     return Draws(prior_set.from_working(theta), None, latent or None,
                  {"sampler": "gibbs (Polya-Gamma)", "sampling_time": elapsed,
                   "tune": tune})
-
-
-def _pg_draws(random_polyagamma, m, groups, eta, out, g) -> None:
-    """Omega ~ PG(m, eta) into ``out``: Devroye for small whole m, saddle for large m."""
-    for idx, method in groups:
-        out[idx] = random_polyagamma(m[idx], eta[idx], method=method, random_state=g,
-                                     disable_checks=True)
 
 
 def _run_chains(Xw, kappa, offset, pv: PriorVectors, gens, draws: int, tune: int,

@@ -11,8 +11,9 @@ Samplers
     Pareto-smoothed importance sampling from a multivariate-t proposal at the mode.
 ``"auto"`` (default)
     Importance sampling when its Pareto k-hat < 0.7 and its ESS supports the requested draws;
-    otherwise Gibbs when every prior is supported and the data are small enough for Gibbs to
-    win (``GIBBS_MAX_NOBS``); otherwise NUTS. The choice and the reason are recorded in
+    otherwise Gibbs when every prior is supported, the data are small enough for Gibbs to
+    win (``GIBBS_MAX_NOBS``) and every binomial weight (trials x freq_weights) is within the
+    range of its exact Polya-Gamma draws; otherwise NUTS. The choice and the reason are recorded in
     ``result.info`` and printed.
 """
 
