@@ -46,7 +46,9 @@ Binomial counts and frequency weights
 -------------------------------------
 With binomial weights :math:`m_i` (trials times frequency weights) and successes
 :math:`s_i = m_i y_i`, :math:`\kappa_i = s_i - m_i/2` and :math:`\omega_i \sim
-\mathrm{PG}(m_i, \psi_i)`: exact, O(rows) (:mod:`bayeslogit.engines.pg`).
+\mathrm{PG}(m_i, \psi_i)`: exact, O(rows) (:mod:`bayeslogit.engines.pg`). Weights above
+:data:`~bayeslogit.engines.pg.PG_MAX_SHAPE` per row have no exact draw at a bounded cost
+and are refused (use NUTS).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from ..spec.prior_set import PriorSet
 from ..validation import check_arrays, check_count, check_seed
 from .gibbs_priors import PriorVectors, gibbs_supported
 from .outputs import Draws
-from .pg import pg_draws, pg_method_groups
+from .pg import check_pg_shapes, pg_draws, pg_method_groups
 
 FloatArray = NDArray[np.float64]
 
@@ -95,6 +97,7 @@ def _validate(X, y, offset, prior_set: PriorSet, m=None):
     X, y, offset = check_arrays(X, y, offset, prior_set.k)
     if m is not None:
         m = np.asarray(m, dtype=float)
+        check_pg_shapes(m)
         s = m * y
         if m.shape != y.shape or np.any(m < 1) or np.any(np.abs(m - np.round(m)) > 1e-9) \
                 or np.any(np.abs(s - np.round(s)) > 1e-6):
@@ -207,8 +210,10 @@ def gibbs_sample(
         Jeffreys or another prior without a scale-mixture update, or Flat priors on
         collinear columns (improper posterior).
     ValueError
-        Non-binary or non-finite data, shape mismatches, or a non-positive-definite
-        precision during sampling (an improper posterior under Flat priors, e.g. separation).
+        Non-binary or non-finite data, shape mismatches, binomial weights above
+        :data:`~bayeslogit.engines.pg.PG_MAX_SHAPE` (no exact draw at a bounded cost), or a
+        non-positive-definite or overflowing precision during sampling (an improper
+        posterior under Flat priors, e.g. separation).
 
     Notes
     -----
@@ -241,13 +246,6 @@ def gibbs_sample(
     return Draws(prior_set.from_working(theta), None, latent or None,
                  {"sampler": "gibbs (Polya-Gamma)", "sampling_time": elapsed,
                   "tune": tune})
-
-
-def _pg_draws(random_polyagamma, m, groups, eta, out, g) -> None:
-    """Omega ~ PG(m, eta) into ``out``: Devroye for small whole m, saddle for large m."""
-    for idx, method in groups:
-        out[idx] = random_polyagamma(m[idx], eta[idx], method=method, random_state=g,
-                                     disable_checks=True)
 
 
 def _run_chains(Xw, kappa, offset, pv: PriorVectors, gens, draws: int, tune: int,
@@ -332,6 +330,13 @@ def _run_chains(Xw, kappa, offset, pv: PriorVectors, gens, draws: int, tune: int
         u = np.linalg.solve(L, r[:, :, None])
         u += z_blk[b][:, :, None]
         theta = np.linalg.solve(L.transpose(0, 2, 1), u)[:, :, 0]
+        if not np.isfinite(theta).all():
+            raise ValueError(
+                f"The Gibbs draws overflowed to inf/NaN at iteration {it}: the precision "
+                "X'WX + D^-1 is too large for double precision (huge values in X or huge "
+                "trials x freq_weights). Rescale the columns of X, or use "
+                "model.sample(sampler='nuts')."
+            )
 
         if it >= tune:
             d = it - tune

@@ -11,8 +11,9 @@ Samplers
     Pareto-smoothed importance sampling from a multivariate-t proposal at the mode.
 ``"auto"`` (default)
     Importance sampling when its Pareto k-hat < 0.7 and its ESS supports the requested draws;
-    otherwise Gibbs when every prior is supported and the data are small enough for Gibbs to
-    win (``GIBBS_MAX_NOBS``); otherwise NUTS. The choice and the reason are recorded in
+    otherwise Gibbs when every prior is supported, the data are small enough for Gibbs to
+    win (``GIBBS_MAX_NOBS``) and every binomial weight (trials x freq_weights) is within the
+    range of its exact Polya-Gamma draws; otherwise NUTS. The choice and the reason are recorded in
     ``result.info`` and printed.
 """
 
@@ -233,7 +234,8 @@ def choose_sampler(model: ModelSpec, draws: int, chains: int, random_seed: Any, 
 
     Importance sampling is tried first; its draws are kept when accepted (k-hat below
     :data:`~bayeslogit.engines.importance.KHAT_THRESHOLD`, enough importance ESS). Otherwise
-    Gibbs when every prior has a Gibbs update, y is 0/1 and n <= :data:`GIBBS_MAX_NOBS`;
+    Gibbs when every prior has a Gibbs update, y is 0/1, n <= :data:`GIBBS_MAX_NOBS` and
+    every binomial weight is at most :data:`~bayeslogit.engines.pg.PG_MAX_SHAPE`;
     otherwise NUTS. Only the samplers in ``candidates`` are considered: those that take every
     sampler keyword given (:func:`~bayeslogit.estimation.arguments.auto_candidates`).
 
@@ -288,12 +290,15 @@ def choose_sampler(model: ModelSpec, draws: int, chains: int, random_seed: Any, 
     if "gibbs" not in candidates:
         return "nuts", tried + f"NUTS: the only sampler that takes {sorted(kwargs)}", None
     from ..engines.gibbs import gibbs_supported  # not needed when importance sampling wins
+    from ..engines.pg import pg_shapes_supported
 
     ok, why = gibbs_supported(model.prior_set)
-    if ok and not d.quasi and d.nobs <= GIBBS_MAX_NOBS:
+    shapes_ok, shapes_why = pg_shapes_supported(d.weights)
+    if ok and not d.quasi and d.nobs <= GIBBS_MAX_NOBS and shapes_ok:
         return "gibbs", tried + f"Gibbs: all priors supported and n <= {GIBBS_MAX_NOBS}", None
     why_not = why if not ok else ("fractional y" if d.quasi else
-                                  f"n > {GIBBS_MAX_NOBS}")
+                                  f"n > {GIBBS_MAX_NOBS}" if d.nobs > GIBBS_MAX_NOBS
+                                  else shapes_why)
     return "nuts", tried + f"NUTS: Gibbs not chosen ({why_not})", None
 
 
