@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import SavedFileError
+from .json_state import loads_state
 from .model import Logit
 from .results.options import FitOptions
 from .results.save import FORMAT_VERSION, KINDS, text_digest
@@ -225,14 +226,19 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str, version: int) -> A
             return _stored_array(tree, pid, path, digests)
         raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
-    design, priors = _spec(_decode(meta.get("spec"), path, "model spec", refs), path)
+    def decode(attr: str, what: str) -> Any:
+        if version >= 5:
+            return loads_state(meta.get(attr), path, what, refs)
+        return _decode(meta.get(attr), path, what, refs)
+
+    design, priors = _spec(decode("spec", "model spec"), path)
     _check_design(design, path)
     model.append(Logit.from_design(design, priors=_priors(priors)))
     cls = {"MLEResults": MLEResults, "MAPResults": MAPResults,
            "LaplaceResults": LaplaceResults, "PosteriorResults": PosteriorResults}[kind]
     if cls.stores_draws:
         _check_draws(draws, design.exog_names, path)
-    result = _decode(meta.get("result"), path, kind, refs)
+    result = decode("result", kind)
     if type(result) is not cls:
         raise SavedFileError(f"{path!r} says it holds a {kind} but stores a "
                              f"{type(result).__name__}; save the result again.")

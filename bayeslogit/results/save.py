@@ -38,47 +38,43 @@ Earlier versions, which :func:`bayeslogit.load` still reads:
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
-import pickle
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from ..files import atomic_write
+from ..json_state import dumps_state
 
 __all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "array_ref",
            "array_digest", "text_digest", "tree_digests"]
 
 #: version of the file layout; readers accept this and every earlier one
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: the result classes a file may hold (the ``kind`` attribute)
 KINDS = ("MLEResults", "MAPResults", "LaplaceResults", "PosteriorResults")
-#: numeric arrays of at least this many values are stored as variables, not in the pickle
+#: numeric arrays of at least this many values are stored as variables, not in the JSON
 MIN_ARRAY_SIZE = 256
 #: groups recomputed on load rather than stored (chains x draws x n values)
 _DERIVED_GROUPS = ("log_likelihood",)
 
 
-class _RefPickler(pickle.Pickler):
-    """A pickler that leaves arrays, the model and the draws tree out of the stream.
+class _Refs:
+    """Return the reference stored instead of an object: arrays, the model, the draws tree.
 
-    ``refs`` maps ``id(obj)`` to the persistent id written instead of ``obj``; numeric arrays
-    of at least :data:`MIN_ARRAY_SIZE` values get a new variable of the ``bayeslogit`` group.
+    ``refs`` maps ``id(obj)`` to its reference; numeric arrays of at least
+    :data:`MIN_ARRAY_SIZE` values get a new variable of the ``bayeslogit`` group.
     """
 
-    def __init__(self, buffer: io.BytesIO, refs: dict[int, Any], arrays: dict[str, Any],
-                 trees: list[Any]) -> None:
-        super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    def __init__(self, refs: dict[int, Any], arrays: dict[str, Any], trees: list[Any]) -> None:
         self.refs = refs
         self.arrays = arrays
         self.trees = trees
-        self.keep: list[Any] = []  # keeps ids unique while pickling
+        self.keep: list[Any] = []  # keeps ids unique while encoding
 
-    def persistent_id(self, obj: Any) -> Any:
+    def __call__(self, obj: Any) -> Any:
         ref = self.refs.get(id(obj))
         if ref is not None:
             return ref
@@ -107,12 +103,6 @@ def array_ref(group: str, name: str, values: np.ndarray) -> tuple[Any, ...]:
     fortran = bool(values.flags.f_contiguous and not values.flags.c_contiguous)
     return ("array", group, name, tuple(int(s) for s in values.shape), values.dtype.str,
             fortran)
-
-
-def _dumps(obj: Any, refs: dict[int, Any], arrays: dict[str, Any], trees: list[Any]) -> str:
-    buffer = io.BytesIO()
-    _RefPickler(buffer, refs, arrays, trees).dump(obj)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def array_digest(values: np.ndarray) -> str:
@@ -194,8 +184,9 @@ def save_result(result: Any, path: Any) -> None:
         refs[id(design.offset)] = array_ref("constant_data", "offset", design.offset)
     arrays: dict[str, Any] = {}
     trees: list[Any] = []
-    spec = _dumps({"design": design, "priors": model.priors}, refs, arrays, trees)
-    state = _dumps(result, refs, arrays, trees)
+    ref = _Refs(refs, arrays, trees)
+    spec = dumps_state({"design": design, "priors": model.priors}, ref, "the model spec")
+    state = dumps_state(result, ref, f"the {kind}")
     groups: dict[str, Any] = {}
     if trees:
         groups.update({name: node.to_dataset() for name, node in trees[0].children.items()
