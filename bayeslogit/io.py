@@ -5,15 +5,16 @@ checked against what the file stores for it (:mod:`bayeslogit.saved_file`), so a
 cannot make ``load`` allocate gigabytes; the file is then read into memory and closed, and
 checked: that it is a netCDF file with a ``bayeslogit`` group, of a format version this
 package reads, holding a known result kind, with draws and data whose shapes match the
-stored model (n x k data, chains x draws as fitted). The pickled ``spec`` and ``result`` are
-read by an unpickler that resolves only the classes saved files hold
-(:mod:`bayeslogit.safe_unpickle`), so loading runs no code from the file, and the objects
-they hold are checked for their types. From format 4 on, every stored array and both
-pickles are compared with the sha256 digests stored at save ("the file was altered after it
-was saved"). Every problem is a :class:`~bayeslogit.errors.SavedFileError` naming the file
-and what is wrong.
+stored model (n x k data, chains x draws as fitted). The ``spec`` and ``result`` are JSON
+from format 5 on, decoded by :mod:`bayeslogit.json_state`, which builds only the classes of
+the allow-list; files of formats 1 to 4 store pickles, read by an unpickler that resolves
+only the classes those versions wrote (:mod:`bayeslogit.safe_unpickle`). Either way loading
+runs no code from the file, and the objects read are checked for their types. From format 4
+on, every stored array and both state attributes are compared with the sha256 digests
+stored at save ("the file was altered after it was saved"). Every problem is a
+:class:`~bayeslogit.errors.SavedFileError` naming the file and what is wrong.
 
-Files of format 3 and 4 are rebuilt exactly from what they store (the estimate, its
+Files of formats 3 to 5 are rebuilt exactly from what they store (the estimate, its
 covariance and the engine's reports; the draws). Files of versions 1 and 2 still load
 (through the same restricted unpickler): their draw-based results are rebuilt around the
 stored draws, their MLE and MAP results re-estimated from the stored data with the stored

@@ -5,7 +5,8 @@ JSON text. JSON natives stand for themselves (lists for lists, objects for dicts
 str not starting with ``$``); everything else is an object with one ``$`` tag:
 
 ``{"$float": "nan" | "inf" | "-inf"}``, ``{"$tuple": [...]}``, ``{"$set": [...]}``,
-``{"$frozenset": [...]}``, ``{"$namedtuple": [module, name], "items": [...]}``, ``{"$dict": [[key, value], ...]}``, ``{"$ref": [...]}`` (an array
+``{"$frozenset": [...]}``, ``{"$namedtuple": [module, name], "items": [...]}``,
+``{"$dict": [[key, value], ...]}``, ``{"$ref": [...]}`` (an array
 stored as a variable, the model, the draws: resolved by the reader), ``{"$array": {dtype,
 shape, fortran, data}}`` (small arrays inline), ``{"$scalar": [dtype, value]}``,
 ``{"$dtype": str}``, ``{"$series": ...}``, ``{"$frame": ...}``, ``{"$index": ...}``,
