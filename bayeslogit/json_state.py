@@ -120,13 +120,14 @@ class _Encoder:
             return {"$catdtype": {"categories": self(obj.categories, f"{path}.categories"),
                                   "ordered": bool(obj.ordered)}}
         if isinstance(obj, pd.StringDtype):
-            return {"$strdtype": obj.storage}
+            nan = obj.na_value is not pd.NA
+            return {"$strdtype": [obj.storage, "nan" if nan else "NA"]}
         if isinstance(obj, pd.Categorical):
             return {"$categorical": {"codes": self(np.asarray(obj.codes), f"{path}.codes"),
                                      "dtype": self(obj.dtype, f"{path}.dtype")}}
         if isinstance(obj, pd.arrays.StringArray | pd.arrays.ArrowStringArray):
             return {"$strings": {"dtype": self(obj.dtype, f"{path}.dtype"),
-                                 "data": [None if v is pd.NA else str(v) for v in obj]}}
+                                 "data": [None if pd.isna(v) else str(v) for v in obj]}}
         if isinstance(obj, pd.MultiIndex):
             return {"$multi": {"levels": self.seq(obj.levels, f"{path}.levels"),
                                "codes": self.seq([np.asarray(c) for c in obj.codes],
@@ -305,7 +306,8 @@ class _Decoder:
         if tag == "$catdtype":
             return pd.CategoricalDtype(self(arg["categories"]), ordered=bool(arg["ordered"]))
         if tag == "$strdtype":
-            return pd.StringDtype(str(arg))
+            storage, na = self.list(arg)
+            return pd.StringDtype(str(storage), na_value=math.nan if na == "nan" else pd.NA)
         if tag == "$categorical":
             return pd.Categorical.from_codes(self(arg["codes"]), dtype=self(arg["dtype"]))
         if tag == "$strings":
