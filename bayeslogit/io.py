@@ -172,13 +172,20 @@ def _stored_array(tree: Any, pid: tuple[Any, ...], path: str,
     if group not in tree.children or name not in tree[group].data_vars:
         raise SavedFileError(f"{path!r} lacks the variable {group}/{name} its stored model "
                              "refers to; the file was altered. Save the result again.")
+    try:
+        want = np.dtype(dtype)
+        if want.kind not in "biuf" or want.itemsize > 16:
+            raise TypeError
+    except (TypeError, ValueError):
+        raise SavedFileError(f"{path!r} holds an array reference of dtype {dtype!r}, which "
+                             "save() never writes; the file was altered.") from None
     values = tree[group][name].values
     if values.shape != tuple(shape):
         raise SavedFileError(
             f"{path!r} is inconsistent: {group}/{name} has shape {values.shape}, but the "
             f"stored model expects {tuple(shape)}; the file was altered or assembled from "
             "several files. Save the result again.")
-    values = values.astype(np.dtype(dtype), copy=False)
+    values = values.astype(want, copy=False)
     values = np.asfortranarray(values) if fortran else values
     check_digest(values, digests, f"{group}/{name}", path)
     return values

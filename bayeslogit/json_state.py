@@ -44,6 +44,9 @@ __all__ = ["dumps_state", "loads_state"]
 _FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 #: classes whose ``__setstate__`` the generic object path would bypass: refused there
 _CONTAINERS = (list, dict, tuple, set, frozenset)
+#: the widest dtype a stored value may declare (strings of 16,384 characters): no file makes
+#: the reader allocate what it does not hold
+_MAX_ITEMSIZE = 65536
 
 
 def _name(cls: type) -> tuple[str, str]:
@@ -374,7 +377,8 @@ class _Decoder:
         if not isinstance(text, str):
             raise self.bad(f"holds an invalid dtype {text!r}")
         dtype = np.dtype(text)
-        if dtype.kind not in "biufcOUSMm?" or dtype.fields is not None:
+        if dtype.kind not in "biufcOUSMm?" or dtype.fields is not None or \
+                dtype.itemsize > _MAX_ITEMSIZE:
             raise self.bad(f"holds an unsupported dtype {text!r}")
         return dtype
 
@@ -411,7 +415,22 @@ class _Decoder:
             obj.__dict__.update(values)
         for k, v in slots.items():
             object.__setattr__(obj, str(k), self(v))
+        if dataclasses.is_dataclass(cls) and hasattr(obj, "__dict__"):
+            self.defaults(obj)
         return obj
+
+    def defaults(self, obj: Any) -> None:
+        """Give fields added after the file was written their defaults (none: an error)."""
+        for f in dataclasses.fields(obj):
+            if f.name in obj.__dict__:
+                continue
+            if f.default is not dataclasses.MISSING:
+                value = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            else:
+                raise self.bad(f"lacks the field {f.name!r} of {type(obj).__qualname__}")
+            object.__setattr__(obj, f.name, value)
 
 
 def loads_state(text: Any, path: str, what: str, ref: Callable[[Any], Any]) -> Any:

@@ -200,6 +200,10 @@ def test_crafted_json_naming_code_runs_nothing(results, tmp_path, attr, target, 
     {"$ref": ["array", "nowhere", "X", [3], "<f8", False]}, {"$nosuch": 1},
     {"$object": ["bayeslogit.spec.design", "Design"], "dict": 5},
     {"$object": ["pandas", "DataFrame"], "dict": {}},
+    # declared sizes the file does not hold: refused before anything is allocated
+    {"$array": {"dtype": "<U1000000000", "shape": [1], "fortran": False, "data": ["a"]}},
+    {"$ref": ["array", "constant_data", "X", [320, 4], "<U1000000000", False]},
+    {"$array": {"dtype": "<f8", "shape": [10**12], "fortran": False, "data": [1.0]}},
 ])
 def test_malformed_state_is_a_saved_file_error(results, tmp_path, node):
     good = tmp_path / "good.nc"
