@@ -6,7 +6,7 @@ cannot make ``load`` allocate gigabytes; the file is then read into memory and c
 checked: that it is a netCDF file with a ``bayeslogit`` group, of a format version this
 package reads, holding a known result kind, with draws and data whose shapes match the
 stored model (n x k data, chains x draws as fitted). The ``spec`` and ``result`` are JSON
-from format 5 on, decoded by :mod:`bayeslogit.json_state`, which builds only the classes of
+from format 5 on, decoded by :mod:`bayeslogit.json_read`, which builds only the classes of
 the allow-list; files of formats 1 to 4 store pickles, read by an unpickler that resolves
 only the classes those versions wrote (:mod:`bayeslogit.safe_unpickle`). Either way loading
 runs no code from the file, and the objects read are checked for their types. From format 4
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import SavedFileError
-from .json_state import loads_state
+from .json_read import loads_state
 from .model import Logit
 from .results.options import FitOptions
 from .results.save import FORMAT_VERSION, KINDS, text_digest

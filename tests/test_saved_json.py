@@ -28,7 +28,8 @@ import pytest
 
 import bayeslogit as bl
 from bayeslogit.errors import SavedFileError
-from bayeslogit.json_state import dumps_state, loads_state
+from bayeslogit.json_read import loads_state
+from bayeslogit.json_state import dumps_state
 from bayeslogit.results.save import text_digest
 
 DATA = Path(__file__).parent / "data"
