@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SavedFileError
-from .json_state import CONTAINERS
+from .json_state import CONTAINERS, EXTENSION_DTYPES
 from .safe_unpickle import ALLOWED, MOVED
 
 __all__ = ["loads_state"]
@@ -105,6 +105,8 @@ class _Decoder:
             return pd.StringDtype(str(storage), na_value=math.nan if na == "nan" else pd.NA)
         if tag == "$categorical":
             return pd.Categorical.from_codes(self(arg["codes"]), dtype=self(arg["dtype"]))
+        if tag == "$extension":
+            return self.extension(arg)
         if tag == "$strings":
             return pd.array(self.list(arg["data"]), dtype=self(arg["dtype"]))
         if tag == "$multi":
@@ -117,8 +119,12 @@ class _Decoder:
             values, name = self(arg["values"]), self(arg["name"])
             if arg.get("categorical"):
                 return pd.CategoricalIndex(values, name=name)
-            return pd.Index(values, name=name, tupleize_cols=False,
-                            dtype=getattr(values, "dtype", None))
+            index = pd.Index(values, name=name, tupleize_cols=False,
+                             dtype=getattr(values, "dtype", None))
+            freq = arg.get("freq")
+            if isinstance(freq, str) and isinstance(index, pd.DatetimeIndex | pd.TimedeltaIndex):
+                index = type(index)(index, freq=freq)
+            return index
         if tag == "$series":
             return pd.Series(self(arg["values"]), index=self(arg["index"]),
                              name=self(arg["name"]), copy=False)
@@ -159,6 +165,18 @@ class _Decoder:
                 result.__dict__["_report_text"] = report
             return result
         raise self.bad(f"holds an unknown tag {tag!r}")
+
+    def extension(self, arg: Any) -> Any:
+        dtype = pd.api.types.pandas_dtype(str(arg["dtype"]))
+        if not isinstance(dtype, EXTENSION_DTYPES):
+            raise self.bad(f"holds values of the unsupported dtype {arg['dtype']!r}")
+        data = self(arg["data"])
+        if isinstance(dtype, pd.PeriodDtype):
+            return pd.arrays.PeriodArray(np.asarray(data, dtype=np.int64), dtype=dtype)
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            utc = np.asarray(data, dtype=np.int64).view(f"M8[{dtype.unit}]")
+            return pd.array(utc).tz_localize("UTC").tz_convert(dtype.tz)
+        return pd.array(data, dtype=dtype)
 
     def list(self, arg: Any) -> list[Any]:
         if not isinstance(arg, list):

@@ -11,7 +11,8 @@ the model, the draws: resolved by the reader), ``{"$array": {dtype,
 shape, fortran, data}}`` (small arrays inline), ``{"$scalar": [dtype, value]}``,
 ``{"$dtype": str}``, ``{"$series": ...}``, ``{"$frame": ...}``, ``{"$index": ...}``,
 ``{"$range": ...}``, ``{"$multi": ...}``, ``{"$categorical": ...}``, ``{"$catdtype": ...}``,
-``{"$strdtype": [storage, na]}``, ``{"$strings": ...}`` (pandas string arrays), ``{"$enum":
+``{"$strdtype": [storage, na]}``, ``{"$strings": ...}`` (pandas string arrays),
+``{"$extension": {dtype, data}}`` (time zones, periods and nullable numbers), ``{"$enum":
 [module, name, member]}``, ``{"$class": [module, name]}``, ``{"$object": [module, name],
 "dict": {...}, "slots": {...}}`` (dataclasses and plain objects, restored with
 ``cls.__new__(cls)`` and their attributes set), ``{"$result": [module, name], "state": {...},
@@ -38,10 +39,12 @@ import pandas as pd
 
 from .safe_unpickle import ALLOWED, MOVED
 
-__all__ = ["CONTAINERS", "dumps_state"]
+__all__ = ["CONTAINERS", "EXTENSION_DTYPES", "dumps_state"]
 
 #: built-in containers: never stored as ``$object`` (their items are not attributes)
 CONTAINERS = (list, dict, tuple, set, frozenset)
+#: pandas dtypes stored by name with their values (``$extension``), and read back by name
+EXTENSION_DTYPES = (pd.DatetimeTZDtype, pd.PeriodDtype, pd.core.dtypes.dtypes.BaseMaskedDtype)
 
 
 def _name(cls: type) -> tuple[str, str]:
@@ -134,8 +137,11 @@ class _Encoder:
         if type(obj) is pd.RangeIndex:
             return {"$range": [obj.start, obj.stop, obj.step, self(obj.name, path)]}
         if isinstance(obj, pd.Index):
-            return {"$index": {"values": self.values(obj, path), "name": self(obj.name, path),
-                               "categorical": isinstance(obj, pd.CategoricalIndex)}}
+            out = {"values": self.values(obj, path), "name": self(obj.name, path),
+                   "categorical": isinstance(obj, pd.CategoricalIndex)}
+            if getattr(obj, "freqstr", None) is not None:
+                out["freq"] = str(obj.freqstr)
+            return {"$index": out}
         if type(obj) is pd.Series:
             return {"$series": {"values": self.values(obj, path),
                                 "index": self(obj.index, f"{path}.index"),
@@ -163,7 +169,17 @@ class _Encoder:
             return self(values.to_numpy(), f"{path}.values")
         if isinstance(obj.dtype, np.dtype):
             return self(obj.to_numpy(), f"{path}.values")
+        if isinstance(obj.dtype, EXTENSION_DTYPES):
+            return self.extension(values, f"{path}.values")
         return self(values, f"{path}.values")
+
+    def extension(self, values: Any, path: str) -> Any:
+        """Time zones, periods, nullable numbers: their integers (or values, None for NA)."""
+        if isinstance(values.dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+            data = self(np.asarray(values.asi8), path)
+        else:
+            data = self.seq([None if v is pd.NA else v for v in values.tolist()], path)
+        return {"$extension": {"dtype": str(values.dtype), "data": data}}
 
     def array(self, obj: np.ndarray, path: str) -> Any:
         kind = obj.dtype.kind

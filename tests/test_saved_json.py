@@ -257,7 +257,8 @@ def test_format_4_files_load_as_fitted(v4_data, tmp_path):
         np.testing.assert_array_equal(old.bse.to_numpy(), r.bse.to_numpy())
         np.testing.assert_array_equal(old.predict(NEW[["x", "g"]]).to_numpy(),
                                       r.predict(NEW[["x", "g"]]).to_numpy())
-        # saved again in the current format, it comes back the same
+        # saved again in the current format, it comes back the same (report included)
+        str(old)
         old.save(tmp_path / f"{kind}.nc")
         again = bl.load(tmp_path / f"{kind}.nc")
         assert str(again) == str(old)
@@ -290,3 +291,27 @@ def test_mutated_json_is_a_saved_file_error_or_the_same_kind(results, tmp_path):
             assert repr(str(path)) in str(exc)
         else:
             assert type(back) is type(results["is"])
+
+
+@pytest.mark.parametrize("labels", [
+    pd.date_range("2020-01-01", periods=80, tz="Europe/Paris", unit="s"),
+    pd.period_range("2020-01", periods=80, freq="M"),
+    pd.MultiIndex.from_arrays([np.arange(80) // 2, np.arange(80) % 2], names=["id", "t"]),
+    pd.Index([f"row {i}" for i in range(80)]),
+])
+def test_row_labels_and_nullable_columns_round_trip(tmp_path, labels):
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"x": pd.array(rng.integers(0, 4, 80), dtype="Int64"),
+                       "z": pd.array(rng.normal(size=80), dtype="Float64"),
+                       "b": pd.array(rng.random(80) < 0.5, dtype="boolean"),
+                       "y": rng.integers(0, 2, 80)}, index=labels)
+    df.loc[df.index[3], "x"] = pd.NA  # dropped as missing: its label is kept in the design
+    r = bl.Logit.from_formula("y ~ x + z + b", df).fit()
+    r.save(tmp_path / "l.nc")
+    back = bl.load(tmp_path / "l.nc")
+    d, e = back.model.design, r.model.design
+    pd.testing.assert_index_equal(d.row_labels, e.row_labels, exact=True)
+    pd.testing.assert_index_equal(d.dropped_labels, e.dropped_labels, exact=True)
+    pd.testing.assert_frame_equal(d.frame, e.frame, check_exact=True)
+    pd.testing.assert_series_equal(back.predict(df.iloc[5:9]), r.predict(df.iloc[5:9]),
+                                   check_exact=True)
