@@ -5,15 +5,16 @@ checked against what the file stores for it (:mod:`bayeslogit.saved_file`), so a
 cannot make ``load`` allocate gigabytes; the file is then read into memory and closed, and
 checked: that it is a netCDF file with a ``bayeslogit`` group, of a format version this
 package reads, holding a known result kind, with draws and data whose shapes match the
-stored model (n x k data, chains x draws as fitted). The pickled ``spec`` and ``result`` are
-read by an unpickler that resolves only the classes saved files hold
-(:mod:`bayeslogit.safe_unpickle`), so loading runs no code from the file, and the objects
-they hold are checked for their types. From format 4 on, every stored array and both
-pickles are compared with the sha256 digests stored at save ("the file was altered after it
-was saved"). Every problem is a :class:`~bayeslogit.errors.SavedFileError` naming the file
-and what is wrong.
+stored model (n x k data, chains x draws as fitted). The ``spec`` and ``result`` are JSON
+from format 5 on, decoded by :mod:`bayeslogit.json_read`, which builds only the classes of
+the allow-list; files of formats 1 to 4 store pickles, read by an unpickler that resolves
+only the classes those versions wrote (:mod:`bayeslogit.safe_unpickle`). Either way loading
+runs no code from the file, and the objects read are checked for their types. From format 4
+on, every stored array and both state attributes are compared with the sha256 digests
+stored at save ("the file was altered after it was saved"). Every problem is a
+:class:`~bayeslogit.errors.SavedFileError` naming the file and what is wrong.
 
-Files of format 3 and 4 are rebuilt exactly from what they store (the estimate, its
+Files of formats 3 to 5 are rebuilt exactly from what they store (the estimate, its
 covariance and the engine's reports; the draws). Files of versions 1 and 2 still load
 (through the same restricted unpickler): their draw-based results are rebuilt around the
 stored draws, their MLE and MAP results re-estimated from the stored data with the stored
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import SavedFileError
+from .json_read import loads_state
 from .model import Logit
 from .results.options import FitOptions
 from .results.save import FORMAT_VERSION, KINDS, text_digest
@@ -170,13 +172,20 @@ def _stored_array(tree: Any, pid: tuple[Any, ...], path: str,
     if group not in tree.children or name not in tree[group].data_vars:
         raise SavedFileError(f"{path!r} lacks the variable {group}/{name} its stored model "
                              "refers to; the file was altered. Save the result again.")
+    try:
+        want = np.dtype(dtype)
+        if want.kind not in "biuf" or want.itemsize > 16:
+            raise TypeError
+    except (TypeError, ValueError):
+        raise SavedFileError(f"{path!r} holds an array reference of dtype {dtype!r}, which "
+                             "save() never writes; the file was altered.") from None
     values = tree[group][name].values
     if values.shape != tuple(shape):
         raise SavedFileError(
             f"{path!r} is inconsistent: {group}/{name} has shape {values.shape}, but the "
             f"stored model expects {tuple(shape)}; the file was altered or assembled from "
             "several files. Save the result again.")
-    values = values.astype(np.dtype(dtype), copy=False)
+    values = values.astype(want, copy=False)
     values = np.asfortranarray(values) if fortran else values
     check_digest(values, digests, f"{group}/{name}", path)
     return values
@@ -225,14 +234,19 @@ def _load_current(tree: Any, meta: Any, kind: str, path: str, version: int) -> A
             return _stored_array(tree, pid, path, digests)
         raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
-    design, priors = _spec(_decode(meta.get("spec"), path, "model spec", refs), path)
+    def decode(attr: str, what: str) -> Any:
+        if version >= 5:
+            return loads_state(meta.get(attr), path, what, refs)
+        return _decode(meta.get(attr), path, what, refs)
+
+    design, priors = _spec(decode("spec", "model spec"), path)
     _check_design(design, path)
     model.append(Logit.from_design(design, priors=_priors(priors)))
     cls = {"MLEResults": MLEResults, "MAPResults": MAPResults,
            "LaplaceResults": LaplaceResults, "PosteriorResults": PosteriorResults}[kind]
     if cls.stores_draws:
         _check_draws(draws, design.exog_names, path)
-    result = _decode(meta.get("result"), path, kind, refs)
+    result = decode("result", kind)
     if type(result) is not cls:
         raise SavedFileError(f"{path!r} says it holds a {kind} but stores a "
                              f"{type(result).__name__}; save the result again.")

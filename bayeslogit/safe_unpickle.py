@@ -1,13 +1,15 @@
 """Reading the pickled state of saved files without running code.
 
-Files written by ``result.save`` (all format versions) store the model spec and the result's
-state as pickles. :func:`restricted_loads` reads them with an unpickler whose ``find_class``
-resolves only the names listed in :data:`ALLOWED`: the classes these files were written
-with (bayeslogit's designs, priors, options, engine outputs and result classes, the
-formulaic objects of a formula's state, numpy arrays and dtypes, pandas frames and indexes)
-and the few reconstruction functions numpy, pandas and pyarrow pickle them with. A name
-outside the list (``os.system``, ``builtins.eval``, ...) is refused before anything is
-called, as a :class:`~bayeslogit.errors.SavedFileError` naming the file.
+Files written by ``result.save`` in format versions 1 to 4 store the model spec and the
+result's state as pickles (format 5 stores JSON, read by :mod:`bayeslogit.json_read`, which
+builds only the classes of the same :data:`ALLOWED` list). :func:`restricted_loads` reads
+the pickles with an unpickler whose ``find_class`` resolves only the names listed in
+:data:`ALLOWED`: the classes these files were written with (bayeslogit's designs, priors,
+options, engine outputs and result classes, the formulaic objects of a formula's state,
+numpy arrays and dtypes, pandas frames and indexes) and the few reconstruction functions
+numpy, pandas and pyarrow pickle them with. A name outside the list (``os.system``,
+``builtins.eval``, ...) is refused before anything is called, as a
+:class:`~bayeslogit.errors.SavedFileError` naming the file.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ _CONTRASTS = ("TreatmentContrasts", "SASContrasts", "SumContrasts", "HelmertCont
 
 #: module -> the names a saved file may refer to (after :data:`MOVED`)
 ALLOWED: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in {
-    # bayeslogit: what save() pickles (versions 1 to 4)
+    # bayeslogit: what save() stores (pickled in versions 1 to 4, JSON from 5)
     "bayeslogit.spec.design": ("Design",),
     "bayeslogit.spec.priors": _PRIORS,
     "bayeslogit.priors": _PRIORS,

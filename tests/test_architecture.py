@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bayeslogit"
 LAYERS = [
     ("bayeslogit.errors", 0), ("bayeslogit.validation", 0), ("bayeslogit.checks", 0),
     ("bayeslogit.files", 0), ("bayeslogit.datasets", 0), ("bayeslogit.safe_unpickle", 0),
+    ("bayeslogit.json_state", 0), ("bayeslogit.json_read", 0),
     ("bayeslogit.logistic", 1), ("bayeslogit.blocks", 1), ("bayeslogit.conditioning", 1),
     ("bayeslogit.spec", 2),
     ("bayeslogit.engines", 3), ("bayeslogit.inference", 3),

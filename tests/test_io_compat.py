@@ -102,7 +102,7 @@ def test_current_format_round_trip_keeps_options(v1_data, tmp_path):
         path = tmp_path / f"{kind}.nc"
         r.save(path)
         with xr.open_datatree(path) as stored:
-            assert stored["bayeslogit"].attrs["format_version"] == 4
+            assert stored["bayeslogit"].attrs["format_version"] == 5
         back = bl.load(path)
         assert back.options == r.options, kind
         np.testing.assert_array_equal(back.params.to_numpy(), r.params.to_numpy())

@@ -6,6 +6,8 @@ stored objects of the wrong type, a variable declaring gigabytes in a small file
 bit in the stored data and data edited through xarray. Every one must be a SavedFileError
 naming the file, with no marker file created and no large allocation. Files of earlier
 versions written without digests still load and give the estimates they were saved with.
+The pickle-based files are made from ``tests/data/v4_arrays_mle.nc``, which the release
+writing format 4 (pickled state) saved from the data of the ``saved`` fixture.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import pickle
 import time
 import tracemalloc
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -23,6 +26,8 @@ import xarray as xr
 
 import bayeslogit as bl
 from bayeslogit.errors import SavedFileError
+
+DATA = Path(__file__).parent / "data"
 
 
 class RunsShell:
@@ -52,8 +57,15 @@ def saved(tmp_path_factory):
     return result, X, path
 
 
+@pytest.fixture(scope="module")
+def saved_v4(saved):
+    """The same fit as ``saved``, written by the release whose format 4 stored pickles."""
+    result, X, _ = saved
+    return result, X, DATA / "v4_arrays_mle.nc"
+
+
 def as_version_3(path, out, **attrs) -> str:
-    """Rewrite a saved file as version 3 wrote it: the same pickles, no digests."""
+    """Rewrite a format-4 file as version 3 wrote it: the same pickles, no digests."""
     tree = xr.load_datatree(path)
     meta = tree["bayeslogit"].to_dataset()
     meta.attrs.pop("digests")
@@ -69,8 +81,8 @@ def pickled(obj) -> str:
 
 @pytest.mark.parametrize("attr", ["spec", "result"])
 @pytest.mark.parametrize("payload", [RunsShell, RunsEval])
-def test_crafted_pickle_runs_nothing(saved, tmp_path, attr, payload):
-    _, _, good = saved
+def test_crafted_pickle_runs_nothing(saved_v4, tmp_path, attr, payload):
+    _, _, good = saved_v4
     marker = str(tmp_path / "MARKER")
     bad = as_version_3(good, tmp_path / "bad.nc", **{attr: pickled(payload(marker))})
     with pytest.raises(SavedFileError) as info:
@@ -81,8 +93,8 @@ def test_crafted_pickle_runs_nothing(saved, tmp_path, attr, payload):
     assert ("posix.system" in str(info.value) or "builtins.eval" in str(info.value))
 
 
-def test_allow_list_refuses_classes_outside_it(saved, tmp_path):
-    _, _, good = saved
+def test_allow_list_refuses_classes_outside_it(saved_v4, tmp_path):
+    _, _, good = saved_v4
     # a harmless standard-library class: still not something save() writes
     import fractions
 
@@ -96,16 +108,16 @@ def test_allow_list_refuses_classes_outside_it(saved, tmp_path):
                                        ("spec", {"design": "x", "priors": None}),
                                        ("spec", {"design": None, "priors": {"x": 1}}),
                                        ("result", 3), ("result", None), ("result", {})])
-def test_wrong_typed_stored_objects(saved, tmp_path, attr, obj):
-    _, _, good = saved
+def test_wrong_typed_stored_objects(saved_v4, tmp_path, attr, obj):
+    _, _, good = saved_v4
     bad = as_version_3(good, tmp_path / "typed.nc", **{attr: pickled(obj)})
     with pytest.raises(SavedFileError) as info:
         bl.load(bad)
     assert repr(bad) in str(info.value)
 
 
-def test_version_3_file_without_digests_still_loads(saved, tmp_path):
-    result, _, good = saved
+def test_version_3_file_without_digests_still_loads(saved_v4, tmp_path):
+    result, _, good = saved_v4
     back = bl.load(as_version_3(good, tmp_path / "v3.nc"))
     np.testing.assert_array_equal(back.params.to_numpy(), result.params.to_numpy())
     np.testing.assert_array_equal(back.cov_params().to_numpy(), result.cov_params().to_numpy())
@@ -200,9 +212,9 @@ def test_fortran_ordered_data_round_trip_and_check(tmp_path):
         bl.load(tmp_path / "edited.nc")
 
 
-def test_mutated_pickles_are_saved_file_errors(saved, tmp_path):
+def test_mutated_pickles_are_saved_file_errors(saved_v4, tmp_path):
     """Random byte changes in the stored state: a SavedFileError every time, never a raw error."""
-    result, _, good = saved
+    result, _, good = saved_v4
     tree = xr.load_datatree(good)
     stream = bytearray(base64.b64decode(tree["bayeslogit"].attrs["result"]))
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """The saved-file format: a result written to netCDF (``result.save``), read by ``bl.load``.
 
-Layout of format version 4 (HDF5-based netCDF4, one file per result, values uncompressed):
+Layout of format version 5 (HDF5-based netCDF4, one file per result, values uncompressed):
 
 ``/observed_data``: ``y`` (dim ``obs``); ``/constant_data``: ``X`` (``obs, coef``) and
     ``offset`` (``obs``; zeros without an offset): the model's data, stored once.
@@ -9,19 +9,26 @@ Layout of format version 4 (HDF5-based netCDF4, one file per result, values unco
     them. The pointwise ``log_likelihood`` group is not stored (chains x draws x n values,
     recomputed from the draws and the data on first use). MLE and MAP results store no
     draws: their ``to_arviz()`` draws are made from the estimate and covariance on demand.
-``/bayeslogit``: attributes ``format_version`` (4), ``kind`` (``MLEResults``,
+``/bayeslogit``: attributes ``format_version`` (5), ``kind`` (``MLEResults``,
     ``MAPResults``, ``LaplaceResults`` or ``PosteriorResults``), ``spec`` (the model: its
     validated design, formula state and priors), ``result`` (the result's constructor
     arguments: the fit options, the engine's output with its reports, e.g. the MLE's Newton
     record and separation report, the MAP mode, the Laplace approximation's mode, the
-    sampler's ``info``) and ``digests``. ``spec`` and ``result`` are pickles, base64-encoded,
-    in which the data arrays are references to the variables above and other numeric arrays
-    of 256 values or more are references to variables ``array0``, ``array1``, ... of this
-    group, so nothing is stored twice. They are read back by an unpickler that resolves
-    only an allow-list of classes (:mod:`bayeslogit.safe_unpickle`): loading runs no code
-    from the file. ``digests`` is a JSON object: ``"group/variable"`` -> ``"C:<sha256>"`` or
-    ``"F:<sha256>"`` (the values' bytes in that memory order) for every numeric variable,
-    and ``"attr:spec"``, ``"attr:result"`` -> the sha256 of those attributes' text.
+    sampler's ``info``) and ``digests``. ``spec`` and ``result`` are JSON text (strict JSON:
+    no NaN literals), a tagged encoding of the object graph (:mod:`bayeslogit.json_state`):
+    JSON values for themselves, ``{"$tuple": ...}``, ``{"$float": "nan"}``, small arrays
+    inline with dtype and shape, pandas objects from their parts, allow-listed classes by
+    module and name with their attributes, enums by name. The data arrays are references
+    (``{"$ref": ["array", group, name, shape, dtype, fortran]}``) to the variables above,
+    other numeric arrays of 256 values or more references to variables ``array0``,
+    ``array1``, ... of this group, the model ``{"$ref": ["model"]}`` and the draws
+    ``{"$ref": ["tree"]}``, so nothing is stored twice. Every class named must be in the
+    allow-list of :mod:`bayeslogit.safe_unpickle`; reading builds allowed classes with
+    ``cls.__new__`` and sets their attributes (a result is rebuilt by its constructor from
+    its stored arguments): loading runs no code from the file. ``digests`` is a JSON
+    object: ``"group/variable"`` -> ``"C:<sha256>"`` or ``"F:<sha256>"`` (the values' bytes
+    in that memory order) for every numeric variable, and ``"attr:spec"``,
+    ``"attr:result"`` -> the sha256 of those attributes' text.
 
 The file is written by :func:`bayeslogit.files.atomic_write`: to a temporary file beside
 the target, flushed and fsynced, then renamed over it, so a failed or interrupted save
@@ -33,52 +40,51 @@ Earlier versions, which :func:`bayeslogit.load` still reads:
    keyword arguments of an MLE or MAP fit), ``info``, ``is_draws``; MLE and MAP results were
    re-estimated on load, the draws tree stored whole;
 2. ``settings`` replaced by ``options``: every field of the result's ``FitOptions``;
-3. the layout above without ``digests``.
+3. the layout above with ``spec`` and ``result`` stored as base64 pickles (the same
+   references as persistent ids), without ``digests``; read by the allow-list unpickler of
+   :mod:`bayeslogit.safe_unpickle`;
+4. version 3 with ``digests``.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
-import pickle
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from ..files import atomic_write
+from ..json_state import dumps_state
 
 __all__ = ["FORMAT_VERSION", "KINDS", "MIN_ARRAY_SIZE", "save_result", "array_ref",
            "array_digest", "text_digest", "tree_digests"]
 
 #: version of the file layout; readers accept this and every earlier one
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: the result classes a file may hold (the ``kind`` attribute)
 KINDS = ("MLEResults", "MAPResults", "LaplaceResults", "PosteriorResults")
-#: numeric arrays of at least this many values are stored as variables, not in the pickle
+#: numeric arrays of at least this many values are stored as variables, not in the JSON
 MIN_ARRAY_SIZE = 256
 #: groups recomputed on load rather than stored (chains x draws x n values)
 _DERIVED_GROUPS = ("log_likelihood",)
 
 
-class _RefPickler(pickle.Pickler):
-    """A pickler that leaves arrays, the model and the draws tree out of the stream.
+class _Refs:
+    """Return the reference stored instead of an object: arrays, the model, the draws tree.
 
-    ``refs`` maps ``id(obj)`` to the persistent id written instead of ``obj``; numeric arrays
-    of at least :data:`MIN_ARRAY_SIZE` values get a new variable of the ``bayeslogit`` group.
+    ``refs`` maps ``id(obj)`` to its reference; numeric arrays of at least
+    :data:`MIN_ARRAY_SIZE` values get a new variable of the ``bayeslogit`` group.
     """
 
-    def __init__(self, buffer: io.BytesIO, refs: dict[int, Any], arrays: dict[str, Any],
-                 trees: list[Any]) -> None:
-        super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    def __init__(self, refs: dict[int, Any], arrays: dict[str, Any], trees: list[Any]) -> None:
         self.refs = refs
         self.arrays = arrays
         self.trees = trees
-        self.keep: list[Any] = []  # keeps ids unique while pickling
+        self.keep: list[Any] = []  # keeps ids unique while encoding
 
-    def persistent_id(self, obj: Any) -> Any:
+    def __call__(self, obj: Any) -> Any:
         ref = self.refs.get(id(obj))
         if ref is not None:
             return ref
@@ -107,12 +113,6 @@ def array_ref(group: str, name: str, values: np.ndarray) -> tuple[Any, ...]:
     fortran = bool(values.flags.f_contiguous and not values.flags.c_contiguous)
     return ("array", group, name, tuple(int(s) for s in values.shape), values.dtype.str,
             fortran)
-
-
-def _dumps(obj: Any, refs: dict[int, Any], arrays: dict[str, Any], trees: list[Any]) -> str:
-    buffer = io.BytesIO()
-    _RefPickler(buffer, refs, arrays, trees).dump(obj)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def array_digest(values: np.ndarray) -> str:
@@ -194,8 +194,9 @@ def save_result(result: Any, path: Any) -> None:
         refs[id(design.offset)] = array_ref("constant_data", "offset", design.offset)
     arrays: dict[str, Any] = {}
     trees: list[Any] = []
-    spec = _dumps({"design": design, "priors": model.priors}, refs, arrays, trees)
-    state = _dumps(result, refs, arrays, trees)
+    ref = _Refs(refs, arrays, trees)
+    spec = dumps_state({"design": design, "priors": model.priors}, ref, "the model spec")
+    state = dumps_state(result, ref, f"the {kind}")
     groups: dict[str, Any] = {}
     if trees:
         groups.update({name: node.to_dataset() for name, node in trees[0].children.items()
