@@ -37,7 +37,7 @@ from .model import Logit
 from .results.options import FitOptions
 from .results.save import FORMAT_VERSION, KINDS, text_digest
 from .safe_unpickle import restricted_loads
-from .saved_file import check_digest, path_name, read_tree
+from .saved_file import check_digest, check_stored_formula, path_name, read_tree
 from .spec.design import Design
 from .spec.prior_base import Prior
 
@@ -326,7 +326,8 @@ def _load_legacy(tree: Any, meta: Any, version: int, kind: str, path: str) -> An
     return PosteriorResults(model, tree, info, options)
 
 
-def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResults:
+def load(path: Any, trust_formula: bool = False
+         ) -> MLEResults | MAPResults | LaplaceResults | PosteriorResults:
     """Load a result written by ``result.save(path)``.
 
     The file is read into memory and closed, so it may be overwritten at once
@@ -339,6 +340,13 @@ def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
     ----------
     path : str, bytes or path-like
         A netCDF file written by ``save()`` (format version 1 to the current one).
+    trust_formula : bool, default False
+        A formula model's ``predict(new_raw_data)`` evaluates its stored formula, and
+        formulaic evaluates formula terms as Python. By default a stored formula must use
+        only columns, numbers, operators, numpy's element-wise functions and formulaic's
+        transforms (:func:`bayeslogit.spec.formula_safety.check_formula`); pass True for a
+        file you wrote yourself whose formula uses more (a method of a column, your own
+        function).
 
     Returns
     -------
@@ -358,7 +366,8 @@ def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
         it; not written by ``save()``; a newer or invalid format version or an unknown
         result kind; declared sizes the file does not hold; stored state naming a class
         outside the allow-list or of the wrong type; draws or data that do not match the
-        model; contents that differ from the digests stored at save.
+        model; contents that differ from the digests stored at save; a stored formula
+        beyond columns and transforms (unless ``trust_formula=True``).
 
     References
     ----------
@@ -377,9 +386,16 @@ def load(path: Any) -> MLEResults | MAPResults | LaplaceResults | PosteriorResul
     >>> back.params.equals(r.params), back.options.cov_type
     (True, 'HC0')
     """
+    if not isinstance(trust_formula, bool | np.bool_):
+        raise TypeError(f"trust_formula must be True or False, got {trust_formula!r}; "
+                        "e.g. trust_formula=False.")
     name = path_name(path)
     tree = read_tree(name)
     meta, version, kind = _check_header(tree, name)
     if version >= 3:
-        return _load_current(tree, meta, kind, name, version)
-    return _load_legacy(tree, meta, version, kind, name)
+        result = _load_current(tree, meta, kind, name, version)
+    else:
+        result = _load_legacy(tree, meta, version, kind, name)
+    if not trust_formula:
+        check_stored_formula(result.model.design, name)
+    return result

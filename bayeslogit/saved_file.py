@@ -18,8 +18,9 @@ import numpy as np
 
 from .errors import SavedFileError
 from .results.save import array_digest
+from .spec.formula_safety import UnsafeFormulaError, check_formula
 
-__all__ = ["read_tree", "check_digest", "path_name"]
+__all__ = ["read_tree", "check_digest", "path_name", "check_stored_formula"]
 
 #: netCDF marks dimensions without coordinates with this attribute (no data stored)
 _DIMENSION_ONLY = "This is a netCDF dimension but not a netCDF variable"
@@ -134,3 +135,43 @@ def check_digest(values: np.ndarray, digests: dict[str, str] | None, key: str,
         raise SavedFileError(f"{path!r}: {key} does not match the digest stored when it was "
                              "saved: the file was altered after it was saved (or damaged). "
                              "Save the result again from its source.")
+
+
+def check_stored_formula(design: Any, path: str) -> None:
+    """Refuse a stored formula whose terms would run code when new data are encoded.
+
+    ``predict(new_raw_data)`` evaluates the stored formula's terms (formulaic evaluates them
+    as Python), so a crafted file could hide code there that runs at the first prediction,
+    after ``load`` returned. Every stored expression (the formula, the right-hand side of
+    the stored formulaic spec, ``offset(...)`` terms) must pass
+    :func:`bayeslogit.spec.formula_safety.check_formula`: columns, numbers, operators,
+    numpy's element-wise functions and formulaic's transforms.
+
+    Raises
+    ------
+    SavedFileError
+        A stored expression goes beyond that; the message names the term and the remedy
+        for a file the user wrote themselves (``bl.load(path, trust_formula=True)``).
+    """
+    spec = getattr(design, "model_spec", None)
+    texts = [design.formula] if isinstance(design.formula, str) else []
+    if spec is not None and getattr(spec, "formula", None) is not None:
+        texts.append(str(spec.formula))
+    texts += [f"offset({term})" for term in getattr(design, "offset_terms", ()) or ()]
+    if not texts:
+        return
+    frame = getattr(design, "frame", None)
+    columns = {str(c) for c in frame.columns} if frame is not None else set()
+    columns |= {str(c) for c in (design.endog_name, design.offset_column,
+                                 design.trials_column, design.weights_column) if c}
+    if not columns and spec is not None:
+        columns = {str(v) for v in getattr(spec, "variables", ()) if str(v).isidentifier()}
+    for text in texts:
+        try:
+            check_formula(text, sorted(columns))
+        except UnsafeFormulaError as exc:
+            raise SavedFileError(
+                f"{path!r} stores a formula that predict() would evaluate as Python code "
+                f"beyond columns and transforms ({exc}); it was not loaded. If you wrote "
+                f"this file yourself, load it with bl.load({path!r}, trust_formula=True)."
+            ) from None
