@@ -164,8 +164,8 @@ def check_stored_formula(design: Any, path: str) -> None:
     columns = {str(c) for c in frame.columns} if frame is not None else set()
     columns |= {str(c) for c in (design.endog_name, design.offset_column,
                                  design.trials_column, design.weights_column) if c}
-    if not columns and spec is not None:
-        columns = {str(v) for v in getattr(spec, "variables", ()) if str(v).isidentifier()}
+    if spec is not None:  # files without the raw frame name their columns only here
+        columns |= {str(v) for v in getattr(spec, "variables", ()) if str(v).isidentifier()}
     for text in texts:
         try:
             check_formula(text, sorted(columns))
