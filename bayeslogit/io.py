@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import SavedFileError
-from .json_read import loads_state
+from .json_read import fill_defaults, loads_state
 from .model import Logit
 from .results.options import FitOptions
 from .results.save import FORMAT_VERSION, KINDS, text_digest
@@ -99,17 +99,10 @@ def _fill_defaults(obj: Any) -> Any:
     (pickle restores ``__dict__`` as it was written); anything else is returned unchanged.
     """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            if f.name in obj.__dict__:
-                continue
-            if f.default is not dataclasses.MISSING:
-                value = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                value = f.default_factory()
-            else:
-                raise SavedFileError(f"The stored {type(obj).__name__} lacks {f.name!r}, which "
-                                     "has no default; the file cannot be read by this version.")
-            object.__setattr__(obj, f.name, value)
+        missing = fill_defaults(obj)
+        if missing is not None:
+            raise SavedFileError(f"The stored {type(obj).__name__} lacks {missing!r}, which "
+                                 "has no default; the file cannot be read by this version.")
     return obj
 
 

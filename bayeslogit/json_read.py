@@ -25,7 +25,7 @@ from .errors import SavedFileError
 from .json_state import CONTAINERS, EXTENSION_DTYPES
 from .safe_unpickle import ALLOWED, MOVED
 
-__all__ = ["loads_state"]
+__all__ = ["loads_state", "fill_defaults"]
 
 _FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 #: the widest dtype a stored value may declare (strings of 16,384 characters): no file makes
@@ -231,16 +231,9 @@ class _Decoder:
 
     def defaults(self, obj: Any) -> None:
         """Give fields added after the file was written their defaults (none: an error)."""
-        for f in dataclasses.fields(obj):
-            if f.name in obj.__dict__:
-                continue
-            if f.default is not dataclasses.MISSING:
-                value = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                value = f.default_factory()
-            else:
-                raise self.bad(f"lacks the field {f.name!r} of {type(obj).__qualname__}")
-            object.__setattr__(obj, f.name, value)
+        missing = fill_defaults(obj)
+        if missing is not None:
+            raise self.bad(f"lacks the field {missing!r} of {type(obj).__qualname__}")
 
 
 def loads_state(text: Any, path: str, what: str, ref: Callable[[Any], Any]) -> Any:
@@ -280,3 +273,22 @@ def loads_state(text: Any, path: str, what: str, ref: Callable[[Any], Any]) -> A
         raise SavedFileError(f"{path!r}: the stored {what} cannot be read by this version of "
                              f"bayeslogit ({type(exc).__name__}: {exc}); the file was altered "
                              "or is damaged.") from exc
+
+
+def fill_defaults(obj: Any) -> str | None:
+    """Give a dataclass instance stored before some fields existed their defaults.
+
+    Returns None when every field is set, else the name of the first missing field that has
+    no default (the caller raises its own error).
+    """
+    for f in dataclasses.fields(obj):
+        if f.name in obj.__dict__:
+            continue
+        if f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
+        else:
+            return f.name
+        object.__setattr__(obj, f.name, value)
+    return None

@@ -29,3 +29,17 @@ def synthetic() -> pd.DataFrame:
     cluster = rng.integers(0, 25, n).astype(str)
     return pd.DataFrame({"y": y, "x1": x1, "x2": x2, "cnt": cnt, "g": g, "off": off,
                          "cluster": cluster})
+
+
+@pytest.fixture(scope="session")
+def saved_files_data():
+    """The data of the saved files of earlier format versions under tests/data (v1_*, v4_*)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    n = 40
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
+    eta = 0.3 + df.x - 0.5 * (df.g == "b")
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return df

@@ -1,6 +1,6 @@
 """Files written by earlier releases (saved-file format versions 1 and 2) still load.
 
-tests/data/v1_*.nc were written by bayeslogit 0.1.0 from the data rebuilt in ``v1_data``:
+tests/data/v1_*.nc were written by bayeslogit 0.1.0 from the data rebuilt in ``saved_files_data``:
 ``m.fit()``, ``m.fit(method="laplace", draws=50, chains=2, random_seed=3)`` and
 ``m.sample(sampler="is", draws=50, chains=2, random_seed=3)``. The references are
 statsmodels' Logit on the same data (the MLE) and the draws read from the files with xarray
@@ -27,16 +27,6 @@ import bayeslogit as bl
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
-def v1_data() -> pd.DataFrame:
-    rng = np.random.default_rng(11)
-    n = 40
-    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
-    eta = 0.3 + df.x - 0.5 * (df.g == "b")
-    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
-    return df
-
-
 def design(df: pd.DataFrame) -> pd.DataFrame:
     """The treatment-coded design of ``y ~ x + C(g)``, written out by hand."""
     return pd.DataFrame({"Intercept": 1.0, "x": df["x"].astype(float),
@@ -52,10 +42,10 @@ def stored_beta(path: Path) -> np.ndarray:
     return tree["posterior"]["beta"].transpose("chain", "draw", "coef").values
 
 
-def test_v1_mle_equals_statsmodels(v1_data):
+def test_v1_mle_equals_statsmodels(saved_files_data):
     r = bl.load(DATA / "v1_mle.nc")
-    X = design(v1_data)[r.model.exog_names]
-    ref = sm.Logit(v1_data["y"].astype(float), X).fit(disp=0)
+    X = design(saved_files_data)[r.model.exog_names]
+    ref = sm.Logit(saved_files_data["y"].astype(float), X).fit(disp=0)
     np.testing.assert_allclose(r.params.to_numpy(), ref.params.to_numpy(), rtol=0, atol=1e-8)
     np.testing.assert_allclose(r.bse.to_numpy(), ref.bse.to_numpy(), rtol=0, atol=1e-8)
     assert r.llf == pytest.approx(ref.llf, abs=1e-8)
@@ -67,7 +57,7 @@ def test_v1_mle_equals_statsmodels(v1_data):
 
 @pytest.mark.parametrize("name, kind, method", [("v1_laplace.nc", bl.load, "laplace"),
                                                 ("v1_posterior.nc", bl.load, "posterior")])
-def test_v1_draws_restored(v1_data, name, kind, method):
+def test_v1_draws_restored(saved_files_data, name, kind, method):
     path = DATA / name
     r = kind(path)
     beta = stored_beta(path)
@@ -83,17 +73,17 @@ def test_v1_draws_restored(v1_data, name, kind, method):
     assert str(r)
 
 
-def test_v1_laplace_mode_and_posterior_sampler(v1_data):
+def test_v1_laplace_mode_and_posterior_sampler(saved_files_data):
     lap = bl.load(DATA / "v1_laplace.nc")
-    mode = bl.Logit.from_formula("y ~ x + C(g)", v1_data, priors=bl.Normal(0, 2.5)).fit(
+    mode = bl.Logit.from_formula("y ~ x + C(g)", saved_files_data, priors=bl.Normal(0, 2.5)).fit(
         method="map")
     np.testing.assert_allclose(lap.mode.params.to_numpy(), mode.params.to_numpy(), rtol=1e-10)
     post = bl.load(DATA / "v1_posterior.nc")
     assert post.options.sampler == "is" and "importance" in post.info["sampler"]
 
 
-def test_current_format_round_trip_keeps_options(v1_data, tmp_path):
-    m = bl.Logit.from_formula("y ~ x + C(g)", v1_data, priors=bl.Normal(0, 2.5))
+def test_current_format_round_trip_keeps_options(saved_files_data, tmp_path):
+    m = bl.Logit.from_formula("y ~ x + C(g)", saved_files_data, priors=bl.Normal(0, 2.5))
     fits = {"mle": m.fit(cov_type="HC0", maxiter=50),
             "laplace": m.fit(method="laplace", draws=30, chains=2, random_seed=5),
             "posterior": m.sample(sampler="is", draws=30, chains=2, random_seed=5,
@@ -126,15 +116,15 @@ def write_v2(result, path):
     tree.to_netcdf(path)
 
 
-def test_v2_files_load(v1_data, tmp_path):
-    m = bl.Logit.from_formula("y ~ x + C(g)", v1_data, priors=bl.Normal(0, 2.5))
+def test_v2_files_load(saved_files_data, tmp_path):
+    m = bl.Logit.from_formula("y ~ x + C(g)", saved_files_data, priors=bl.Normal(0, 2.5))
     fits = {"mle": m.fit(cov_type="HC1", maxiter=60),
             "map": m.fit(method="map", tol=1e-10),
             "laplace": m.fit(method="laplace", draws=30, chains=2, random_seed=7),
             "posterior": m.sample(sampler="is", draws=30, chains=2, random_seed=7,
                                   progressbar=False)}
-    ref = sm.Logit(v1_data["y"].astype(float), design(v1_data)).fit(disp=0, cov_type="HC0")
-    n, k = len(v1_data), 4
+    ref = sm.Logit(saved_files_data["y"].astype(float), design(saved_files_data)).fit(disp=0, cov_type="HC0")
+    n, k = len(saved_files_data), 4
     for kind, r in fits.items():
         path = tmp_path / f"v2_{kind}.nc"
         write_v2(r, path)

@@ -7,7 +7,7 @@ must give the same bits as the one saved (estimates, standard errors, summary, p
 predictions on new raw rows). The stored state must be strict JSON (``json.loads`` with no NaN
 literal) and hold no pickle; a crafted state naming ``os.system`` or ``builtins.eval`` is
 refused without running anything. Files written by the release whose format 4 stored pickles
-(tests/data/v4_*.nc, written from the data of ``v4_data`` by ``m.fit(cov_type="HC0")``,
+(tests/data/v4_*.nc, written from the data of ``saved_files_data`` by ``m.fit(cov_type="HC0")``,
 ``m.fit(method="laplace", draws=50, chains=2, random_seed=3)`` and
 ``m.sample(sampler="is", draws=50, chains=2, random_seed=3)``) still load, equal to fits
 made now.
@@ -232,18 +232,8 @@ def test_nan_literal_in_state_is_refused(results, tmp_path):
         bl.load(bad)
 
 
-@pytest.fixture(scope="module")
-def v4_data() -> pd.DataFrame:
-    rng = np.random.default_rng(11)
-    n = 40
-    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
-    eta = 0.3 + df.x - 0.5 * (df.g == "b")
-    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
-    return df
-
-
-def test_format_4_files_load_as_fitted(v4_data, tmp_path):
-    m = bl.Logit.from_formula("y ~ x + C(g)", v4_data, priors=bl.Normal(0, 2.5))
+def test_format_4_files_load_as_fitted(saved_files_data, tmp_path):
+    m = bl.Logit.from_formula("y ~ x + C(g)", saved_files_data, priors=bl.Normal(0, 2.5))
     now = {"mle": m.fit(cov_type="HC0"),
            "laplace": m.fit(method="laplace", draws=50, chains=2, random_seed=3),
            "posterior": m.sample(sampler="is", draws=50, chains=2, random_seed=3,
